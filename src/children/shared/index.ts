@@ -1,0 +1,3 @@
+export { guardTool, jsonResult, textResult, toolError } from './results.js';
+export { childDataDir, readChildConfig, serveStdio } from './runtime.js';
+export { openStore } from './store.js';

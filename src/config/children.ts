@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { OmnimindPaths } from './paths.js';
+import { BUILTIN_CHILDREN, type BuiltinChildName, type RawConfig } from './schema.js';
+
+/** How long a child may take to answer `initialize` before the start counts as failed. */
+export const DEFAULT_START_TIMEOUT_MS = 10_000;
+/** How long each stop step (stdin close, SIGTERM) waits before escalating. */
+export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
+
+/** Everything the supervisor needs to run one child. */
+export interface ChildSpec {
+  name: string;
+  /** Built-in children are trusted: the cache believes their tool annotations. */
+  builtin: boolean;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  enabled: boolean;
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+  /** The child's config section as written (cache, compress, limits, priorities and child options). */
+  options: Record<string, unknown>;
+}
+
+/** The file a built-in child runs from: the compiled program beside this module (or in dist/ when run from source). */
+export function builtinChildEntry(name: BuiltinChildName): string {
+  const here = fileURLToPath(import.meta.url);
+  const srcRoot = resolve(dirname(here), '..');
+  const compiled = here.endsWith('.ts') ? resolve(srcRoot, '..', 'dist', 'src') : srcRoot;
+  return join(compiled, 'children', name, 'main.js');
+}
+
+function builtinDefaults(name: BuiltinChildName, paths: OmnimindPaths, cwd: string): Record<string, unknown> {
+  switch (name) {
+    case 'filesystem':
+      return { roots: [cwd] };
+    case 'git':
+      return { repositories: [cwd] };
+    case 'sqlite':
+      return { database: join(paths.dataDir, 'sqlite.db'), readOnly: false };
+    case 'python':
+      return { timeoutMs: 10_000, memoryMb: 512 };
+    default:
+      return {};
+  }
+}
+
+function absolutePaths(options: Record<string, unknown>, cwd: string): Record<string, unknown> {
+  const out = { ...options };
+  for (const key of ['roots', 'repositories'] as const) {
+    const list = out[key];
+    if (Array.isArray(list)) out[key] = list.map((p: string) => resolve(cwd, p));
+  }
+  if (typeof out.database === 'string') out.database = resolve(cwd, out.database);
+  return out;
+}
+
+/** Turns the config into the list of children to run: the seven built-ins, then every `mcpServers` entry. */
+export function resolveChildSpecs(config: RawConfig, paths: OmnimindPaths, cwd: string): ChildSpec[] {
+  const specs: ChildSpec[] = [];
+  for (const name of BUILTIN_CHILDREN) {
+    const section = (config.children?.[name] ?? {}) as Record<string, unknown>;
+    const options = absolutePaths({ ...builtinDefaults(name, paths, cwd), ...section }, cwd);
+    specs.push({
+      name,
+      builtin: true,
+      command: process.execPath,
+      args: [builtinChildEntry(name)],
+      env: {
+        ...((section.env as Record<string, string> | undefined) ?? {}),
+        OMNIMIND_HOME: paths.home,
+        OMNIMIND_DATA_DIR: paths.dataDir,
+        OMNIMIND_CHILD_NAME: name,
+        OMNIMIND_CHILD_CONFIG: JSON.stringify(options),
+      },
+      cwd,
+      enabled: section.enabled !== false && existsSync(builtinChildEntry(name)),
+      startTimeoutMs: (section.startTimeoutMs as number | undefined) ?? DEFAULT_START_TIMEOUT_MS,
+      stopTimeoutMs: (section.stopTimeoutMs as number | undefined) ?? DEFAULT_STOP_TIMEOUT_MS,
+      options,
+    });
+  }
+  for (const [name, server] of Object.entries(config.mcpServers ?? {})) {
+    specs.push({
+      name,
+      builtin: false,
+      command: server.command,
+      args: server.args ?? [],
+      env: server.env ?? {},
+      cwd: server.cwd ? resolve(cwd, server.cwd) : cwd,
+      enabled: server.enabled !== false,
+      startTimeoutMs: server.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      stopTimeoutMs: server.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+      options: server as Record<string, unknown>,
+    });
+  }
+  return specs;
+}

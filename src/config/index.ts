@@ -1,0 +1,16 @@
+export {
+  builtinChildEntry,
+  type ChildSpec,
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  resolveChildSpecs,
+} from './children.js';
+export { type ConfigProblem, type LoadedConfig, loadConfig, loadValidConfig, validateConfig } from './load.js';
+export {
+  assertSocketPathFits,
+  childSocketPath,
+  MAX_SOCKET_PATH_BYTES,
+  type OmnimindPaths,
+  resolvePaths,
+} from './paths.js';
+export { BUILTIN_CHILDREN, type BuiltinChildName, configSchema, type RawConfig } from './schema.js';

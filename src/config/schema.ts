@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+/** Options every child accepts, built-in or external. */
+const commonChildShape = {
+  enabled: z.boolean().optional(),
+  startTimeoutMs: positiveInt.optional(),
+  stopTimeoutMs: positiveInt.optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  cache: z
+    .object({
+      ttlSeconds: z.number().nonnegative().optional(),
+      tools: z
+        .record(z.string(), z.union([z.boolean(), z.object({ ttlSeconds: z.number().nonnegative() }).strict()]))
+        .optional(),
+    })
+    .strict()
+    .optional(),
+  compress: z
+    .object({
+      maxResultTokens: positiveInt.optional(),
+      tools: z.record(z.string(), z.object({ maxResultTokens: positiveInt }).strict()).optional(),
+    })
+    .strict()
+    .optional(),
+  limits: z.object({ maxConcurrency: positiveInt.optional(), timeoutMs: positiveInt.optional() }).strict().optional(),
+  priorities: z.record(z.string(), z.enum(['CRITICAL', 'HIGH', 'NORMAL', 'LOW'])).optional(),
+};
+
+const builtinChildSchemas = {
+  memory: z.object({ ...commonChildShape }).strict(),
+  context: z.object({ ...commonChildShape }).strict(),
+  thinking: z.object({ ...commonChildShape }).strict(),
+  python: z
+    .object({
+      ...commonChildShape,
+      timeoutMs: positiveInt.optional(),
+      memoryMb: positiveInt.optional(),
+      python: z.string().min(1).optional(),
+    })
+    .strict(),
+  filesystem: z.object({ ...commonChildShape, roots: z.array(z.string().min(1)).optional() }).strict(),
+  git: z.object({ ...commonChildShape, repositories: z.array(z.string().min(1)).optional() }).strict(),
+  sqlite: z
+    .object({ ...commonChildShape, database: z.string().min(1).optional(), readOnly: z.boolean().optional() })
+    .strict(),
+};
+
+/** The names of the seven built-in children, in start order. */
+export const BUILTIN_CHILDREN = ['memory', 'context', 'thinking', 'python', 'filesystem', 'git', 'sqlite'] as const;
+
+/** A built-in child's name. */
+export type BuiltinChildName = (typeof BUILTIN_CHILDREN)[number];
+
+const childName = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+
+const externalServerSchema = z
+  .object({
+    command: z.string().min(1, 'command must not be empty'),
+    args: z.array(z.string()).optional(),
+    cwd: z.string().optional(),
+    type: z.literal('stdio').optional(),
+    ...commonChildShape,
+  })
+  .strict();
+
+/** The whole config file. */
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    children: z.object(builtinChildSchemas).partial().strict().optional(),
+    mcpServers: z
+      .record(z.string().regex(childName, 'use 1-40 lowercase letters, digits, - or _'), externalServerSchema)
+      .optional(),
+    cache: z
+      .object({
+        l1MaxBytes: positiveInt.optional(),
+        l2MaxBytes: positiveInt.optional(),
+        ttlSeconds: z.number().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
+    limiter: z
+      .object({
+        initialRps: positiveInt.optional(),
+        minRps: positiveInt.optional(),
+        maxRps: positiveInt.optional(),
+        maxQueue: positiveInt.optional(),
+        timeoutMs: positiveInt.optional(),
+        maxTimeoutMs: positiveInt.optional(),
+        maxConcurrency: positiveInt.optional(),
+        sampleIntervalMs: positiveInt.optional(),
+        clients: z.record(z.string(), z.enum(['CRITICAL', 'HIGH', 'NORMAL', 'LOW'])).optional(),
+      })
+      .strict()
+      .optional(),
+    gateway: z.object({ maxFrameBytes: positiveInt.optional() }).strict().optional(),
+    health: z
+      .object({
+        pingIntervalMs: positiveInt.optional(),
+        pingTimeoutMs: positiveInt.optional(),
+        maxMissedPings: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
+    logs: z.object({ maxBytes: positiveInt.optional(), keep: positiveInt.optional() }).strict().optional(),
+  })
+  .strict();
+
+/** The parsed config file as written by the user. */
+export type RawConfig = z.infer<typeof configSchema>;
+
+/** Options shared by every child's config section. */
+export type CommonChildOptions = z.infer<typeof externalServerSchema>;

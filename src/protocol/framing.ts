@@ -1,0 +1,102 @@
+import { StringDecoder } from 'node:string_decoder';
+
+/** Default largest frame a peer may send, in bytes (4 MiB: large tool results fit, a runaway stream does not). */
+export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+/** Callbacks of a LineSplitter. */
+export interface LineSplitterHandlers {
+  /** A complete frame without its newline. Empty lines are skipped. */
+  onFrame(frame: string): void;
+  /** A frame exceeded the limit; its bytes up to the next newline are discarded. */
+  onOversize(limitBytes: number): void;
+}
+
+const NEWLINE = 0x0a;
+
+/** Splits a byte stream into newline-delimited frames, never buffering more than `maxFrameBytes`. */
+export class LineSplitter {
+  readonly #maxFrameBytes: number;
+  readonly #handlers: LineSplitterHandlers;
+  #chunks: Buffer[] = [];
+  #pendingBytes = 0;
+  #discarding = false;
+
+  constructor(handlers: LineSplitterHandlers, maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+    if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 1) {
+      throw new TypeError(`Expected \`maxFrameBytes\` to be an integer >= 1, got \`${maxFrameBytes}\``);
+    }
+    this.#maxFrameBytes = maxFrameBytes;
+    this.#handlers = handlers;
+  }
+
+  /** Feeds a chunk; calls the handlers synchronously for every frame it completes. */
+  push(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      const end = newline === -1 ? chunk.length : newline;
+      if (this.#discarding) {
+        if (newline === -1) return;
+        this.#discarding = false;
+        start = newline + 1;
+        continue;
+      }
+      const pieceLength = end - start;
+      if (this.#pendingBytes + pieceLength > this.#maxFrameBytes) {
+        this.#chunks = [];
+        this.#pendingBytes = 0;
+        this.#discarding = newline === -1;
+        this.#handlers.onOversize(this.#maxFrameBytes);
+        if (newline === -1) return;
+        start = newline + 1;
+        continue;
+      }
+      if (newline === -1) {
+        this.#chunks.push(chunk.subarray(start));
+        this.#pendingBytes += pieceLength;
+        return;
+      }
+      let frame: string;
+      if (this.#chunks.length === 0) {
+        frame = chunk.toString('utf8', start, end);
+      } else {
+        this.#chunks.push(chunk.subarray(start, end));
+        frame = Buffer.concat(this.#chunks).toString('utf8');
+        this.#chunks = [];
+        this.#pendingBytes = 0;
+      }
+      start = newline + 1;
+      const trimmed = frame.endsWith('\r') ? frame.slice(0, -1) : frame;
+      if (trimmed.trim() !== '') this.#handlers.onFrame(trimmed);
+    }
+  }
+
+  /** Bytes of an unfinished frame held in memory. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+}
+
+/** Serialises a message as one newline-terminated frame. */
+export function encodeFrame(message: unknown): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+/** Splits a text stream (e.g. a child's stderr) into lines for logging; keeps at most `maxLineBytes` of a line. */
+export function createLineReader(onLine: (line: string) => void, maxLineChars = 64 * 1024): (chunk: Buffer) => void {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  return (chunk: Buffer) => {
+    pending += decoder.write(chunk);
+    let newline = pending.indexOf('\n');
+    while (newline !== -1) {
+      onLine(pending.slice(0, newline));
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf('\n');
+    }
+    if (pending.length > maxLineChars) {
+      onLine(pending.slice(0, maxLineChars));
+      pending = '';
+    }
+  };
+}

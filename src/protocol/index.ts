@@ -1,0 +1,21 @@
+export { ErrorCode, type ErrorCodeValue, OmnimindError } from './errors.js';
+export {
+  createLineReader,
+  DEFAULT_MAX_FRAME_BYTES,
+  encodeFrame,
+  LineSplitter,
+  type LineSplitterHandlers,
+} from './framing.js';
+export {
+  type ClassifiedMessage,
+  classifyMessage,
+  errorResponse,
+  type JsonRpcErrorObject,
+  type JsonRpcId,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  parseFrame,
+  rejectionFor,
+  resultResponse,
+} from './messages.js';
