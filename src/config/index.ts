@@ -14,3 +14,4 @@ export {
   resolvePaths,
 } from './paths.js';
 export { BUILTIN_CHILDREN, type BuiltinChildName, configSchema, type RawConfig } from './schema.js';
+export { packageRoot, VERSION } from './version.js';

@@ -1,0 +1,26 @@
+import {
+  assertSocketPathFits,
+  type LoadedConfig,
+  loadValidConfig,
+  type OmnimindPaths,
+  resolvePaths,
+} from '../config/index.js';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  config?: string;
+  debug?: boolean;
+}
+
+/** The paths for this invocation (`--config` overrides OMNIMIND_CONFIG); a runtime dir too long for sockets is an error. */
+export function pathsFor(options: GlobalOptions): OmnimindPaths {
+  const paths = resolvePaths(process.env, options.config);
+  assertSocketPathFits(paths.controlSocket);
+  return paths;
+}
+
+/** The paths and the validated config; throws CONFIG_INVALID listing every problem. */
+export function configFor(options: GlobalOptions): { paths: OmnimindPaths; loaded: LoadedConfig } {
+  const paths = pathsFor(options);
+  return { paths, loaded: loadValidConfig(paths.configFile) };
+}

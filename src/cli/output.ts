@@ -1,0 +1,62 @@
+import { Chalk } from 'chalk';
+import type { StatusReport } from '../supervisor/index.js';
+
+/** Colours for stdout: only on a TTY and never with NO_COLOR. */
+export const color = new Chalk({ level: process.stdout.isTTY && !('NO_COLOR' in process.env) ? 1 : 0 });
+/** Colours for stderr, with the same rules. */
+export const errorColor = new Chalk({ level: process.stderr.isTTY && !('NO_COLOR' in process.env) ? 1 : 0 });
+
+/** Prints rows as left-aligned columns with a header. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [color.bold(line(header)), ...rows.map(line)].join('\n');
+}
+
+function formatUptime(startedAt: string | null): string {
+  if (!startedAt) return '-';
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
+  return `${Math.floor(seconds / 86400)}d${Math.floor((seconds % 86400) / 3600)}h`;
+}
+
+function paintState(state: string): string {
+  if (state === 'RUNNING') return color.green(state);
+  if (state === 'FATAL' || state === 'EXITED') return color.red(state);
+  return color.yellow(state);
+}
+
+/** The human status table of CONTRACT.md: one row per child, then the shared cache and limiter. */
+export function formatStatus(report: StatusReport): string {
+  const rows = report.children.map((c) => [
+    c.name,
+    paintState(c.state),
+    c.pid === null ? '-' : String(c.pid),
+    formatUptime(c.startedAt),
+    String(c.restarts),
+    c.socket,
+    String(c.clients),
+    String(c.requests),
+    String(c.errors),
+    `${c.latencyMs.p99}ms`,
+  ]);
+  const table = formatTable(
+    ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'SOCKET', 'CLIENTS', 'REQUESTS', 'ERRORS', 'P99'],
+    rows,
+  );
+  const { cache, limiter, supervisor } = report;
+  const summary =
+    `supervisor pid ${supervisor.pid}, up ${formatUptime(supervisor.startedAt)}; ` +
+    `cache hit ${(cache.hitRate * 100).toFixed(1)}% (${cache.hits}/${cache.hits + cache.misses}); ` +
+    `limiter ${Math.round(limiter.rps)} rps, queue ${limiter.queued}, shed ${limiter.shed}, timed out ${limiter.timedOut}`;
+  const warnings = report.children
+    .filter((c) => c.logError)
+    .map((c) => color.yellow(`warning: log of "${c.name}" cannot be written: ${c.logError}`));
+  return [table, summary, ...warnings].join('\n');
+}

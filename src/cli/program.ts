@@ -1,0 +1,93 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { VERSION } from '../config/index.js';
+import { cacheClearCommand } from './commands/cache.js';
+import { configCommand } from './commands/config.js';
+import { connectCommand } from './commands/connect.js';
+import { runForeground } from './commands/foreground.js';
+import { restartCommand, startCommand, statusCommand, stopCommand } from './commands/lifecycle.js';
+import { logsCommand } from './commands/logs.js';
+import { callCommand, toolsCommand } from './commands/tools.js';
+import type { GlobalOptions } from './context.js';
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** Builds the `omnimind` program; each action stores its exit code in `setExitCode`. */
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('omnimind')
+    .description('Supervise a fleet of MCP servers and serve them through one shared cache and limiter')
+    .version(VERSION)
+    .option('--config <file>', 'config file (default: $OMNIMIND_CONFIG or ~/.config/omnimind/config.json)')
+    .option('--debug', 'print stack traces and debug logs')
+    .showHelpAfterError();
+  const global = (command: Command): GlobalOptions => command.optsWithGlobals();
+  const run = (fn: () => Promise<number>) => fn().then(setExitCode);
+
+  program
+    .command('start [children...]')
+    .description('start the supervisor in the background (or named children in the running one)')
+    .option('--foreground', 'run the supervisor attached, logging to stderr')
+    .action((children: string[], opts: { foreground?: boolean }, cmd: Command) =>
+      run(() => (opts.foreground ? runForeground(global(cmd)) : startCommand(children, global(cmd)))),
+    );
+  program
+    .command('stop [children...]')
+    .description('stop named children, or every child and the supervisor')
+    .option('--timeout <seconds>', 'escalate to SIGKILL after this long', positiveNumber)
+    .action((children: string[], _opts, cmd: Command) => run(() => stopCommand(children, global(cmd))));
+  program
+    .command('restart [children...]')
+    .description('stop then start named children, or the supervisor')
+    .option('--timeout <seconds>', 'escalate to SIGKILL after this long', positiveNumber)
+    .action((children: string[], _opts, cmd: Command) => run(() => restartCommand(children, global(cmd))));
+  program
+    .command('status [children...]')
+    .description('show children, sockets, traffic, cache and limiter')
+    .option('--json', 'print the status document as JSON')
+    .action((children: string[], _opts, cmd: Command) => run(() => statusCommand(children, global(cmd))));
+  program
+    .command('logs [child]')
+    .description("print the supervisor's or a child's log")
+    .addOption(new Option('-n, --lines <n>', 'how many lines').default(50).argParser(positiveInteger))
+    .option('-f, --follow', 'keep printing new lines')
+    .option('--json', 'one JSON object per line')
+    .action((child: string | undefined, _opts, cmd: Command) =>
+      run(() => logsCommand(child, global(cmd) as GlobalOptions & { lines: number })),
+    );
+  program
+    .command('connect <child>')
+    .description("bridge stdin/stdout to a child's socket (use as an MCP client's command)")
+    .action((child: string, _opts, cmd: Command) => run(() => connectCommand(child, global(cmd))));
+  program
+    .command('tools <child>')
+    .description("list a child's tools")
+    .option('--json', 'print the tool definitions as JSON')
+    .action((child: string, _opts, cmd: Command) => run(() => toolsCommand(child, global(cmd))));
+  program
+    .command('call <child> <tool> [json]')
+    .description('call one tool with JSON arguments (- reads them from stdin) and print its result')
+    .option('--json', 'print the whole result as JSON')
+    .action((child: string, tool: string, json: string | undefined, _opts, cmd: Command) =>
+      run(() => callCommand(child, tool, json, global(cmd))),
+    );
+  program
+    .command('config')
+    .description('print the effective config, or validate it')
+    .option('--check', 'validate and list every problem')
+    .action((_opts, cmd: Command) => run(() => configCommand(global(cmd))));
+  const cache = program.command('cache').description('manage the shared cache');
+  cache
+    .command('clear [child]')
+    .description('drop cached answers of one child, or all')
+    .action((child: string | undefined, _opts, cmd: Command) => run(() => cacheClearCommand(child, global(cmd))));
+  return program;
+}

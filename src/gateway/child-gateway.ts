@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:net';
+import { ChildRouter } from './child-router.js';
+import { ClientSession, type SessionServices } from './session.js';
+import type { ChildLink, RequestCache, RequestLimiter } from './types.js';
+
+/** Options of a ChildGateway. */
+export interface ChildGatewayOptions extends Omit<SessionServices, 'waitForRunning'> {
+  cache?: RequestCache;
+  limiter?: RequestLimiter;
+}
+
+const DOWN = new Set(['FATAL', 'STOPPED']);
+
+/** One child's socket: accepts any number of MCP clients and routes them all to the child through one router. */
+export class ChildGateway {
+  readonly router: ChildRouter;
+  readonly server: Server;
+  readonly #services: SessionServices;
+
+  constructor(link: ChildLink, options: ChildGatewayOptions) {
+    this.router = new ChildRouter(link, { cache: options.cache, limiter: options.limiter });
+    this.#services = { ...options, waitForRunning: (signal) => waitForRunning(link, signal) };
+    this.server = createServer((socket) => new ClientSession(socket, this.router, this.#services));
+    this.server.on('error', () => {});
+  }
+
+  /** Clients connected now. */
+  get clients(): number {
+    return this.router.sessions.size;
+  }
+
+  /** Stops accepting, disconnects every client; the listening socket itself is closed by its owner. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const session of [...this.router.sessions]) session.close();
+    await closed;
+  }
+}
+
+/** Resolves true once the child is RUNNING, false if it goes down for good or the signal aborts first. */
+export function waitForRunning(link: ChildLink, signal: AbortSignal): Promise<boolean> {
+  if (link.state === 'RUNNING') return Promise.resolve(true);
+  if (DOWN.has(link.state) || signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onState = (state: string) => {
+      if (state !== 'RUNNING' && !DOWN.has(state)) return;
+      cleanup();
+      resolve(state === 'RUNNING');
+    };
+    const onAbort = () => {
+      cleanup();
+      resolve(false);
+    };
+    const cleanup = () => {
+      (link as unknown as NodeJS.EventEmitter).off('state', onState);
+      signal.removeEventListener('abort', onAbort);
+    };
+    link.on('state', onState);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,317 @@
+import { ErrorCode, type JsonRpcErrorObject } from '../protocol/index.js';
+import { RequestStats } from './latency.js';
+import { isReplayable } from './replay.js';
+import type { ClientSession } from './session.js';
+import type { ChildLink, RequestCache, RequestLimiter } from './types.js';
+
+/** The outcome of one routed request: the JSON text of its result, or a JSON-RPC error. */
+export type RouteOutcome = { kind: 'result'; json: string } | { kind: 'error'; error: JsonRpcErrorObject };
+
+/** A request the router forwards (or will forward) to the child. */
+interface PendingRequest {
+  childId: number;
+  session: ClientSession | undefined;
+  method: string;
+  params: Record<string, unknown> | undefined;
+  sent: boolean;
+  startedAt: number;
+  resolve: (outcome: RouteOutcome) => void;
+}
+
+/** A request from the child to a client (sampling, elicitation, roots), waiting for that client's answer. */
+interface UpstreamRequest {
+  childRequestId: string | number;
+  session: ClientSession;
+}
+
+const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/** Which capability a client needs to answer a server→client request. */
+const CAPABILITY_FOR_METHOD: Record<string, string> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
+
+/** The state names that mean "never coming back without `omnimind start`". */
+const DOWN_STATES = new Set(['FATAL', 'STOPPED', 'STOPPING']);
+
+/**
+ * Multiplexes many client sessions onto one child: rewrites ids both ways, remaps progress tokens, routes
+ * server→client requests and notifications, holds requests while the child restarts and replays the safe ones.
+ */
+export class ChildRouter {
+  readonly link: ChildLink;
+  readonly sessions = new Set<ClientSession>();
+  readonly stats = new RequestStats();
+  readonly #pending = new Map<number, PendingRequest>();
+  readonly #progress = new Map<string, { session: ClientSession; token: string | number }>();
+  readonly #upstream = new Map<string, UpstreamRequest>();
+  #nextId = 1;
+  #nextUpstream = 1;
+  #childLogLevel: string | undefined;
+  #wasRunning = false;
+  readonly #cache: RequestCache | undefined;
+  readonly #limiter: RequestLimiter | undefined;
+
+  constructor(link: ChildLink, services: { cache?: RequestCache; limiter?: RequestLimiter } = {}) {
+    this.link = link;
+    this.#cache = services.cache;
+    this.#limiter = services.limiter;
+    link.on('message', (message) => this.#onChildMessage(message));
+    link.on('state', (state, previous) => this.#onChildState(state, previous));
+  }
+
+  /** Requests in flight or waiting for the child. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Forwards a client request to the child and resolves with its outcome; the signal cancels it at the child. */
+  forward(
+    session: ClientSession | undefined,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    signal?: AbortSignal,
+  ): Promise<RouteOutcome> {
+    const state = this.link.state;
+    if (DOWN_STATES.has(state)) return Promise.resolve(this.#unavailable(state));
+    return new Promise<RouteOutcome>((resolve) => {
+      const childId = this.#nextId++;
+      const forwarded = session ? this.#remapProgress(session, childId, params) : params;
+      const pending: PendingRequest = {
+        childId,
+        session,
+        method,
+        params: forwarded,
+        sent: false,
+        startedAt: performance.now(),
+        resolve,
+      };
+      this.#pending.set(childId, pending);
+      if (signal) {
+        if (signal.aborted) return this.#abort(pending, signal.reason);
+        signal.addEventListener('abort', () => this.#abort(pending, signal.reason), { once: true });
+      }
+      if (this.link.state === 'RUNNING') this.#send(pending);
+    });
+  }
+
+  #remapProgress(session: ClientSession, childId: number, params: Record<string, unknown> | undefined) {
+    const meta = params?._meta as Record<string, unknown> | undefined;
+    const token = meta?.progressToken;
+    if (typeof token !== 'string' && typeof token !== 'number') return params;
+    const gatewayToken = `p${childId}`;
+    this.#progress.set(gatewayToken, { session, token });
+    return { ...params, _meta: { ...meta, progressToken: gatewayToken } };
+  }
+
+  #send(pending: PendingRequest): void {
+    pending.sent = true;
+    const message =
+      pending.params === undefined
+        ? { jsonrpc: '2.0', id: pending.childId, method: pending.method }
+        : { jsonrpc: '2.0', id: pending.childId, method: pending.method, params: pending.params };
+    if (!this.link.send(message)) pending.sent = false;
+  }
+
+  #settle(pending: PendingRequest, outcome: RouteOutcome): void {
+    if (!this.#pending.delete(pending.childId)) return;
+    this.#progress.delete(`p${pending.childId}`);
+    const latencyMs = performance.now() - pending.startedAt;
+    this.stats.record(latencyMs, outcome.kind === 'error');
+    this.#limiter?.recordOutcome(this.link.name, latencyMs, outcome.kind === 'result');
+    pending.resolve(outcome);
+  }
+
+  #abort(pending: PendingRequest, reason: unknown): void {
+    if (!this.#pending.has(pending.childId)) return;
+    if (pending.sent) {
+      this.link.send({
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: pending.childId, reason: reason instanceof Error ? reason.message : 'cancelled' },
+      });
+    }
+    this.#settle(pending, {
+      kind: 'error',
+      error: { code: ErrorCode.RequestTimeout, message: 'Request cancelled or timed out before the child answered' },
+    });
+  }
+
+  #unavailable(state: string): RouteOutcome {
+    return {
+      kind: 'error',
+      error: {
+        code: ErrorCode.ChildUnavailable,
+        message: `Child "${this.link.name}" is ${state}; run \`omnimind start ${this.link.name}\``,
+        data: { child: this.link.name, state },
+      },
+    };
+  }
+
+  #onChildState(state: string, previous: string): void {
+    if (state === 'RUNNING') {
+      if (this.#wasRunning) this.#cache?.onChildRestart(this.link.name);
+      this.#wasRunning = true;
+      this.#cache?.noteTools(this.link.name, this.link.tools);
+      for (const pending of this.#pending.values()) if (!pending.sent) this.#send(pending);
+      return;
+    }
+    if (previous === 'RUNNING' || previous === 'STOPPING') {
+      for (const [id, upstream] of this.#upstream) {
+        upstream.session.cancelUpstream(id);
+        this.#upstream.delete(id);
+      }
+      for (const pending of [...this.#pending.values()]) {
+        if (!pending.sent) continue;
+        if (isReplayable(pending.method, pending.params, this.link.tools) && !DOWN_STATES.has(state)) {
+          pending.sent = false;
+          continue;
+        }
+        this.#settle(pending, {
+          kind: 'error',
+          error: {
+            code: ErrorCode.ChildCrashed,
+            message: `Child "${this.link.name}" stopped while running this request; it was not retried because it may not be safe to repeat`,
+            data: { child: this.link.name },
+          },
+        });
+      }
+    }
+    if (DOWN_STATES.has(state)) {
+      for (const pending of [...this.#pending.values()]) this.#settle(pending, this.#unavailable(state));
+    }
+  }
+
+  #onChildMessage(message: Record<string, unknown>): void {
+    const method = message.method;
+    if (typeof method !== 'string') return this.#onChildResponse(message);
+    if (message.id !== undefined) return this.#onChildRequest(message, method);
+    this.#onChildNotification(message, method);
+  }
+
+  #onChildResponse(message: Record<string, unknown>): void {
+    const pending = typeof message.id === 'number' ? this.#pending.get(message.id) : undefined;
+    if (!pending) return;
+    if (message.error !== undefined) {
+      this.#settle(pending, { kind: 'error', error: message.error as JsonRpcErrorObject });
+    } else {
+      this.#settle(pending, { kind: 'result', json: JSON.stringify(message.result ?? {}) });
+    }
+  }
+
+  #onChildRequest(message: Record<string, unknown>, method: string): void {
+    const childRequestId = message.id as string | number;
+    const session = this.#pickSessionFor(method);
+    if (!session) {
+      this.link.send({
+        jsonrpc: '2.0',
+        id: childRequestId,
+        error: { code: ErrorCode.MethodNotFound, message: `No connected client can answer ${method}` },
+      });
+      return;
+    }
+    const gatewayId = `g${this.#nextUpstream++}`;
+    this.#upstream.set(gatewayId, { childRequestId, session });
+    session.sendMessage({ ...message, id: gatewayId });
+  }
+
+  #pickSessionFor(method: string): ClientSession | undefined {
+    const capability = CAPABILITY_FOR_METHOD[method];
+    const able = (s: ClientSession) => capability === undefined || s.hasCapability(capability);
+    let best: ClientSession | undefined;
+    let bestStarted = -1;
+    for (const pending of this.#pending.values()) {
+      if (pending.sent && pending.session && able(pending.session) && pending.startedAt > bestStarted) {
+        best = pending.session;
+        bestStarted = pending.startedAt;
+      }
+    }
+    if (best) return best;
+    for (const session of this.sessions) if (able(session)) return session;
+    return undefined;
+  }
+
+  /** Routes a client's answer to a server→client request back to the child. */
+  answerUpstream(session: ClientSession, message: Record<string, unknown>): void {
+    const id = String(message.id);
+    const upstream = this.#upstream.get(id);
+    if (!upstream || upstream.session !== session) return;
+    this.#upstream.delete(id);
+    this.link.send({ ...message, id: upstream.childRequestId });
+  }
+
+  #onChildNotification(message: Record<string, unknown>, method: string): void {
+    const params = message.params as Record<string, unknown> | undefined;
+    switch (method) {
+      case 'notifications/progress': {
+        const target = this.#progress.get(String(params?.progressToken));
+        target?.session.sendMessage({ ...message, params: { ...params, progressToken: target.token } });
+        return;
+      }
+      case 'notifications/message': {
+        const level = LEVELS.indexOf(String(params?.level));
+        for (const session of this.sessions) if (level >= session.minLogLevelIndex) session.sendMessage(message);
+        return;
+      }
+      case 'notifications/resources/updated': {
+        this.#cache?.onNotification(this.link.name, method, params);
+        const uri = String(params?.uri);
+        for (const session of this.sessions) if (session.subscriptions.has(uri)) session.sendMessage(message);
+        return;
+      }
+      case 'notifications/cancelled': {
+        for (const [id, upstream] of this.#upstream) {
+          if (upstream.childRequestId === params?.requestId) {
+            this.#upstream.delete(id);
+            upstream.session.sendMessage({ ...message, params: { ...params, requestId: id } });
+          }
+        }
+        return;
+      }
+      default:
+        if (method.endsWith('/list_changed')) this.#cache?.onNotification(this.link.name, method, params);
+        for (const session of this.sessions) session.sendMessage(message);
+    }
+  }
+
+  /** Forwards a client notification (progress on a child's request, roots/list_changed) to the child. */
+  forwardNotification(method: string, params: Record<string, unknown> | undefined): void {
+    if (method === 'notifications/initialized') return;
+    this.link.send(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
+  }
+
+  /** Sets the child's log level to the most verbose level any client asked for. */
+  updateLogLevel(): void {
+    let lowest = LEVELS.length;
+    for (const session of this.sessions) lowest = Math.min(lowest, session.minLogLevelIndex);
+    const level = LEVELS[lowest];
+    if (!level || level === this.#childLogLevel) return;
+    this.#childLogLevel = level;
+    void this.forward(undefined, 'logging/setLevel', { level });
+  }
+
+  /** Whether another session than `except` subscribes to a resource. */
+  hasOtherSubscriber(uri: string, except: ClientSession): boolean {
+    for (const session of this.sessions) if (session !== except && session.subscriptions.has(uri)) return true;
+    return false;
+  }
+
+  /** Detaches a closed session: its in-flight requests are cancelled at the child and its upstream requests failed. */
+  detach(session: ClientSession): void {
+    this.sessions.delete(session);
+    for (const pending of [...this.#pending.values()]) {
+      if (pending.session === session) this.#abort(pending, new Error('client disconnected'));
+    }
+    for (const [id, upstream] of this.#upstream) {
+      if (upstream.session !== session) continue;
+      this.#upstream.delete(id);
+      this.link.send({
+        jsonrpc: '2.0',
+        id: upstream.childRequestId,
+        error: { code: ErrorCode.InternalError, message: 'The client that was asked disconnected' },
+      });
+    }
+  }
+}

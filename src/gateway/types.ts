@@ -1,0 +1,56 @@
+/** The part of a tool definition the gateway needs: its name and behaviour hints. */
+export interface ToolSummary {
+  name: string;
+  annotations?: {
+    readOnlyHint?: boolean;
+    openWorldHint?: boolean;
+    idempotentHint?: boolean;
+    destructiveHint?: boolean;
+  };
+}
+
+/** The supervisor's live connection to one child, as the gateway sees it. */
+export interface ChildLink {
+  readonly name: string;
+  /** A child state name (CONTRACT.md): only RUNNING accepts traffic. */
+  readonly state: string;
+  /** The child's answer to `initialize`, captured when it became RUNNING. */
+  readonly initializeResult: Record<string, unknown> | undefined;
+  /** The child's tools, read when it became RUNNING. */
+  readonly tools: ToolSummary[];
+  /** Writes a message to the child's stdin; false when no process is live. */
+  send(message: unknown): boolean;
+  on(event: 'message', listener: (message: Record<string, unknown>) => void): this;
+  on(event: 'state', listener: (state: string, previous: string) => void): this;
+}
+
+/** A request priority, most urgent first. */
+export type Priority = 'CRITICAL' | 'HIGH' | 'NORMAL' | 'LOW';
+
+/** What the gateway needs of the shared cache. */
+export interface RequestCache {
+  fetch(
+    child: string,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    load: () => Promise<
+      { kind: 'result'; json: string } | { kind: 'error'; error: { code: number; message: string; data?: unknown } }
+    >,
+  ): Promise<
+    ({ kind: 'result'; json: string } | { kind: 'error'; error: { code: number; message: string; data?: unknown } }) & {
+      cached: boolean;
+    }
+  >;
+  noteTools(child: string, tools: ToolSummary[]): void;
+  onNotification(child: string, method: string, params: Record<string, unknown> | undefined): void;
+  onChildRestart(child: string): void;
+}
+
+/** What the gateway needs of the shared limiter. */
+export interface RequestLimiter {
+  run<T>(
+    task: (signal: AbortSignal) => Promise<T>,
+    options: { priority: Priority; child: string; timeoutMs?: number },
+  ): Promise<T>;
+  recordOutcome(child: string, latencyMs: number, ok: boolean): void;
+}

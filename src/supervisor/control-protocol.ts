@@ -1,0 +1,46 @@
+import type { ChildStatus } from './managed-child.js';
+
+/** A child in `status --json`: its process facts plus the gateway's counters. */
+export interface ChildReport extends ChildStatus {
+  socket: string;
+  clients: number;
+  requests: number;
+  errors: number;
+  inFlight: number;
+  latencyMs: { p50: number; p99: number };
+}
+
+/** The whole `status --json` document (CONTRACT.md, "Child states"). */
+export interface StatusReport {
+  supervisor: {
+    pid: number;
+    version: string;
+    startedAt: string;
+    home: string;
+    runtimeDir: string;
+    configFile: string;
+    systemd: boolean;
+  };
+  children: ChildReport[];
+  cache: {
+    l1: { entries: number; bytes: number };
+    l2: { entries: number; bytes: number };
+    hits: number;
+    misses: number;
+    hitRate: number;
+  };
+  limiter: { rps: number; queued: number; running: number; shed: number; timedOut: number };
+}
+
+/** The methods of the control socket and their parameters. */
+export interface ControlMethods {
+  status: { params: { children?: string[] }; result: StatusReport };
+  start: { params: { children: string[]; timeoutMs?: number }; result: StatusReport };
+  stop: { params: { children?: string[]; timeoutMs?: number }; result: { stopped: string[]; supervisor: boolean } };
+  restart: { params: { children: string[]; timeoutMs?: number }; result: StatusReport };
+  wait: { params: { children?: string[]; timeoutMs?: number }; result: StatusReport };
+  'cache.clear': { params: { child?: string }; result: { removed: number } };
+}
+
+/** A control method name. */
+export type ControlMethod = keyof ControlMethods;

@@ -1,0 +1,324 @@
+import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { ResponseCache } from '../cache/index.js';
+import {
+  assertSocketPathFits,
+  type ChildSpec,
+  childSocketPath,
+  type OmnimindPaths,
+  type RawConfig,
+  VERSION,
+} from '../config/index.js';
+import { ChildGateway, type Priority, waitForRunning } from '../gateway/index.js';
+import { AdaptiveLimiter } from '../limiter/index.js';
+import type { Logger } from '../logs/index.js';
+import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
+import type { ChildReport, StatusReport } from './control-protocol.js';
+import type { ControlHandlers } from './control-server.js';
+import { createControlServer } from './control-server.js';
+import { ManagedChild } from './managed-child.js';
+import { killOrphans } from './orphans.js';
+import { acquireInstanceLock, listenOnFd, listenOnPath } from './sockets.js';
+import { StateDb } from './state-db.js';
+
+/** Ping each child every 5 s (CONTRACT: health checks every 5 s). */
+const DEFAULT_PING_INTERVAL_MS = 5_000;
+/** Three missed pings in a row mean a hung child: restart it. */
+const DEFAULT_MAX_MISSED_PINGS = 3;
+/** How long `wait` (used by `omnimind start`) waits for children to settle by default. */
+const DEFAULT_WAIT_MS = 60_000;
+/** Variables a child must never inherit from the supervisor (systemd's, or omnimind's own). */
+const PRIVATE_ENV = /^(LISTEN_FDS|LISTEN_PID|LISTEN_FDNAMES|NOTIFY_SOCKET|WATCHDOG_USEC|WATCHDOG_PID|OMNIMIND_DAEMON)$/;
+
+/** Hooks into systemd, supplied by the caller when running under it. */
+export interface SystemdHooks {
+  /** Inherited listening sockets by name (`control` or a child name). */
+  sockets: Map<string, number>;
+  ready(status: string): void;
+  status(text: string): void;
+  stopping(): void;
+}
+
+/** Everything a supervisor needs to run. */
+export interface SupervisorOptions {
+  paths: OmnimindPaths;
+  config: RawConfig;
+  specs: ChildSpec[];
+  logger: Logger;
+  systemd?: SystemdHooks;
+}
+
+type Settled = 'RUNNING' | 'FATAL' | 'STOPPED';
+
+/** The supervisor: owns the sockets, the children, the shared cache and limiter, and the control API. */
+export class Supervisor {
+  readonly startedAt = new Date();
+  readonly #options: SupervisorOptions;
+  readonly #children = new Map<string, ManagedChild>();
+  readonly #gateways = new Map<string, ChildGateway>();
+  readonly #boundPaths: string[] = [];
+  #lock: Server | undefined;
+  #control: Server | undefined;
+  #stateDb: StateDb | undefined;
+  #cache: ResponseCache | undefined;
+  #limiter: AdaptiveLimiter | undefined;
+  #closing: Promise<void> | undefined;
+  #resolveClosed!: () => void;
+  /** Resolves once the supervisor has shut down completely. */
+  readonly closed = new Promise<void>((resolve) => {
+    this.#resolveClosed = resolve;
+  });
+
+  constructor(options: SupervisorOptions) {
+    this.#options = options;
+  }
+
+  /** Takes the lock, cleans up after a killed predecessor, binds every socket and starts the enabled children. */
+  async start(): Promise<void> {
+    const { paths, config, logger } = this.#options;
+    mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+    mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 });
+    mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+    mkdirSync(paths.runtimeDir, { recursive: true, mode: 0o700 });
+    chmodSync(paths.runtimeDir, 0o700);
+    const enabled = this.#options.specs.filter((s) => s.enabled);
+    assertSocketPathFits(paths.controlSocket);
+    for (const spec of enabled) assertSocketPathFits(childSocketPath(paths, spec.name));
+
+    this.#lock = await acquireInstanceLock(paths.runtimeDir);
+    if (!this.#lock) {
+      throw new OmnimindError('ALREADY_RUNNING', `A supervisor is already running for ${paths.runtimeDir}.`);
+    }
+    this.#stateDb = new StateDb(paths.stateDb);
+    await killOrphans(this.#stateDb.listChildren(), logger);
+
+    this.#cache = new ResponseCache({
+      file: paths.cacheDb,
+      l1MaxBytes: config.cache?.l1MaxBytes,
+      l2MaxBytes: config.cache?.l2MaxBytes,
+      ttlSeconds: config.cache?.ttlSeconds,
+      logger,
+    });
+    this.#limiter = new AdaptiveLimiter({ ...config.limiter, childConcurrency: childConcurrency(enabled), logger });
+
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PRIVATE_ENV.test(e[0])),
+    );
+    for (const spec of enabled) this.#addChild(spec, env);
+    for (const [name, gateway] of this.#gateways) await this.#bind(gateway.server, name, childSocketPath(paths, name));
+    this.#control = createControlServer(this.#handlers());
+    await this.#bind(this.#control, 'control', paths.controlSocket);
+    logger.info(`supervisor ${VERSION} started (pid ${process.pid}); ${enabled.length} children`);
+    for (const child of this.#children.values()) child.start();
+    void this.#notifyWhenSettled();
+  }
+
+  #addChild(spec: ChildSpec, env: Record<string, string>): void {
+    const { config, logger, paths } = this.#options;
+    const child = new ManagedChild(spec, {
+      logsDir: paths.logsDir,
+      logger,
+      log: { maxBytes: config.logs?.maxBytes, keep: config.logs?.keep },
+      health: {
+        pingIntervalMs: config.health?.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+        maxMissedPings: config.health?.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS,
+      },
+      env,
+      onRecord: (c) => this.#record(c),
+    });
+    child.on('state', () => this.#systemdStatus());
+    this.#children.set(spec.name, child);
+    const options = spec.options as { cache?: Record<string, unknown>; priorities?: Record<string, Priority> };
+    this.#cache?.setPolicy(spec.name, {
+      trusted: spec.builtin,
+      ...(options.cache ?? {}),
+      statefulTools: spec.name === 'thinking' && spec.builtin ? ['sequential_thinking'] : [],
+    });
+    this.#gateways.set(
+      spec.name,
+      new ChildGateway(child, {
+        cache: this.#cache,
+        limiter: this.#limiter,
+        maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        priorities: { client: undefined, tools: options.priorities ?? {} },
+      }),
+    );
+  }
+
+  async #bind(server: Server, name: string, path: string): Promise<void> {
+    const fd = this.#options.systemd?.sockets.get(name);
+    if (fd !== undefined) return await listenOnFd(server, fd);
+    await listenOnPath(server, path);
+    this.#boundPaths.push(path);
+  }
+
+  #record(child: ManagedChild): void {
+    try {
+      this.#stateDb?.saveChild({
+        name: child.name,
+        pid: child.pid,
+        pgid: child.pid,
+        startTime: child.startTime,
+        state: child.state,
+        restarts: child.restarts,
+        lastExit: child.lastExit,
+      });
+    } catch (error) {
+      this.#options.logger.warn(`cannot record the state of "${child.name}": ${(error as Error).message}`);
+    }
+  }
+
+  async #notifyWhenSettled(): Promise<void> {
+    await this.#settle([...this.#children.keys()], AbortSignal.timeout(DEFAULT_WAIT_MS));
+    this.#options.systemd?.ready(this.#summary());
+  }
+
+  #summary(): string {
+    const counts = new Map<string, number>();
+    for (const child of this.#children.values()) counts.set(child.state, (counts.get(child.state) ?? 0) + 1);
+    return [...counts].map(([state, n]) => `${n} ${state}`).join(', ');
+  }
+
+  #systemdStatus(): void {
+    this.#options.systemd?.status(this.#summary());
+  }
+
+  #named(names: string[] | undefined): ManagedChild[] {
+    if (!names || names.length === 0) return [...this.#children.values()];
+    const unknown = names.filter((n) => !this.#children.has(n));
+    if (unknown.length > 0) {
+      throw new OmnimindError(
+        'UNKNOWN_CHILD',
+        `Unknown child ${unknown.map((n) => `"${n}"`).join(', ')}. Known children: ${[...this.#children.keys()].join(', ')}.`,
+      );
+    }
+    return names.map((n) => this.#children.get(n)!);
+  }
+
+  /** Waits until each named child is RUNNING, FATAL or STOPPED (or the signal aborts). */
+  async #settle(names: string[], signal: AbortSignal): Promise<Settled[]> {
+    return await Promise.all(
+      this.#named(names).map(async (child) => {
+        await waitForRunning(child, signal);
+        return child.state as Settled;
+      }),
+    );
+  }
+
+  /** The `status --json` document. */
+  status(names?: string[]): StatusReport {
+    const { paths } = this.#options;
+    const children: ChildReport[] = this.#named(names).map((child) => {
+      const gateway = this.#gateways.get(child.name)!;
+      return {
+        ...child.snapshot(),
+        socket: childSocketPath(paths, child.name),
+        clients: gateway.clients,
+        requests: gateway.router.stats.requests,
+        errors: gateway.router.stats.errors,
+        inFlight: gateway.router.inFlight,
+        latencyMs: gateway.router.stats.percentiles(),
+      };
+    });
+    const limiter = this.#limiter?.stats();
+    return {
+      supervisor: {
+        pid: process.pid,
+        version: VERSION,
+        startedAt: this.startedAt.toISOString(),
+        home: paths.home,
+        runtimeDir: paths.runtimeDir,
+        configFile: paths.configFile,
+        systemd: this.#options.systemd !== undefined,
+      },
+      children,
+      cache: this.#cache?.stats() ?? {
+        l1: { entries: 0, bytes: 0 },
+        l2: { entries: 0, bytes: 0 },
+        hits: 0,
+        misses: 0,
+        hitRate: 0,
+      },
+      limiter: {
+        rps: limiter?.rps ?? 0,
+        queued: limiter?.queued ?? 0,
+        running: limiter?.running ?? 0,
+        shed: limiter?.shed ?? 0,
+        timedOut: limiter?.timedOut ?? 0,
+      },
+    };
+  }
+
+  #handlers(): ControlHandlers {
+    return {
+      status: async ({ children }) => this.status(children),
+      wait: async ({ children, timeoutMs }) => {
+        await this.#settle(children ?? [], AbortSignal.timeout(timeoutMs ?? DEFAULT_WAIT_MS));
+        return this.status(children);
+      },
+      start: async ({ children, timeoutMs }) => {
+        const targets = this.#named(children);
+        for (const child of targets) child.start();
+        await this.#settle(children, AbortSignal.timeout(timeoutMs ?? DEFAULT_WAIT_MS));
+        return this.status(children);
+      },
+      restart: async ({ children, timeoutMs }) => {
+        const targets = this.#named(children);
+        await Promise.all(targets.map((c) => c.stop(timeoutMs)));
+        for (const child of targets) child.start();
+        await this.#settle(children, AbortSignal.timeout(DEFAULT_WAIT_MS));
+        return this.status(children);
+      },
+      stop: async ({ children, timeoutMs }) => {
+        if (!children || children.length === 0) {
+          setImmediate(() => void this.shutdown(timeoutMs));
+          return { stopped: [...this.#children.keys()], supervisor: true };
+        }
+        const targets = this.#named(children);
+        await Promise.all(targets.map((c) => c.stop(timeoutMs)));
+        return { stopped: targets.map((c) => c.name), supervisor: false };
+      },
+      'cache.clear': async ({ child }) => {
+        if (child !== undefined) this.#named([child]);
+        return { removed: this.#cache?.clear(child) ?? 0 };
+      },
+    };
+  }
+
+  /** Stops every child and closes every socket, the cache and the state db; idempotent. */
+  shutdown(timeoutMs?: number): Promise<void> {
+    this.#closing ??= this.#shutdown(timeoutMs);
+    return this.#closing;
+  }
+
+  async #shutdown(timeoutMs?: number): Promise<void> {
+    const { logger } = this.#options;
+    logger.info('supervisor stopping');
+    this.#options.systemd?.stopping();
+    await Promise.all([...this.#gateways.values()].map((g) => g.close()));
+    await Promise.all([...this.#children.values()].map((c) => c.stop(timeoutMs)));
+    this.#cache?.close();
+    this.#limiter?.close();
+    this.#stateDb?.close();
+    if (this.#control) await new Promise<void>((resolve) => this.#control?.close(() => resolve()));
+    for (const path of this.#boundPaths) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }
+    this.#lock?.close();
+    logger.info('supervisor stopped');
+    this.#resolveClosed();
+  }
+}
+
+function childConcurrency(specs: ChildSpec[]): Record<string, number> {
+  const caps: Record<string, number> = {};
+  for (const spec of specs) {
+    const max = (spec.options as { limits?: { maxConcurrency?: number } }).limits?.maxConcurrency;
+    if (max !== undefined) caps[spec.name] = max;
+  }
+  return caps;
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { resolveChildSpecs, resolvePaths, validateConfig } from '../../../src/config/index.js';
+
+describe('resolvePaths', () => {
+  it('follows OMNIMIND_* first, then XDG, then the home directory', () => {
+    expect(resolvePaths({ HOME: '/h' })).toMatchObject({
+      home: '/h/.local/state/omnimind',
+      runtimeDir: '/h/.local/state/omnimind/run',
+      configFile: '/h/.config/omnimind/config.json',
+    });
+    expect(
+      resolvePaths({ HOME: '/h', XDG_STATE_HOME: '/s', XDG_RUNTIME_DIR: '/r', XDG_CONFIG_HOME: '/c' }),
+    ).toMatchObject({
+      home: '/s/omnimind',
+      runtimeDir: '/r/omnimind',
+      configFile: '/c/omnimind/config.json',
+      controlSocket: '/r/omnimind/control.sock',
+    });
+    expect(
+      resolvePaths(
+        { HOME: '/h', OMNIMIND_HOME: '/o', OMNIMIND_RUNTIME_DIR: '/rt', OMNIMIND_CONFIG: '/cfg.json' },
+        '/flag.json',
+      ),
+    ).toMatchObject({ home: '/o', runtimeDir: '/rt', configFile: '/flag.json', cacheDb: '/o/cache.db' });
+  });
+});
+
+describe('validateConfig', () => {
+  it('accepts the CONTRACT example', () => {
+    const example = {
+      children: {
+        memory: {},
+        python: { timeoutMs: 10000, memoryMb: 512 },
+        filesystem: { roots: ['/home/me/project'] },
+        sqlite: { database: '/home/me/data.db', readOnly: false, enabled: true },
+      },
+      mcpServers: { everything: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-everything'], env: {} } },
+      cache: { l1MaxBytes: 67108864, l2MaxBytes: 10485760, ttlSeconds: 300 },
+      limiter: { initialRps: 100, minRps: 10, maxRps: 100000, maxQueue: 50, timeoutMs: 30000 },
+    };
+    expect(validateConfig(example).problems).toEqual([]);
+  });
+
+  it('lists every problem with its path and a hint', () => {
+    const { problems } = validateConfig({
+      children: { git: { repositories: 'x' } },
+      mcpServers: { 'Bad Name': { command: 'x' }, ok: { command: '' } },
+      limiter: { maxQueue: -1 },
+    });
+    expect(problems.map((p) => p.path).sort()).toEqual([
+      '$.children.git.repositories',
+      '$.limiter.maxQueue',
+      '$.mcpServers.Bad Name',
+      '$.mcpServers.ok.command',
+    ]);
+    for (const problem of problems) expect(problem.hint).not.toBe('');
+  });
+});
+
+describe('resolveChildSpecs', () => {
+  it('turns built-ins and mcpServers into child specs with defaults', () => {
+    const paths = resolvePaths({ HOME: '/h', OMNIMIND_HOME: '/o' });
+    const specs = resolveChildSpecs(
+      {
+        children: { git: { enabled: false } },
+        mcpServers: { ext: { command: 'srv', args: ['-x'], cwd: 'sub', env: { A: '1' } } },
+      },
+      paths,
+      '/work',
+    );
+    expect(specs.map((s) => s.name)).toEqual([
+      'memory',
+      'context',
+      'thinking',
+      'python',
+      'filesystem',
+      'git',
+      'sqlite',
+      'ext',
+    ]);
+    expect(specs.find((s) => s.name === 'git')?.enabled).toBe(false);
+    expect(specs.find((s) => s.name === 'filesystem')?.options).toMatchObject({ roots: ['/work'] });
+    expect(specs.find((s) => s.name === 'sqlite')?.options).toMatchObject({ database: '/o/data/sqlite.db' });
+    expect(specs.at(-1)).toMatchObject({
+      builtin: false,
+      command: 'srv',
+      args: ['-x'],
+      cwd: '/work/sub',
+      env: { A: '1' },
+    });
+  });
+});

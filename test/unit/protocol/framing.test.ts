@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { LineSplitter } from '../../../src/protocol/index.js';
+
+function collect(max: number) {
+  const frames: string[] = [];
+  const oversize: number[] = [];
+  const splitter = new LineSplitter({ onFrame: (f) => frames.push(f), onOversize: (l) => oversize.push(l) }, max);
+  return { frames, oversize, splitter };
+}
+
+describe('LineSplitter', () => {
+  it('splits frames across and within chunks, skipping blank lines and CRs', () => {
+    const { frames, splitter } = collect(1024);
+    splitter.push(Buffer.from('{"a":1}\n{"b"'));
+    splitter.push(Buffer.from(':2}\r\n\n  \n{"c":3}\n'));
+    expect(frames).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+  });
+
+  it('keeps multi-byte characters split across chunks intact', () => {
+    const { frames, splitter } = collect(1024);
+    const bytes = Buffer.from('"héllo ✓"\n');
+    splitter.push(bytes.subarray(0, 3));
+    splitter.push(bytes.subarray(3));
+    expect(frames).toEqual(['"héllo ✓"']);
+  });
+
+  it('reports an oversized frame once, discards it, and keeps going', () => {
+    const { frames, oversize, splitter } = collect(10);
+    splitter.push(Buffer.from('0123456789ABC'));
+    splitter.push(Buffer.from('DEF\n{"ok":1}\n'));
+    expect(oversize).toEqual([10]);
+    expect(frames).toEqual(['{"ok":1}']);
+    expect(splitter.pendingBytes).toBe(0);
+  });
+
+  it('rejects a bad limit like p-queue does', () => {
+    expect(() => collect(0)).toThrow('Expected `maxFrameBytes` to be an integer >= 1, got `0`');
+  });
+});
