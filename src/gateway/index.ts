@@ -1,4 +1,4 @@
 export { ChildGateway, type ChildGatewayOptions, waitForRunning } from './child-gateway.js';
 export { ChildRouter, type RouteOutcome } from './child-router.js';
 export { ClientSession, type SessionServices } from './session.js';
-export type { ChildLink, Priority, RequestCache, RequestLimiter, ToolSummary } from './types.js';
+export type { ChildLink, RequestCache, RequestLimiter, ToolSummary } from './types.js';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import { resolvePriority } from '../limiter/index.js';
+import { type Priority, resolvePriority } from '../limiter/index.js';
 import {
   ErrorCode,
   encodeFrame,
@@ -11,7 +11,7 @@ import {
   rejectionFor,
 } from '../protocol/index.js';
 import type { ChildRouter, RouteOutcome } from './child-router.js';
-import type { Priority, RequestCache, RequestLimiter } from './types.js';
+import type { RequestCache, RequestLimiter } from './types.js';
 
 /** A client that stops reading may hold at most this much unsent output before it is disconnected. */
 const MAX_UNSENT_BYTES = 64 * 1024 * 1024;

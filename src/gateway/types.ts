@@ -1,3 +1,5 @@
+import type { Priority } from '../limiter/index.js';
+
 /** The part of a tool definition the gateway needs: its name and behaviour hints. */
 export interface ToolSummary {
   name: string;
@@ -23,9 +25,6 @@ export interface ChildLink {
   on(event: 'message', listener: (message: Record<string, unknown>) => void): this;
   on(event: 'state', listener: (state: string, previous: string) => void): this;
 }
-
-/** A request priority, most urgent first. */
-export type Priority = 'CRITICAL' | 'HIGH' | 'NORMAL' | 'LOW';
 
 /** What the gateway needs of the shared cache. */
 export interface RequestCache {

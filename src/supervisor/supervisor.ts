@@ -9,8 +9,8 @@ import {
   type RawConfig,
   VERSION,
 } from '../config/index.js';
-import { ChildGateway, type Priority, waitForRunning } from '../gateway/index.js';
-import { AdaptiveLimiter } from '../limiter/index.js';
+import { ChildGateway, waitForRunning } from '../gateway/index.js';
+import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
 import type { ChildReport, StatusReport } from './control-protocol.js';

@@ -1,0 +1,60 @@
+import { createHarness, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
+import { closedLoop, fmt, socketRpc, stdioRpc } from './driver.js';
+import type { BenchSection } from './types.js';
+
+/** Requests per measured run: enough for a stable p99 at every concurrency. */
+const REQUESTS = 20_000;
+const CONCURRENCIES = [1, 8, 64];
+
+/** Uncached echo through omnimind vs. the same child driven directly over stdio, same run. */
+export async function run(): Promise<BenchSection> {
+  const server = fixture();
+  const h = createHarness({ children: NO_BUILTINS, mcpServers: { echo: server } });
+  const rows: string[] = [];
+  const verdicts: string[] = [];
+  try {
+    await h.cli(['start']);
+    for (const concurrency of CONCURRENCIES) {
+      const direct = await stdioRpc(server.command, server.args);
+      const viaSocket = await socketRpc(h.socket('echo'));
+      const call = (rpc: typeof direct.rpc) => (i: number) =>
+        rpc.request('tools/call', { name: 'echo', arguments: { text: `m${i}` } });
+      await closedLoop(call(direct.rpc), concurrency, 2000);
+      await closedLoop(call(viaSocket.rpc), concurrency, 2000);
+      const d = await closedLoop(call(direct.rpc), concurrency, REQUESTS);
+      const o = await closedLoop(call(viaSocket.rpc), concurrency, REQUESTS);
+      direct.close();
+      viaSocket.close();
+      const ratio = o.perSecond / d.perSecond;
+      const overheadUs = (o.p50Ms - d.p50Ms) * 1000;
+      rows.push(
+        `| ${concurrency} | ${fmt(d.perSecond, 0)} | ${fmt(o.perSecond, 0)} | ${fmt(ratio, 2)}× | ${fmt(d.p50Ms, 3)} / ${fmt(d.p99Ms, 3)} | ${fmt(o.p50Ms, 3)} / ${fmt(o.p99Ms, 3)} | ${fmt(overheadUs, 0)} µs | ${o.errors} |`,
+      );
+      if (concurrency === 64)
+        verdicts.push(
+          `throughput at concurrency 64: ${fmt(ratio, 2)}× direct (goal ≥ 0.8×): ${ratio >= 0.8 ? 'met' : 'missed'}`,
+        );
+      if (concurrency === 1)
+        verdicts.push(
+          `p50 overhead at concurrency 1: ${fmt(overheadUs, 0)} µs (goal ≤ 100 µs): ${overheadUs <= 100 ? 'met' : 'missed'}`,
+        );
+    }
+  } finally {
+    await h.cleanup();
+  }
+  return {
+    title: 'Gateway overhead: uncached echo, direct stdio vs. through omnimind',
+    command: 'npm run bench -- gateway',
+    markdown: [
+      `${REQUESTS} \`tools/call echo\` requests per run (after 2,000 warm-up), one connection, closed loop.`,
+      '',
+      '| concurrency | direct req/s | omnimind req/s | ratio | direct p50 / p99 ms | omnimind p50 / p99 ms | p50 overhead | errors |',
+      '|---|---|---|---|---|---|---|---|',
+      ...rows,
+      '',
+      ...verdicts.map((v) => `- ${v}`),
+    ].join('\n'),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${(await run()).markdown}\n`);
