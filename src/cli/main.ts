@@ -34,4 +34,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that goes away (`omnimind logs | head`) ends the output, not the program with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
 process.exitCode = await main(process.argv);

@@ -4,6 +4,7 @@ import { cacheClearCommand } from './commands/cache.js';
 import { configCommand } from './commands/config.js';
 import { connectCommand } from './commands/connect.js';
 import { runForeground } from './commands/foreground.js';
+import { type InstallCommandOptions, installCommand, uninstallCommand } from './commands/install.js';
 import { restartCommand, startCommand, statusCommand, stopCommand } from './commands/lifecycle.js';
 import { logsCommand } from './commands/logs.js';
 import { callCommand, toolsCommand } from './commands/tools.js';
@@ -84,6 +85,23 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('print the effective config, or validate it')
     .option('--check', 'validate and list every problem')
     .action((_opts, cmd: Command) => run(() => configCommand(global(cmd))));
+  program
+    .command('install')
+    .description('write the systemd units for this installation, reload systemd and enable them')
+    .addOption(new Option('--user', 'user units in ~/.config/systemd/user (default)').conflicts('system'))
+    .option('--system', 'system units in /etc/systemd/system, run as the omnimind account')
+    .option('--dry-run', 'print the units and commands without writing or running anything')
+    .option('--no-enable', 'write the units and reload systemd, but do not enable or start them')
+    .addOption(new Option('--root <dir>', 'write under this prefix (image builds)').hideHelp())
+    .action((_opts, cmd: Command) => run(() => installCommand(global(cmd) as InstallCommandOptions)));
+  program
+    .command('uninstall')
+    .description('stop, disable and remove the systemd units (state and config are kept)')
+    .addOption(new Option('--user', 'user units (default)').conflicts('system'))
+    .option('--system', 'system units')
+    .option('--dry-run', 'print what would be removed')
+    .addOption(new Option('--root <dir>', 'remove under this prefix').hideHelp())
+    .action((_opts, cmd: Command) => run(() => uninstallCommand(global(cmd) as InstallCommandOptions)));
   const cache = program.command('cache').description('manage the shared cache');
   cache
     .command('clear [child]')

@@ -11,27 +11,25 @@ export interface Logger {
   debug(message: string): void;
 }
 
-const SYSLOG_PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
-
 /** Where the supervisor's own log lines go. */
 export interface LoggerOptions {
   /** The supervisor log file. */
   file?: RotatingLogFile;
   /** Also write to stderr (foreground mode). */
   stderr?: boolean;
-  /** Prefix stderr lines with `<N>` syslog priorities for journald. */
-  journal?: boolean;
+  /** Formats a stderr line (e.g. with a journald `<N>` priority prefix); default: the timestamped file line. */
+  formatStderr?: (level: LogLevel, message: string) => string;
   debug?: boolean;
 }
 
-/** Creates the supervisor logger: timestamped lines to the log file, plain or journald-prefixed lines to stderr. */
+/** Creates the supervisor logger: timestamped lines to the log file and, when asked, to stderr. */
 export function createLogger(options: LoggerOptions): Logger {
   const emit = (level: LogLevel, message: string) => {
     if (level === 'debug' && !options.debug) return;
     const line = `${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`;
     options.file?.write(line);
     if (options.stderr) {
-      process.stderr.write(options.journal ? `<${SYSLOG_PRIORITY[level]}>${message}\n` : line);
+      process.stderr.write(options.formatStderr ? `${options.formatStderr(level, message)}\n` : line);
     }
   };
   return {

@@ -1,26 +1,51 @@
 import { join } from 'node:path';
 import { resolveChildSpecs } from '../../config/index.js';
-import { createLogger, RotatingLogFile } from '../../logs/index.js';
+import { createLogger, type LogLevel, RotatingLogFile } from '../../logs/index.js';
 import { OmnimindError } from '../../protocol/index.js';
-import { Supervisor } from '../../supervisor/index.js';
+import { Supervisor, type SystemdHooks } from '../../supervisor/index.js';
+import {
+  createNotifier,
+  inheritedSockets,
+  isUnderSystemd,
+  type JournalLevel,
+  journalLine,
+  startWatchdog,
+} from '../../systemd/index.js';
 import { configFor, type GlobalOptions } from '../context.js';
+
+const JOURNAL_LEVEL: Record<LogLevel, JournalLevel> = { error: 'err', warn: 'warning', info: 'info', debug: 'debug' };
 
 /** `omnimind start --foreground`: run the supervisor attached until SIGTERM or SIGINT. */
 export async function runForeground(options: GlobalOptions): Promise<number> {
+  // Taken first, so that no child can inherit the descriptors or the variables.
+  const sockets = inheritedSockets();
+  const underSystemd = isUnderSystemd();
   const { paths, loaded } = configFor(options);
   const daemon = process.env.OMNIMIND_DAEMON === '1';
-  const underSystemd = process.env.INVOCATION_ID !== undefined || process.env.JOURNAL_STREAM !== undefined;
   const logger = createLogger({
     file: new RotatingLogFile(join(paths.logsDir, 'supervisor.log'), loaded.config.logs),
     stderr: !daemon,
-    journal: underSystemd,
+    formatStderr: underSystemd ? (level, message) => journalLine(JOURNAL_LEVEL[level], message) : undefined,
     debug: options.debug,
   });
+  const notifier = createNotifier(process.env, { logger });
+  const lifetime = new AbortController();
+  startWatchdog(notifier, process.env, { signal: lifetime.signal });
+  const systemd: SystemdHooks | undefined =
+    notifier || sockets.size > 0
+      ? {
+          sockets,
+          ready: (status) => void notifier?.ready(status),
+          status: (text) => void notifier?.status(text),
+          stopping: () => void notifier?.stopping(),
+        }
+      : undefined;
   const supervisor = new Supervisor({
     paths,
     config: loaded.config,
     specs: resolveChildSpecs(loaded.config, paths, process.cwd()),
     logger,
+    systemd,
   });
   const stop = () => void supervisor.shutdown();
   process.on('SIGTERM', stop);
@@ -31,7 +56,9 @@ export async function runForeground(options: GlobalOptions): Promise<number> {
   try {
     await supervisor.start();
   } catch (error) {
-    if (error instanceof OmnimindError && error.code === 'ALREADY_RUNNING') {
+    lifetime.abort();
+    await notifier?.close();
+    if (error instanceof OmnimindError && error.code === 'ALREADY_RUNNING' && !underSystemd) {
       logger.info(`${error.message} This process exits and leaves it alone.`);
       return 0;
     }
@@ -39,5 +66,7 @@ export async function runForeground(options: GlobalOptions): Promise<number> {
     throw error;
   }
   await supervisor.closed;
+  lifetime.abort();
+  await notifier?.close();
   return 0;
 }
