@@ -2,3 +2,4 @@ export { ChildGateway, type ChildGatewayOptions, waitForRunning } from './child-
 export { ChildRouter, type RouteOutcome } from './child-router.js';
 export { ClientSession, type SessionServices } from './session.js';
 export type { ChildLink, RequestCache, RequestLimiter, ToolSummary } from './types.js';
+export { COMPRESSED_META_KEY, type CompressionPolicy, compressResultJson, resultBudget } from './result-compression.js';

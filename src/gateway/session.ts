@@ -11,6 +11,7 @@ import {
   rejectionFor,
 } from '../protocol/index.js';
 import type { ChildRouter, RouteOutcome } from './child-router.js';
+import { type CompressionPolicy, compressResultJson, resultBudget } from './result-compression.js';
 import type { RequestCache, RequestLimiter } from './types.js';
 
 /** A client that stops reading may hold at most this much unsent output before it is disconnected. */
@@ -25,8 +26,10 @@ export interface SessionServices {
   cache?: RequestCache;
   limiter?: RequestLimiter;
   maxFrameBytes: number;
-  /** Default priority per tool name and for this child's clients. */
-  priorities: { client?: Priority; tools: Record<string, Priority> };
+  /** Default priorities: per client name (from `initialize`'s clientInfo) and per tool name. */
+  priorities: { clients: Record<string, Priority>; tools: Record<string, Priority> };
+  /** Token budgets for this child's text results. */
+  compression?: CompressionPolicy;
   /** Waits until the child is RUNNING (true) or down for good / timed out (false). */
   waitForRunning(signal: AbortSignal): Promise<boolean>;
 }
@@ -42,6 +45,7 @@ export class ClientSession {
   readonly #splitter: LineSplitter;
   readonly #inFlight = new Map<JsonRpcId, AbortController>();
   #capabilities: Record<string, unknown> = {};
+  #clientPriority: Priority | undefined;
   #closed = false;
 
   constructor(socket: Socket, router: ChildRouter, services: SessionServices) {
@@ -145,6 +149,8 @@ export class ClientSession {
 
   async #initialize(id: JsonRpcId, params: Record<string, unknown> | undefined): Promise<void> {
     this.#capabilities = (params?.capabilities as Record<string, unknown> | undefined) ?? {};
+    const clientName = (params?.clientInfo as { name?: unknown } | undefined)?.name;
+    if (typeof clientName === 'string') this.#clientPriority = this.#services.priorities.clients[clientName];
     const link = this.#router.link;
     if (link.state !== 'RUNNING' && !(await this.#services.waitForRunning(AbortSignal.timeout(INITIALIZE_WAIT_MS)))) {
       return this.#sendError(id, ErrorCode.ChildUnavailable, `Child "${link.name}" is ${link.state}`, {
@@ -171,14 +177,18 @@ export class ClientSession {
     const meta = params?._meta;
     const toolName = method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
     const priority = resolvePriority(meta, method, {
-      client: this.#services.priorities.client,
+      client: this.#clientPriority,
       tool: toolName === undefined ? undefined : this.#services.priorities.tools[toolName],
     });
     const metaTimeout = (meta as Record<string, unknown> | undefined)?.timeoutMs;
     const timeoutMs = typeof metaTimeout === 'number' && metaTimeout > 0 ? metaTimeout : undefined;
+    const budget = resultBudget(this.#services.compression, method, params);
     const load = (signal: AbortSignal) => {
       const combined = AbortSignal.any([signal, controller.signal]);
-      const forward = () => this.#router.forward(this, method, params, combined);
+      const forward = () => {
+        const answer = this.#router.forward(this, method, params, combined);
+        return budget === undefined ? answer : answer.then((o) => (o.kind === 'result' ? { ...o, json: compressResultJson(o.json, budget) } : o));
+      };
       return this.#services.cache ? this.#services.cache.fetch(child, method, params, forward) : forward();
     };
     const run = this.#services.limiter

@@ -9,7 +9,7 @@ import {
   type RawConfig,
   VERSION,
 } from '../config/index.js';
-import { ChildGateway, waitForRunning } from '../gateway/index.js';
+import { ChildGateway, type CompressionPolicy, waitForRunning } from '../gateway/index.js';
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
@@ -128,7 +128,11 @@ export class Supervisor {
     });
     child.on('state', () => this.#systemdStatus());
     this.#children.set(spec.name, child);
-    const options = spec.options as { cache?: Record<string, unknown>; priorities?: Record<string, Priority> };
+    const options = spec.options as {
+      cache?: Record<string, unknown>;
+      priorities?: Record<string, Priority>;
+      compress?: CompressionPolicy;
+    };
     this.#cache?.setPolicy(spec.name, {
       trusted: spec.builtin,
       ...(options.cache ?? {}),
@@ -140,7 +144,8 @@ export class Supervisor {
         cache: this.#cache,
         limiter: this.#limiter,
         maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-        priorities: { client: undefined, tools: options.priorities ?? {} },
+        priorities: { clients: config.limiter?.clients ?? {}, tools: options.priorities ?? {} },
+        compression: options.compress,
       }),
     );
   }

@@ -42,7 +42,7 @@ describe('gateway', () => {
     h = createHarness({
       children: NO_BUILTINS,
       mcpServers: {
-        echo: fixture(),
+        echo: { ...fixture(), compress: { tools: { echo: { maxResultTokens: 300 } } } },
         flaky: fixture(),
         broken: fixture('--crash-on-start'),
         everything: {
@@ -78,6 +78,19 @@ describe('gateway', () => {
     const texts = results.map((perClient) => perClient.map((r) => (r.content as TextContent)[0]?.text));
     expect(texts).toEqual(clients.map((_, i) => Array.from({ length: 10 }, (_, j) => `c${i}-r${j}`)));
     await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it('compresses an oversized text result to its budget and marks it', async () => {
+    const client = await h.client('echo');
+    const filler = Array.from({ length: 400 }, (_, i) => `Paragraph ${i} talks about nothing in particular at length.`).join('\n\n');
+    const text = `${filler}\nERROR: disk /dev/sda1 is 98 % full\n${filler}`;
+    const result = await client.callTool({ name: 'echo', arguments: { text } });
+    const out = (result.content as TextContent)[0]!.text;
+    expect(out.length).toBeLessThan(text.length / 5);
+    expect(out).toContain('ERROR: disk /dev/sda1 is 98 % full');
+    expect(result._meta?.['omnimind/compressed']).toMatchObject({ budget: 300, overflow: false });
+    const short = await client.callTool({ name: 'echo', arguments: { text: 'short stays as it is' } });
+    expect(short._meta).toBeUndefined();
   });
 
   it('answers initialize from the child and ping locally', async () => {

@@ -1,0 +1,24 @@
+import { readChildConfig, serveStdio } from '../shared/index.js';
+import { DEFAULT_PYTHONS, type PythonOptions, parsePythonOptions } from './options.js';
+import { RunSlots } from './run-slots.js';
+import { setUpSandbox } from './sandbox-setup.js';
+import { createPythonServer } from './server.js';
+
+/** Runs going at once: two cores' worth of busy interpreters, plus two that wait on I/O. */
+const MAX_CONCURRENT_RUNS = 4;
+/** Calls that may wait for a free run slot before new ones are refused. */
+const MAX_WAITING_RUNS = 16;
+
+let options: PythonOptions;
+try {
+  options = parsePythonOptions(readChildConfig<Record<string, unknown>>());
+} catch (error) {
+  process.stderr.write(`omnimind python: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+
+const setup = await setUpSandbox(options.python ? [options.python] : DEFAULT_PYTHONS, options.memoryMb);
+if (setup.problem) process.stderr.write(`omnimind python: ${setup.problem}\n`);
+const slots = new RunSlots(MAX_CONCURRENT_RUNS, MAX_WAITING_RUNS);
+const shutdown = new AbortController();
+await serveStdio(createPythonServer({ options, ...setup, slots, shutdown: shutdown.signal }), () => shutdown.abort());

@@ -1,0 +1,49 @@
+import { runPython, type SandboxPlan } from './run-python.js';
+import { probeSandbox, type SandboxProbe } from './sandbox-probe.js';
+
+/** How long the startup test script may take (ms): a cold interpreter on a busy machine, with margin. */
+const CHECK_TIMEOUT_MS = 15_000;
+
+/** The sandbox chosen at startup, or why none works. */
+export interface SandboxSetup {
+  probe: SandboxProbe;
+  plan: SandboxPlan | null;
+  problem: string | null;
+  /** Interpreters tried before the chosen one, each with why the sandbox could not use it. */
+  skipped: string[];
+}
+
+/** The plan that runs code with what the probe found. */
+export function planFor(probe: SandboxProbe): SandboxPlan | null {
+  if (probe.python === null) return null;
+  return {
+    executable: probe.python.executable,
+    unshareArgs: probe.unshareArgs,
+    runAsUid: probe.runAsUid,
+    countOwnProcesses: !probe.userNamespace,
+  };
+}
+
+/** Runs a trivial script through the whole sandbox, so that one that cannot work is reported up front. */
+async function checkPlan(plan: SandboxPlan, memoryMb: number): Promise<string | null> {
+  const result = await runPython(plan, { code: 'print(6 * 7)', timeoutMs: CHECK_TIMEOUT_MS, memoryMb });
+  if (result.exitCode === 0 && result.stdout.trim() === '42') return null;
+  const how = result.exitCode === null ? `signal ${result.signal}` : `exit ${result.exitCode}`;
+  return `the sandbox could not run ${plan.executable} (${how}): ${result.stderr.trim()}`;
+}
+
+/** Tries each interpreter in turn and keeps the first one the full sandbox runs; otherwise reports every failure. */
+export async function setUpSandbox(candidates: readonly string[], memoryMb: number): Promise<SandboxSetup> {
+  const problems: string[] = [];
+  let last: SandboxSetup | null = null;
+  for (const candidate of candidates) {
+    const probe = await probeSandbox(candidate);
+    const plan = planFor(probe);
+    const problem = probe.pythonError ?? (plan ? await checkPlan(plan, memoryMb) : 'no interpreter');
+    if (problem === null) return { probe, plan, problem: null, skipped: problems };
+    problems.push(`${candidate}: ${problem}`);
+    last = { probe, plan, problem, skipped: [] };
+  }
+  if (last === null) throw new TypeError('Expected at least one interpreter to try');
+  return { ...last, problem: problems.join('; ') };
+}

@@ -1,0 +1,359 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const MAIN = resolve('dist/src/children/python/main.js');
+
+interface RunAnswer {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  truncated: boolean;
+  durationMs: number;
+  timeoutMs: number;
+}
+
+interface Info {
+  python: { version: string; executable: string } | null;
+  available: boolean;
+  problem: string | null;
+  isolation: { networkIsolated: boolean; processes: string; user: string };
+  limits: { timeoutMs: number; memoryMbPerProcess: number; processes: number };
+}
+
+let dir: string;
+let extra: Client[] = [];
+let client: Client;
+
+async function start(config: object, env: Record<string, string> = {}, asUser: string[] = []): Promise<Client> {
+  const [command, ...args] = [...asUser, process.execPath, MAIN];
+  const transport = new StdioClientTransport({
+    command: command!,
+    args,
+    env: {
+      ...getDefaultEnvironment(),
+      ...env,
+      OMNIMIND_DATA_DIR: join(dir, 'data'),
+      OMNIMIND_CHILD_CONFIG: JSON.stringify(config),
+    },
+  });
+  const started = new Client({ name: 'python-test', version: '1.0.0' });
+  await started.connect(transport);
+  return started;
+}
+
+async function call(target: Client, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
+  return (await target.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+async function runCode(code: string, args: Record<string, unknown> = {}, target = client): Promise<RunAnswer> {
+  const result = await call(target, 'run_python', { code, ...args });
+  const text = result.content[0]?.type === 'text' ? result.content[0].text : '';
+  expect(result.isError, text).toBeFalsy();
+  expect(JSON.parse(text)).toEqual(result.structuredContent);
+  return result.structuredContent as unknown as RunAnswer;
+}
+
+async function info(target = client): Promise<Info> {
+  return (await call(target, 'python_info')).structuredContent as unknown as Info;
+}
+
+/** Processes whose environment holds HOME=<home>: every process a run started has it. */
+function processesWithHome(home: string): number[] {
+  const marker = `HOME=${home}\0`;
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Live processes whose command line contains `needle` (arguments joined by NUL). */
+function processesRunning(needle: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(needle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function waitFor(condition: () => boolean, attempts = 100): Promise<boolean> {
+  for (let i = 0; i < attempts && !condition(); i++) await new Promise((done) => setTimeout(done, 50));
+  return condition();
+}
+
+/** The HOME a run printed on its first line. */
+function homeOf(answer: RunAnswer): string {
+  const home = answer.stdout.split('\n')[0] ?? '';
+  expect(home).toMatch(/omnimind-python-/);
+  return home;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'omnimind-python-test-'));
+  client = await start({ timeoutMs: 3_000, memoryMb: 256 }, { OMNIMIND_TEST_SECRET: 'do-not-leak' });
+});
+
+afterEach(async () => {
+  await Promise.all(extra.map((started) => started.close()));
+  extra = [];
+});
+
+afterAll(async () => {
+  await client.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('python child', () => {
+  it('lists run_python and python_info with truthful annotations', async () => {
+    const { tools } = await client.listTools();
+    const byName = new Map(tools.map((tool) => [tool.name, tool]));
+    expect([...byName.keys()].sort()).toEqual(['python_info', 'run_python']);
+    const run = byName.get('run_python');
+    expect(run?.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: false });
+    expect(run?.annotations?.openWorldHint).toBe(!(await info()).isolation.networkIsolated);
+    expect(run?.inputSchema.required).toEqual(['code']);
+    expect(run?.outputSchema?.properties).toHaveProperty('timedOut');
+    expect(byName.get('python_info')?.annotations).toMatchObject({ readOnlyHint: true, openWorldHint: false });
+  });
+
+  it('reports the interpreter, the isolation in force and the limits', async () => {
+    const report = await info();
+    expect(report.available).toBe(true);
+    const version = await runCode('import platform; print(platform.python_version())');
+    expect(report.python?.version).toBe(version.stdout.trim());
+    expect(report.limits).toMatchObject({ timeoutMs: 3_000, memoryMbPerProcess: 256, processes: 32 });
+    if (process.getuid?.() === 0) expect(report.isolation.user).toContain('uid 65534');
+  });
+
+  it('runs code with stdin, exit codes and stderr, in a scrubbed environment and a directory removed afterwards', async () => {
+    const hello = await runCode('import sys; print("hi", sys.stdin.read().upper())', { stdin: 'abc' });
+    expect(hello).toMatchObject({ stdout: 'hi ABC\n', stderr: '', exitCode: 0, timedOut: false, truncated: false });
+    expect(hello.durationMs).toBeGreaterThanOrEqual(0);
+
+    const failed = await runCode('import sys\nprint("out")\nsys.exit(3)');
+    expect(failed).toMatchObject({ stdout: 'out\n', exitCode: 3, timedOut: false });
+    const raised = await runCode('raise ValueError("boom")');
+    expect(raised.exitCode).toBe(1);
+    expect(raised.stderr).toContain('ValueError: boom');
+
+    const env = await runCode(
+      'import os, sys, json; print(os.getcwd()); print(json.dumps(sorted(os.environ))); print(sys.flags.isolated)',
+    );
+    const [cwd, names, isolated] = env.stdout.trim().split('\n');
+    expect(JSON.parse(names ?? '[]')).toEqual(['HOME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONIOENCODING']);
+    expect(env.stdout).not.toContain('do-not-leak');
+    expect(isolated).toBe('1');
+    expect(cwd).toMatch(/omnimind-python-/);
+    expect(existsSync(cwd ?? '')).toBe(false);
+
+    const first = await runCode('open("left.txt", "w").write("x"); import os; print(os.getcwd())');
+    const second = await runCode('import os; print(os.path.exists("left.txt"), os.getcwd())');
+    expect(second.stdout.startsWith('False')).toBe(true);
+    expect(second.stdout).not.toContain(first.stdout.trim());
+  });
+
+  it('caps a call timeout at the configured one', async () => {
+    const answer = await runCode('print(1)', { timeoutMs: 600_000 });
+    expect(answer.timeoutMs).toBe(3_000);
+    expect((await runCode('print(1)', { timeoutMs: 1_000 })).timeoutMs).toBe(1_000);
+  });
+
+  it('kills an infinite loop with its whole process group, including processes it started', async () => {
+    const answer = await runCode(
+      [
+        'import os, subprocess, sys',
+        'print(os.environ["HOME"], flush=True)',
+        'subprocess.Popen(["sleep", "300"])',
+        'while True: pass',
+      ].join('\n'),
+      { timeoutMs: 1_500 },
+    );
+    expect(answer.timedOut).toBe(true);
+    expect(answer.exitCode).toBeNull();
+    expect(answer.signal).toBe('SIGKILL');
+    expect(processesWithHome(homeOf(answer))).toEqual([]);
+  });
+
+  it('also ends a process that left the process group, when runs have their own PID namespace', async () => {
+    const report = await info();
+    const answer = await runCode(
+      [
+        'import os, subprocess, time',
+        'print(os.environ["HOME"], flush=True)',
+        'subprocess.Popen(["sleep", "300"], start_new_session=True)',
+        'time.sleep(300)',
+      ].join('\n'),
+      { timeoutMs: 1_000 },
+    );
+    expect(answer.timedOut).toBe(true);
+    const left = processesWithHome(homeOf(answer));
+    if (report.isolation.processes.startsWith('own PID namespace')) expect(left).toEqual([]);
+    else for (const pid of left) process.kill(pid, 'SIGKILL');
+  });
+
+  it('kills a run whose call the client cancels', async () => {
+    const marker = (300 + Math.random()).toFixed(6);
+    const controller = new AbortController();
+    const pending = client.callTool(
+      { name: 'run_python', arguments: { code: `import subprocess\nsubprocess.run(["sleep", "${marker}"])` } },
+      undefined,
+      { signal: controller.signal },
+    );
+    expect(await waitFor(() => processesRunning(`sleep\0${marker}`).length > 0)).toBe(true);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    expect(await waitFor(() => processesRunning(`sleep\0${marker}`).length === 0)).toBe(true);
+  });
+
+  it('contains a fork bomb and stays usable', async () => {
+    const counted = await runCode(
+      [
+        'import os, time',
+        'made = 0',
+        'for _ in range(200):',
+        '    try:',
+        '        if os.fork() == 0:',
+        '            time.sleep(30)',
+        '            os._exit(0)',
+        '        made += 1',
+        '    except OSError:',
+        '        break',
+        'print(made)',
+      ].join('\n'),
+    );
+    expect(counted.timedOut).toBe(false);
+    expect(Number(counted.stdout.trim())).toBeLessThan(32);
+
+    const bomb = await runCode(
+      [
+        'import os',
+        'print(os.environ["HOME"], flush=True)',
+        'while True:',
+        '    try:',
+        '        os.fork()',
+        '    except OSError:',
+        '        pass',
+      ].join('\n'),
+      { timeoutMs: 1_500 },
+    );
+    expect(bomb.timedOut).toBe(true);
+    expect(processesWithHome(homeOf(bomb))).toEqual([]);
+    expect((await runCode('print("alive")')).stdout).toBe('alive\n');
+  });
+
+  it('refuses a 1 GB allocation without harming the child', async () => {
+    const answer = await runCode('buffer = bytearray(1024 ** 3)\nprint("allocated")');
+    expect(answer.stdout).not.toContain('allocated');
+    expect(answer.exitCode === 1 || answer.signal !== null).toBe(true);
+    if (answer.exitCode === 1) expect(answer.stderr).toContain('MemoryError');
+    expect((await runCode('print(2 + 2)')).stdout).toBe('4\n');
+  });
+
+  it('truncates 100 MB of output to the cap and drains the rest', async () => {
+    const answer = await runCode(
+      'import sys\nchunk = "x" * 1048575 + "\\n"\nfor _ in range(100): sys.stdout.write(chunk)\nprint("done", file=sys.stderr)',
+      { timeoutMs: 3_000 },
+    );
+    expect(answer.truncated).toBe(true);
+    expect(answer.timedOut).toBe(false);
+    expect(answer.exitCode).toBe(0);
+    expect(answer.stderr).toBe('done\n');
+    expect(answer.stdout.length).toBeLessThanOrEqual(1024 * 1024);
+    expect(answer.stdout.length).toBeGreaterThan(512 * 1024);
+  });
+
+  it('blocks the network when it claims to', async () => {
+    const report = await info();
+    let connections = 0;
+    const server: Server = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const answer = await runCode(
+        `import socket\ntry:\n    socket.create_connection(("127.0.0.1", ${port}), timeout=2)\n    print("connected")\nexcept OSError as error:\n    print("blocked", error.errno)`,
+      );
+      if (report.isolation.networkIsolated) {
+        expect(answer.stdout).toMatch(/^blocked/);
+        expect(connections).toBe(0);
+      } else {
+        expect(answer.stdout).toBe('connected\n');
+      }
+    } finally {
+      server.close();
+    }
+  });
+
+  it('answers every bad argument with a tool error', async () => {
+    const cases: Record<string, unknown>[] = [
+      {},
+      { code: 42 },
+      { code: 'print(1)', timeoutMs: -5 },
+      { code: 'print(1)', timeoutMs: 1.5 },
+      { code: 'print(1)', stdin: 7 },
+      { code: '#'.repeat(1024 * 1024 + 1) },
+    ];
+    for (const args of cases) {
+      const result = await call(client, 'run_python', args);
+      expect(result.isError, JSON.stringify(args).slice(0, 80)).toBe(true);
+    }
+    const tooLong = await call(client, 'run_python', { code: '#'.repeat(1024 * 1024 + 1) });
+    expect(JSON.stringify(tooLong.content)).toContain('Expected `code` to be at most 1048576 bytes');
+  });
+
+  it('keeps the same limits when omnimind runs as an ordinary user', async () => {
+    // As root, the child itself is started as uid 65534, so the runs take the ordinary-user path.
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const target = asUser.length > 0 ? await start({ timeoutMs: 3_000, memoryMb: 256 }, {}, asUser) : client;
+    if (target !== client) extra.push(target);
+    const report = await info(target);
+    expect(report.available).toBe(true);
+    expect(report.isolation.user).not.toContain('uid 65534');
+    const forks = await runCode(
+      'import os, time\nmade = 0\nfor _ in range(100):\n    try:\n        if os.fork() == 0:\n            time.sleep(30)\n            os._exit(0)\n        made += 1\n    except OSError:\n        break\nprint(made)',
+      {},
+      target,
+    );
+    expect(forks.timedOut).toBe(false);
+    expect(Number(forks.stdout.trim())).toBeLessThan(32);
+    const memory = await runCode('buffer = bytearray(1024 ** 3)', {}, target);
+    expect(memory.stderr).toContain('MemoryError');
+    const network = await runCode(
+      'import socket\ntry:\n    socket.create_connection(("127.0.0.1", 9), timeout=2)\nexcept OSError as error:\n    print(error.errno)',
+      {},
+      target,
+    );
+    if (report.isolation.networkIsolated) expect(network.stdout.trim()).toBe('101');
+  });
+
+  it('says clearly when the configured interpreter cannot run', async () => {
+    const broken = await start({ python: join(dir, 'no-such-python') });
+    extra.push(broken);
+    const report = await info(broken);
+    expect(report.available).toBe(false);
+    expect(report.problem).toContain('no-such-python');
+    const result = await call(broken, 'run_python', { code: 'print(1)' });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain('Python cannot run here');
+  });
+});

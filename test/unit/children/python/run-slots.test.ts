@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { RunSlots } from '../../../../src/children/python/run-slots.js';
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+describe('RunSlots', () => {
+  it('runs at most `max` bodies at once and starts waiting ones in order', async () => {
+    const slots = new RunSlots(1, 5);
+    const order: string[] = [];
+    const first = deferred();
+    const a = slots.use(async () => {
+      order.push('a start');
+      await first.promise;
+      order.push('a end');
+    });
+    const b = slots.use(async () => {
+      order.push('b');
+    });
+    await Promise.resolve();
+    expect(order).toEqual(['a start']);
+    first.resolve();
+    await Promise.all([a, b]);
+    expect(order).toEqual(['a start', 'a end', 'b']);
+  });
+
+  it('refuses callers beyond the waiting room, and lets a waiting caller cancel', async () => {
+    const slots = new RunSlots(1, 1);
+    const hold = deferred();
+    const running = slots.use(() => hold.promise);
+    const controller = new AbortController();
+    const waiting = slots.use(async () => 'never', controller.signal);
+    await expect(slots.use(async () => 'x')).rejects.toThrow('Too many runs: 1 are running and 1 are waiting');
+    controller.abort();
+    await expect(waiting).rejects.toThrow('cancelled before it started');
+    hold.resolve();
+    await running;
+    await expect(slots.use(async () => 'free again')).resolves.toBe('free again');
+  });
+
+  it('refuses bad sizes', () => {
+    expect(() => new RunSlots(0, 1)).toThrow('Expected `max` to be an integer >= 1, got `0`');
+    expect(() => new RunSlots(1, -1)).toThrow('Expected `maxWaiting` to be an integer >= 0, got `-1`');
+  });
+});
