@@ -1,0 +1,435 @@
+import { hash } from 'node:crypto';
+import { OmnimindError } from '../protocol/index.js';
+import { AdmissionLru } from './admission-lru.js';
+import { deriveKey, stringifyCanonical } from './key.js';
+import { L2Store, MIN_L2_MAX_BYTES } from './l2-store.js';
+import {
+  type CompiledPolicy,
+  compilePolicy,
+  PLAN_PASS,
+  PLAN_WRITE,
+  planToolCall,
+  readTtlMs,
+  type ToolAnnotations,
+} from './policy.js';
+import type { CacheOptions, CacheOutcome, CacheStats, ChildCachePolicy, ToolInfo } from './types.js';
+
+/** Default L1 budget: 64 MiB holds tens of thousands of typical tool results in the supervisor's memory. */
+const DEFAULT_L1_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Default L2 budget: 10 MiB on disk for `cache.db` and its -wal file. */
+const DEFAULT_L2_MAX_BYTES = 10 * 1024 * 1024;
+
+/** Default time to live: 5 minutes bounds how stale an answer changed behind omnimind's back can be. */
+const DEFAULT_TTL_SECONDS = 300;
+
+/** Bytes an L1 entry costs besides its JSON and key: the entry object and lru-cache's per-slot arrays. */
+const ENTRY_OVERHEAD_BYTES = 96;
+
+/** Entries that depend on the child's data: tool results and resource reads (persisted generation). */
+const SCOPE_DATA = 0;
+
+/** Each list method has its own generation, bumped by its list_changed notification (kept in memory only). */
+const LIST_SCOPES: Readonly<Record<string, number>> = {
+  'tools/list': 1,
+  'prompts/list': 2,
+  'resources/list': 3,
+  'resources/templates/list': 4,
+};
+
+/** Number of scopes, the data scope included. */
+const SCOPE_COUNT = 5;
+
+/** A tools/call result is an error when it carries a top-level `"isError": true`; a nested one only stops caching. */
+const IS_ERROR_PATTERN = /"isError"\s*:\s*true/;
+
+/** What the cache knows about one child. */
+interface ChildState {
+  readonly name: string;
+  policy: CompiledPolicy;
+  /** The tools the child listed in this run; undefined until its first tools/list (every tool is then unknown). */
+  tools: ToolAnnotations | undefined;
+  /** Digest of the last tool list, as recorded in L2. */
+  fingerprint: string | null;
+  /**
+   * One generation per scope; an entry is valid while the generation it was stored under is current. The data
+   * generation is a random 53-bit number recorded in L2, so no later run can ever recreate an invalidated value.
+   */
+  gens: number[];
+}
+
+/** One L1 entry. */
+interface Entry {
+  readonly json: string;
+  readonly state: ChildState;
+  readonly scope: number;
+  readonly gen: number;
+  readonly storedAt: number;
+  readonly bytes: number;
+  /** Whether the entry was also handed to L2 (clear() counts each key once). */
+  readonly inL2: boolean;
+}
+
+/** A load in progress that identical requests join. */
+interface Flight {
+  readonly gen: number;
+  readonly promise: Promise<CacheOutcome>;
+  /** Set when the answer being loaded was invalidated (resources/updated): it must not be stored. */
+  stale: boolean;
+}
+
+/** A fresh random data generation. */
+function createGeneration(): number {
+  return Math.floor(Math.random() * 2 ** 53);
+}
+
+/** Checks an integer option. */
+function readInteger(name: string, value: number | undefined, fallback: number, minimum: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < minimum) {
+    throw new OmnimindError(
+      'CACHE_OPTIONS_INVALID',
+      `Expected \`${name}\` to be an integer >= ${minimum}, got \`${String(value)}\``,
+    );
+  }
+  return value;
+}
+
+/** Runs a loader so that a synchronous throw becomes a rejection. */
+async function invokeLoad(load: () => Promise<CacheOutcome>): Promise<CacheOutcome> {
+  return load();
+}
+
+/** Whether resources/read params are exactly `{uri}` (plus `_meta`), the only shape resources/updated can match. */
+function isPlainResourceRead(params: Record<string, unknown> | undefined): boolean {
+  if (params === undefined || typeof params.uri !== 'string') return false;
+  for (const key in params) if (key !== 'uri' && key !== '_meta') return false;
+  return true;
+}
+
+/**
+ * The gateway's shared response cache: L1 in memory (byte-bounded LRU with TinyLFU admission), L2 in SQLite.
+ * `fetch` is called for every request routed to a child and decides what is cached and what invalidates it.
+ */
+export class ResponseCache {
+  readonly #now: () => number;
+  readonly #defaultTtlMs: number;
+  readonly #l1: AdmissionLru<Entry>;
+  readonly #l2: L2Store;
+  readonly #children = new Map<string, ChildState>();
+  readonly #recorded: Map<string, { gen: number; fingerprint: string | null }>;
+  readonly #flights = new Map<string, Flight>();
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort = (): void => this.close();
+  #hits = 0;
+  #misses = 0;
+  #coalesced = 0;
+
+  constructor(options: CacheOptions) {
+    if (typeof options?.file !== 'string' || options.file === '') {
+      throw new OmnimindError(
+        'CACHE_OPTIONS_INVALID',
+        `Expected \`file\` to be a path, got \`${String(options?.file)}\``,
+      );
+    }
+    const l1MaxBytes = readInteger('l1MaxBytes', options.l1MaxBytes, DEFAULT_L1_MAX_BYTES, 1);
+    const l2MaxBytes = readInteger('l2MaxBytes', options.l2MaxBytes, DEFAULT_L2_MAX_BYTES, MIN_L2_MAX_BYTES);
+    this.#defaultTtlMs = readTtlMs('ttlSeconds', options.ttlSeconds ?? DEFAULT_TTL_SECONDS);
+    this.#now = options.now ?? Date.now;
+    const logger = options.logger;
+    this.#l1 = new AdmissionLru<Entry>({
+      maxBytes: l1MaxBytes,
+      isDead: (entry) => entry.gen !== entry.state.gens[entry.scope],
+    });
+    this.#l2 = new L2Store({
+      file: options.file,
+      maxBytes: l2MaxBytes,
+      now: this.#now,
+      warn: (message) => logger?.warn(message),
+    });
+    this.#recorded = this.#l2.readChildren();
+    this.#signal = options.signal;
+    if (this.#signal?.aborted) this.close();
+    else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** Sets how a child's answers may be cached (untrusted, default TTL, no overrides until called). */
+  setPolicy(child: string, policy: ChildCachePolicy): void {
+    this.#state(child).policy = compilePolicy(child, policy, this.#defaultTtlMs);
+  }
+
+  /**
+   * Learns a child's tools (names and annotations) from its complete tools/list result. If they differ from the ones
+   * recorded, even by a previous run, the child's cached tool results and resources are dropped. Unpaginated
+   * tools/list answers that pass through `fetch` are learnt the same way.
+   */
+  noteTools(child: string, tools: ToolInfo[]): void {
+    const state = this.#state(child);
+    const summaries = tools
+      .map((tool) => ({ name: tool.name, annotations: tool.annotations }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const fingerprint = hash('sha1', stringifyCanonical(summaries), 'base64');
+    state.tools = new Map(summaries.map((tool) => [tool.name, tool.annotations]));
+    if (state.fingerprint === fingerprint) return;
+    const changed = state.fingerprint !== null;
+    state.fingerprint = fingerprint;
+    if (changed) {
+      this.#bumpData(state);
+      this.#l2.purgeChild(child, state.gens[SCOPE_DATA]!);
+    } else {
+      this.#l2.writeChild(child, { gen: state.gens[SCOPE_DATA]!, fingerprint });
+    }
+  }
+
+  /**
+   * Answers one request routed to a child: from the cache when the request is cacheable and a valid entry exists,
+   * otherwise through `load` (storing the answer when allowed). A tool call that may write invalidates the child's
+   * cached results before and after it runs.
+   */
+  fetch(
+    child: string,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    load: () => Promise<CacheOutcome>,
+  ): Promise<CacheOutcome & { cached: boolean }> {
+    const state = this.#state(child);
+    if (method === 'tools/call') {
+      const name = params?.name;
+      const plan = typeof name === 'string' ? planToolCall(state.policy, state.tools, name) : PLAN_WRITE;
+      if (plan === PLAN_WRITE) return this.#write(state, load);
+      if (plan === PLAN_PASS) return this.#pass(load);
+      return this.#cached(state, SCOPE_DATA, deriveKey(child, method, params), plan, load, true);
+    }
+    if (state.policy.ttlMs <= 0) return this.#pass(load);
+    if (method === 'resources/read') {
+      if (!isPlainResourceRead(params)) return this.#pass(load);
+      return this.#cached(state, SCOPE_DATA, deriveKey(child, method, params), state.policy.ttlMs, load, false);
+    }
+    const scope = LIST_SCOPES[method];
+    if (scope === undefined) return this.#pass(load);
+    const loadList = method === 'tools/list' && params?.cursor === undefined ? this.#learningTools(child, load) : load;
+    return this.#cached(state, scope, deriveKey(child, method, params), state.policy.ttlMs, loadList, false);
+  }
+
+  /** Applies a child's notification: list_changed drops that list, resources/updated drops that resource. */
+  onNotification(child: string, method: string, params: Record<string, unknown> | undefined): void {
+    const state = this.#state(child);
+    switch (method) {
+      case 'notifications/tools/list_changed':
+        state.gens[LIST_SCOPES['tools/list']!]!++;
+        // Until the child is listed again its tools are unknown: their annotations may have changed.
+        state.tools = undefined;
+        break;
+      case 'notifications/prompts/list_changed':
+        state.gens[LIST_SCOPES['prompts/list']!]!++;
+        break;
+      case 'notifications/resources/list_changed':
+        state.gens[LIST_SCOPES['resources/list']!]!++;
+        state.gens[LIST_SCOPES['resources/templates/list']!]!++;
+        this.#bumpData(state);
+        break;
+      case 'notifications/resources/updated': {
+        const uri = params?.uri;
+        if (typeof uri !== 'string') break;
+        const key = deriveKey(child, 'resources/read', { uri });
+        this.#l1.delete(key);
+        this.#l2.deleteKey(key);
+        const flight = this.#flights.get(key);
+        if (flight !== undefined) flight.stale = true;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** Forgets everything cached for a child that was restarted within this run (its state may be gone). */
+  onChildRestart(child: string): void {
+    const state = this.#state(child);
+    this.#invalidate(state);
+    state.tools = undefined;
+  }
+
+  /** Removes all entries, or a child's; returns how many distinct entries were removed. */
+  clear(child?: string): number {
+    const removed = new Set(this.#l2.clear(child));
+    const keys: string[] = [];
+    for (const [key, entry] of this.#l1.entries())
+      if (child === undefined || entry.state.name === child) keys.push(key);
+    for (const key of keys) {
+      this.#l1.delete(key);
+      removed.add(key);
+    }
+    // In-flight loads of the cleared entries must not store their answers afterwards.
+    if (child === undefined) for (const state of this.#children.values()) this.#invalidate(state);
+    else this.#invalidate(this.#state(child));
+    return removed.size;
+  }
+
+  /** Entry counts, sizes and hit counters, as `omnimind status` shows them. */
+  stats(): CacheStats {
+    const lookups = this.#hits + this.#misses;
+    return {
+      l1: { entries: this.#l1.size, bytes: this.#l1.bytes },
+      l2: { entries: this.#l2.count(), bytes: this.#l2.bytes() },
+      hits: this.#hits,
+      misses: this.#misses,
+      hitRate: lookups === 0 ? 0 : this.#hits / lookups,
+      coalesced: this.#coalesced,
+    };
+  }
+
+  /** Writes pending L2 entries and closes the file; idempotent. The cache keeps answering from L1 afterwards. */
+  close(): void {
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#l2.close();
+  }
+
+  #state(child: string): ChildState {
+    let state = this.#children.get(child);
+    if (state !== undefined) return state;
+    const recorded = this.#recorded.get(child);
+    const gens = new Array<number>(SCOPE_COUNT).fill(0);
+    gens[SCOPE_DATA] = recorded?.gen ?? createGeneration();
+    state = {
+      name: child,
+      policy: compilePolicy(child, { trusted: false }, this.#defaultTtlMs),
+      tools: undefined,
+      fingerprint: recorded?.fingerprint ?? null,
+      gens,
+    };
+    this.#children.set(child, state);
+    // Without a record, a later run would give the child a new generation and lose every entry stored now.
+    if (recorded === undefined) this.#l2.writeChild(child, { gen: gens[SCOPE_DATA]!, fingerprint: null });
+    return state;
+  }
+
+  /** Moves every generation of a child on, invalidating all its entries and in-flight loads. */
+  #invalidate(state: ChildState): void {
+    for (let scope = 0; scope < SCOPE_COUNT; scope++) if (scope !== SCOPE_DATA) state.gens[scope]!++;
+    this.#bumpData(state);
+  }
+
+  /** Invalidates a child's tool results and resource reads, recording the new generation before anything else. */
+  #bumpData(state: ChildState): void {
+    state.gens[SCOPE_DATA] = createGeneration();
+    this.#l2.writeChild(state.name, { gen: state.gens[SCOPE_DATA], fingerprint: state.fingerprint });
+  }
+
+  /** Wraps a tools/list loader so that a complete answer updates what the cache knows of the child's tools. */
+  #learningTools(child: string, load: () => Promise<CacheOutcome>): () => Promise<CacheOutcome> {
+    return async () => {
+      const outcome = await load();
+      if (outcome.kind !== 'result') return outcome;
+      let result: { tools?: unknown; nextCursor?: unknown } | undefined;
+      try {
+        result = JSON.parse(outcome.json);
+      } catch {
+        return outcome;
+      }
+      if (Array.isArray(result?.tools) && result.nextCursor === undefined) {
+        const tools = result.tools.filter((tool): tool is ToolInfo => typeof tool?.name === 'string');
+        if (tools.length === result.tools.length) this.noteTools(child, tools);
+      }
+      return outcome;
+    };
+  }
+
+  async #pass(load: () => Promise<CacheOutcome>): Promise<CacheOutcome & { cached: boolean }> {
+    return { ...(await load()), cached: false };
+  }
+
+  async #write(state: ChildState, load: () => Promise<CacheOutcome>): Promise<CacheOutcome & { cached: boolean }> {
+    this.#bumpData(state);
+    try {
+      return { ...(await load()), cached: false };
+    } finally {
+      this.#bumpData(state);
+    }
+  }
+
+  /** The cacheable path: L1, then a load in flight, then L2, then `load`. */
+  #cached(
+    state: ChildState,
+    scope: number,
+    key: string,
+    ttlMs: number,
+    load: () => Promise<CacheOutcome>,
+    isToolCall: boolean,
+  ): Promise<CacheOutcome & { cached: boolean }> {
+    const gen = state.gens[scope]!;
+    const now = this.#now();
+    const entry = this.#l1.get(key);
+    if (entry !== undefined) {
+      if (entry.gen === gen && now - entry.storedAt < ttlMs) {
+        this.#hits++;
+        return Promise.resolve({ kind: 'result', json: entry.json, cached: true });
+      }
+      this.#l1.delete(key);
+    }
+    const flight = this.#flights.get(key);
+    if (flight !== undefined && !flight.stale) {
+      this.#hits++;
+      this.#coalesced++;
+      return flight.promise.then((outcome) => ({ ...outcome, cached: true }));
+    }
+    if (scope === SCOPE_DATA) {
+      const row = this.#l2.get(key);
+      if (row !== undefined) {
+        if (row.gen === gen && row.child === state.name && now - row.storedAt < ttlMs) {
+          this.#hits++;
+          const bytes = Buffer.byteLength(row.json) + key.length + ENTRY_OVERHEAD_BYTES;
+          this.#l1.set(key, { json: row.json, state, scope, gen, storedAt: row.storedAt, bytes, inL2: true });
+          return Promise.resolve({ kind: 'result', json: row.json, cached: true });
+        }
+        this.#l2.deleteRow(row.id);
+      }
+    }
+    return this.#load(state, scope, key, gen, now, load, isToolCall);
+  }
+
+  /** Loads a miss once for all identical requests and stores the answer if nothing invalidated it meanwhile. */
+  async #load(
+    state: ChildState,
+    scope: number,
+    key: string,
+    gen: number,
+    startedAt: number,
+    load: () => Promise<CacheOutcome>,
+    isToolCall: boolean,
+  ): Promise<CacheOutcome & { cached: boolean }> {
+    this.#misses++;
+    const flight: Flight = { gen, promise: invokeLoad(load), stale: false };
+    this.#flights.set(key, flight);
+    let outcome: CacheOutcome;
+    try {
+      outcome = await flight.promise;
+    } finally {
+      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    }
+    if (
+      outcome.kind === 'result' &&
+      !flight.stale &&
+      state.gens[scope] === gen &&
+      !(isToolCall && IS_ERROR_PATTERN.test(outcome.json))
+    ) {
+      this.#store(state, scope, key, gen, startedAt, outcome.json);
+    }
+    return { ...outcome, cached: false };
+  }
+
+  #store(state: ChildState, scope: number, key: string, gen: number, storedAt: number, json: string): void {
+    const jsonBytes = Buffer.byteLength(json);
+    const inL2 =
+      scope === SCOPE_DATA && this.#l2.put({ key, child: state.name, gen, storedAt, json, bytes: jsonBytes });
+    this.#l1.set(key, {
+      json,
+      state,
+      scope,
+      gen,
+      storedAt,
+      bytes: jsonBytes + key.length + ENTRY_OVERHEAD_BYTES,
+      inL2,
+    });
+  }
+}

@@ -1,0 +1,354 @@
+import PQueue from 'p-queue';
+import { OmnimindError } from '../protocol/index.js';
+import { type AdmissionOptions, AdmissionQueue, bindQueueClass, type Entry } from './admission-queue.js';
+import { ChildWindow, DEFAULT_MAX_CHILD_WINDOW } from './child-window.js';
+import { DeadlineSweep } from './deadlines.js';
+import { createClosedError, LimiterRejection } from './errors.js';
+import { createHostHealthProbe, type HostHealthProbe, judgeHealth } from './health.js';
+import { type ResolvedLimiterOptions, resolveLimiterOptions } from './options.js';
+import { RateController } from './rate.js';
+import { type HealthSample, type LimiterOptions, PRIORITIES, PRIORITY_RANK, type Priority } from './types.js';
+
+/** Shortest retry hint: retrying sooner than this under overload only adds load. */
+const RETRY_AFTER_MIN_MS = 100;
+
+/** Counters and limits of the limiter at one moment. */
+export interface LimiterStats {
+  /** The admission rate limit now in force, requests per second (adapted to host health; see README). */
+  rps: number;
+  /** Requests started per second over the last sample interval. */
+  throughputRps: number;
+  /** The in-flight limit now in force: `maxConcurrency` if set, else the sum of the children's windows. */
+  concurrency: number;
+  queued: number;
+  running: number;
+  shed: number;
+  timedOut: number;
+  byPriority: Record<Priority, { queued: number; shed: number }>;
+  /** Per child: its adaptive window, requests in flight and waiting, and its learned baseline latency. */
+  children: Record<string, { window: number; running: number; queued: number; baselineMs: number }>;
+}
+
+/** Options of one `run` call. */
+export interface RunOptions {
+  priority: Priority;
+  child: string;
+  /** Per-request timeout override, capped at `maxTimeoutMs`; ignored unless a finite number > 0. */
+  timeoutMs?: number;
+}
+
+/**
+ * The gateway's admission control: a health-adapted global rate, per-child adaptive concurrency windows, four
+ * priorities, a bounded queue that sheds the lowest priority first, and a deadline per request.
+ * p-queue runs the tasks and enforces `maxConcurrency`; the queue it draws from is the limiter's `AdmissionQueue`.
+ */
+export class AdaptiveLimiter {
+  readonly #options: ResolvedLimiterOptions;
+  readonly #rate: RateController;
+  readonly #children = new Map<string, ChildWindow>();
+  readonly #queue: AdmissionQueue;
+  readonly #pqueue: PQueue<InstanceType<ReturnType<typeof bindQueueClass>>, AdmissionOptions>;
+  readonly #deadlines: DeadlineSweep<Entry>;
+  readonly #hostProbe: HostHealthProbe | undefined;
+  readonly #probe: () => HealthSample;
+  readonly #globalCap: number;
+  readonly #shedByRank = [0, 0, 0, 0];
+  #running = 0;
+  #shed = 0;
+  #timedOut = 0;
+  #startedInInterval = 0;
+  #throughputRps = 0;
+  #intervalStartedAt: number;
+  #sampleTimer: unknown;
+  #rateTimer: unknown;
+  #closed = false;
+
+  constructor(options: LimiterOptions = {}) {
+    this.#options = resolveLimiterOptions(options);
+    const { clock } = this.#options;
+    this.#intervalStartedAt = clock.now();
+    this.#rate = new RateController({ ...this.#options, now: this.#intervalStartedAt });
+    this.#queue = new AdmissionQueue({
+      hasToken: () => this.#hasTokenForStart(),
+      onStart: (entry) => this.#onStart(entry),
+    });
+    this.#globalCap = this.#options.maxConcurrency ?? Number.POSITIVE_INFINITY;
+    this.#pqueue = new PQueue({ concurrency: this.#globalCap, queueClass: bindQueueClass(this.#queue) });
+    this.#deadlines = new DeadlineSweep(clock, (entry) => this.#expire(entry));
+    if (this.#options.healthProbe) {
+      this.#probe = this.#options.healthProbe;
+    } else {
+      const hostProbe = createHostHealthProbe();
+      this.#hostProbe = hostProbe;
+      this.#probe = () => hostProbe.sample();
+    }
+    this.#scheduleSample();
+  }
+
+  /**
+   * Runs `task` once the request's priority, its child's window and the rate allow, within its deadline. Rejects
+   * with a `LimiterRejection`: SHED at once when the queue is full (retry after `retryAfterMs`), TIMEOUT as soon as
+   * the deadline passes (the task's signal is aborted then; the promise does not wait for the task).
+   */
+  run<T>(task: (signal: AbortSignal) => Promise<T>, options: RunOptions): Promise<T> {
+    if (this.#closed) return Promise.reject(createClosedError());
+    const { priority } = options;
+    const rank = Object.hasOwn(PRIORITY_RANK, priority) ? PRIORITY_RANK[priority] : undefined;
+    if (rank === undefined) {
+      return Promise.reject(
+        new OmnimindError(
+          'PRIORITY_INVALID',
+          `Expected \`priority\` to be one of ${PRIORITIES.join(', ')}, got \`${String(priority)}\``,
+        ),
+      );
+    }
+    const child = this.#childWindow(options.child);
+    if (this.#queue.size >= this.#options.maxQueue && !this.#canStartNow(child)) {
+      const victim = this.#queue.lowest();
+      if (victim === undefined || victim.rank >= rank) {
+        this.#countShed(rank);
+        return Promise.reject(LimiterRejection.shed(priority, this.#retryAfterMs(rank), this.#options.maxQueue));
+      }
+      this.#evict(victim);
+    }
+    const timeoutMs = this.#timeoutFor(options.timeoutMs);
+    return new Promise<T>((resolve, reject) => {
+      const entry: Entry = {
+        id: '',
+        priority,
+        rank,
+        child,
+        controller: undefined,
+        timeoutMs,
+        deadline: this.#options.clock.now() + timeoutMs,
+        state: 'queued',
+        run: undefined,
+        queueNode: undefined,
+        deadlineHandle: undefined,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      };
+      entry.deadlineHandle = this.#deadlines.add(entry, timeoutMs);
+      // The task wrapper never rejects (it settles the promise above itself), so p-queue's own promise is dropped.
+      void this.#pqueue.add(() => this.#execute(entry, task), { entry, priority: rank });
+    });
+  }
+
+  /** The gateway's report of one child answer: its latency and whether it succeeded (timeouts count as failures). */
+  recordOutcome(child: string, latencyMs: number, ok: boolean): void {
+    if (!Number.isFinite(latencyMs) || latencyMs < 0) return;
+    this.#childWindow(child).record(latencyMs, ok);
+  }
+
+  /** A snapshot of the limits and counters (`rps` is the rate limit; `throughputRps` what actually started). */
+  stats(): LimiterStats {
+    const byPriority = {} as Record<Priority, { queued: number; shed: number }>;
+    for (const priority of PRIORITIES) {
+      byPriority[priority] = {
+        queued: this.#queue.sizeOf(priority),
+        shed: this.#shedByRank[PRIORITY_RANK[priority]]!,
+      };
+    }
+    const children: LimiterStats['children'] = {};
+    let windows = 0;
+    for (const child of this.#children.values()) {
+      windows += child.limit;
+      children[child.name] = {
+        window: child.limit,
+        running: child.inflight,
+        queued: child.queued,
+        baselineMs: child.baselineMs,
+      };
+    }
+    return {
+      rps: this.#rate.rps,
+      throughputRps: this.#throughputRps,
+      concurrency: Math.min(this.#globalCap, windows),
+      queued: this.#queue.size,
+      running: this.#running,
+      shed: this.#shed,
+      timedOut: this.#timedOut,
+      byPriority,
+      children,
+    };
+  }
+
+  /** Stops sampling and rejects every waiting request with LIMITER_CLOSED; running requests finish or time out. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const { clock } = this.#options;
+    if (this.#sampleTimer !== undefined) clock.clearTimeout(this.#sampleTimer);
+    if (this.#rateTimer !== undefined) clock.clearTimeout(this.#rateTimer);
+    this.#sampleTimer = undefined;
+    this.#rateTimer = undefined;
+    this.#hostProbe?.close();
+    for (const entry of [...this.#queue.entries()]) {
+      this.#retire(entry);
+      entry.reject(createClosedError());
+    }
+  }
+
+  #childWindow(name: string): ChildWindow {
+    let child = this.#children.get(name);
+    if (child === undefined) {
+      const cap = this.#options.childConcurrency[name] ?? this.#options.maxConcurrency ?? DEFAULT_MAX_CHILD_WINDOW;
+      child = new ChildWindow(name, cap, this.#options.stress);
+      this.#children.set(name, child);
+    }
+    return child;
+  }
+
+  #timeoutFor(override: number | undefined): number {
+    if (override === undefined || !Number.isFinite(override) || override <= 0) return this.#options.timeoutMs;
+    return Math.min(override, this.#options.maxTimeoutMs);
+  }
+
+  #canStartNow(child: ChildWindow): boolean {
+    return this.#pqueue.pending < this.#globalCap && child.hasRoom() && this.#rate.hasToken(this.#options.clock.now());
+  }
+
+  #hasTokenForStart(): boolean {
+    const now = this.#options.clock.now();
+    if (this.#rate.hasToken(now)) return true;
+    this.#rate.noteBound(now);
+    if (this.#rateTimer === undefined && !this.#closed) {
+      this.#rateTimer = this.#options.clock.setTimeout(() => {
+        this.#rateTimer = undefined;
+        this.#dispatch();
+      }, this.#rate.msUntilToken(now));
+    }
+    return false;
+  }
+
+  #onStart(entry: Entry): void {
+    this.#rate.takeToken();
+    const { child } = entry;
+    child.noteStart();
+    // p-queue starts one request per settled one, so a full window with more waiting is seen here, not in a failed pick.
+    if (child.queued > 0 && !child.hasRoom()) child.noteBlocked();
+    entry.state = 'running';
+    this.#running += 1;
+    this.#startedInInterval += 1;
+  }
+
+  #execute<T>(entry: Entry, task: (signal: AbortSignal) => Promise<T>): Promise<void> {
+    const controller = new AbortController();
+    entry.controller = controller;
+    let promise: Promise<T>;
+    try {
+      promise = task(controller.signal);
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    return promise.then(
+      (value) => {
+        if (this.#settle(entry)) entry.resolve(value);
+      },
+      (error: unknown) => {
+        if (this.#settle(entry)) entry.reject(error);
+      },
+    );
+  }
+
+  /** Accounts for a task that settled; returns false if it had already timed out (its promise is rejected). */
+  #settle(entry: Entry): boolean {
+    const inTime = entry.state === 'running';
+    if (inTime) {
+      this.#running -= 1;
+      if (entry.deadlineHandle) this.#deadlines.remove(entry.deadlineHandle);
+    }
+    entry.state = 'done';
+    entry.deadlineHandle = undefined;
+    // p-queue starts the next request when this wrapper settles; a window that grew can start more at once.
+    if (entry.child.noteSettle() && this.#queue.size > 0) this.#dispatch();
+    return inTime;
+  }
+
+  #expire(entry: Entry): void {
+    entry.deadlineHandle = undefined;
+    if (entry.state === 'queued') {
+      this.#queue.detach(entry);
+      entry.state = 'done';
+      this.#timedOut += 1;
+      entry.reject(LimiterRejection.timeout(entry.priority, entry.timeoutMs, 'queued'));
+    } else if (entry.state === 'running') {
+      // The child keeps its slot (and p-queue its concurrency slot) until the task settles: the work is still
+      // in flight there until the child acts on the cancellation.
+      entry.state = 'expired';
+      this.#running -= 1;
+      this.#timedOut += 1;
+      const rejection = LimiterRejection.timeout(entry.priority, entry.timeoutMs, 'running');
+      entry.reject(rejection);
+      entry.controller?.abort(rejection);
+    }
+  }
+
+  #evict(entry: Entry): void {
+    this.#retire(entry);
+    this.#countShed(entry.rank);
+    entry.reject(LimiterRejection.shed(entry.priority, this.#retryAfterMs(entry.rank), this.#options.maxQueue));
+  }
+
+  /** Takes a waiting request out of the queue and the deadline sweep, before its promise is rejected. */
+  #retire(entry: Entry): void {
+    this.#queue.detach(entry);
+    if (entry.deadlineHandle) this.#deadlines.remove(entry.deadlineHandle);
+    entry.deadlineHandle = undefined;
+    entry.state = 'done';
+  }
+
+  #countShed(rank: number): void {
+    this.#shed += 1;
+    this.#shedByRank[rank]! += 1;
+  }
+
+  /** Time for the requests ahead of this one to drain at the recent start rate (or the rate limit before one is known). */
+  #retryAfterMs(rank: number): number {
+    const drainRps = this.#throughputRps > 0 ? this.#throughputRps : this.#rate.rps;
+    const ahead = this.#queue.sizeAtOrAbove(rank) + 1;
+    const ms = Math.ceil((ahead * 1000) / drainRps);
+    return Math.min(this.#options.timeoutMs, Math.max(RETRY_AFTER_MIN_MS, ms));
+  }
+
+  /** Makes p-queue start every request that can start now (assigning `concurrency` re-runs its dispatch loop). */
+  #dispatch(): void {
+    this.#pqueue.concurrency = this.#globalCap;
+  }
+
+  #scheduleSample(): void {
+    this.#sampleTimer = this.#options.clock.setTimeout(() => this.#sample(), this.#options.sampleIntervalMs);
+  }
+
+  #sample(): void {
+    const { clock, stress, logger } = this.#options;
+    const now = clock.now();
+    const elapsedMs = Math.max(now - this.#intervalStartedAt, 1);
+    this.#intervalStartedAt = now;
+    this.#throughputRps = (this.#startedInInterval * 1000) / elapsedMs;
+    this.#startedInInterval = 0;
+    const reasons = judgeHealth(this.#probe(), stress);
+    let answers = 0;
+    let stressedAnswers = 0;
+    const childReasons: string[] = [];
+    for (const child of this.#children.values()) {
+      const interval = child.takeInterval();
+      answers += interval.answers;
+      if (interval.stress === undefined) continue;
+      stressedAnswers += interval.answers;
+      childReasons.push(interval.stress);
+    }
+    // A stressed child that carries most of the traffic is a stressed system; a minor one only loses its window.
+    if (answers > 0 && stressedAnswers * 2 >= answers) reasons.push(...childReasons);
+    const wasSlowStart = this.#rate.inSlowStart;
+    const change = this.#rate.adjust(reasons.length > 0, this.#throughputRps, now);
+    if (change === 'cut') {
+      logger?.warn(
+        `limiter: cut the rate to ${Math.round(this.#rate.rps)} rps${wasSlowStart ? ' (slow start over)' : ''}: ${reasons.join('; ')}`,
+      );
+    } else if (change === 'raised' && this.#queue.size > 0) {
+      this.#dispatch();
+    }
+    this.#scheduleSample();
+  }
+}

@@ -1,0 +1,180 @@
+import type { Queue, QueueAddOptions } from 'p-queue';
+import type { ChildWindow } from './child-window.js';
+import type { DeadlineHandle } from './deadlines.js';
+import { LinkedList, type ListNode } from './linked-list.js';
+import { PRIORITIES, PRIORITY_RANK, type Priority } from './types.js';
+
+/** What p-queue queues: the wrapper it builds around each task. */
+export type RunFunction = () => Promise<unknown>;
+
+/** Where a request is: waiting for its turn, running, past its deadline while running, or finished. */
+export type EntryState = 'queued' | 'running' | 'expired' | 'done';
+
+/** One request inside the limiter. */
+export interface Entry {
+  id: string;
+  priority: Priority;
+  rank: number;
+  readonly child: ChildWindow;
+  /** Created when the task starts: requests shed or timed out while queued never need one. */
+  controller: AbortController | undefined;
+  readonly timeoutMs: number;
+  readonly deadline: number;
+  state: EntryState;
+  run: RunFunction | undefined;
+  queueNode: ListNode<Entry> | undefined;
+  deadlineHandle: DeadlineHandle<Entry> | undefined;
+  /** Settle the promise `run` returned. */
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+/** The options the limiter passes to `PQueue.add`: p-queue hands them to the queue class with the task. */
+export type AdmissionOptions = QueueAddOptions & { entry: Entry };
+
+/** What the queue asks of the limiter before a queued request may start. */
+export interface AdmissionGate {
+  /** Whether a rate token is available now; may arm a timer that dispatches again once one is. */
+  hasToken(): boolean;
+  /** The request leaves the queue and starts: take its token and count it. */
+  onStart(entry: Entry): void;
+}
+
+/**
+ * The waiting requests: one FIFO list per priority. The next to start is the oldest request of the highest
+ * priority whose child has room in its window, so a busy child never blocks another child's requests; the next to
+ * shed is the newest request of the lowest priority.
+ */
+export class AdmissionQueue {
+  readonly #lists: LinkedList<Entry>[] = [new LinkedList(), new LinkedList(), new LinkedList(), new LinkedList()];
+  readonly #gate: AdmissionGate;
+  #size = 0;
+
+  constructor(gate: AdmissionGate) {
+    this.#gate = gate;
+  }
+
+  /** Number of waiting requests. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Number of waiting requests of one priority. */
+  sizeOf(priority: Priority): number {
+    return this.#lists[PRIORITY_RANK[priority]]!.size;
+  }
+
+  /** Number of waiting requests at this rank or above: those that start before a new one of this rank. */
+  sizeAtOrAbove(rank: number): number {
+    let size = 0;
+    for (let r = rank; r < this.#lists.length; r++) size += this.#lists[r]!.size;
+    return size;
+  }
+
+  /** Adds a request p-queue has accepted. */
+  attach(run: RunFunction, entry: Entry): void {
+    entry.run = run;
+    entry.state = 'queued';
+    entry.queueNode = this.#lists[entry.rank]!.push(entry);
+    entry.child.queued += 1;
+    this.#size += 1;
+  }
+
+  /** Takes a request out of the queue without starting it (shed, timed out or closed). */
+  detach(entry: Entry): void {
+    if (entry.queueNode === undefined) return;
+    this.#lists[entry.rank]!.remove(entry.queueNode);
+    entry.queueNode = undefined;
+    entry.child.queued -= 1;
+    this.#size -= 1;
+  }
+
+  /** The request to shed first: the newest of the lowest priority. */
+  lowest(): Entry | undefined {
+    for (const list of this.#lists) if (list.tail) return list.tail.value;
+    return undefined;
+  }
+
+  /** Every waiting request, most urgent first. */
+  *entries(): IterableIterator<Entry> {
+    for (let rank = this.#lists.length - 1; rank >= 0; rank--) {
+      for (let node = this.#lists[rank]!.head; node; node = node.next) yield node.value;
+    }
+  }
+
+  /** Number of requests that may start now: 0 when every child in the queue is full or no rate token is left. */
+  dispatchable(): number {
+    if (this.#size === 0 || this.#pick() === undefined || !this.#gate.hasToken()) return 0;
+    return this.#size;
+  }
+
+  /** Starts the next request: removes it and returns its run function. */
+  take(): RunFunction | undefined {
+    const entry = this.#pick();
+    if (entry === undefined) return undefined;
+    this.detach(entry);
+    this.#gate.onStart(entry);
+    return entry.run;
+  }
+
+  /** Moves a waiting request to another rank (p-queue's `setPriority`). */
+  reprioritize(id: string, rank: number): void {
+    for (const entry of this.entries()) {
+      if (entry.id !== id) continue;
+      this.detach(entry);
+      entry.rank = Math.max(0, Math.min(this.#lists.length - 1, Math.round(rank)));
+      entry.priority = PRIORITIES[PRIORITIES.length - 1 - entry.rank]!;
+      this.attach(entry.run!, entry);
+      return;
+    }
+    throw new ReferenceError(`No queued request with the id "${id}"`);
+  }
+
+  /** Run functions of the waiting requests of one rank (p-queue's `sizeBy`). */
+  runsOfRank(rank: number | undefined): RunFunction[] {
+    const list = this.#lists[rank ?? 0];
+    const runs: RunFunction[] = [];
+    for (let node = list?.head; node; node = node.next) if (node.value.run) runs.push(node.value.run);
+    return runs;
+  }
+
+  #pick(): Entry | undefined {
+    for (let rank = this.#lists.length - 1; rank >= 0; rank--) {
+      for (let node = this.#lists[rank]!.head; node; node = node.next) {
+        const child = node.value.child;
+        if (child.hasRoom()) return node.value;
+        child.noteBlocked();
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Builds the queue class p-queue instantiates: a view of the limiter's `AdmissionQueue` in p-queue's terms. */
+export function bindQueueClass(queue: AdmissionQueue): new () => Queue<RunFunction, AdmissionOptions> {
+  return class PQueueAdmissionView implements Queue<RunFunction, AdmissionOptions> {
+    // p-queue asks for `size` before every start and stops when it reads 0, so report only startable requests.
+    get size(): number {
+      return queue.dispatchable();
+    }
+
+    enqueue(run: RunFunction, options?: Partial<AdmissionOptions>): void {
+      const entry = options?.entry;
+      if (entry === undefined) throw new TypeError('Expected the limiter entry in the p-queue options');
+      if (options?.id !== undefined) entry.id = options.id;
+      queue.attach(run, entry);
+    }
+
+    dequeue(): RunFunction | undefined {
+      return queue.take();
+    }
+
+    filter(options: Readonly<Partial<AdmissionOptions>>): RunFunction[] {
+      return queue.runsOfRank(options.priority);
+    }
+
+    setPriority(id: string, priority: number): void {
+      queue.reprioritize(id, priority);
+    }
+  };
+}
