@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../config/index.js';
 import { cacheClearCommand } from './commands/cache.js';
+import { type CompressCommandOptions, compressCommand } from './commands/compress.js';
 import { configCommand } from './commands/config.js';
 import { connectCommand } from './commands/connect.js';
 import { runForeground } from './commands/foreground.js';
@@ -29,7 +30,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .version(VERSION)
     .option('--config <file>', 'config file (default: $OMNIMIND_CONFIG or ~/.config/omnimind/config.json)')
     .option('--debug', 'print stack traces and debug logs')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Set before the subcommands are added so they inherit it: usage errors become exit code 2, not process.exit(1).
+    .exitOverride();
   const global = (command: Command): GlobalOptions => command.optsWithGlobals();
   const run = (fn: () => Promise<number>) => fn().then(setExitCode);
 
@@ -79,6 +82,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--json', 'print the whole result as JSON')
     .action((child: string, tool: string, json: string | undefined, _opts, cmd: Command) =>
       run(() => callCommand(child, tool, json, global(cmd))),
+    );
+  program
+    .command('compress [file]')
+    .description('compress a context (a file, or - for stdin) to a token budget, keeping every critical span')
+    .requiredOption('--target-tokens <n>', 'the token budget (o200k tokens)', positiveInteger)
+    .option('--query <text>', 'favour content relevant to this text')
+    .option('--json', 'print the output and the statistics as JSON')
+    .action((file: string | undefined, _opts, cmd: Command) =>
+      run(() => compressCommand(file, global(cmd) as CompressCommandOptions)),
     );
   program
     .command('config')
