@@ -55,7 +55,7 @@ function workload(root: string): Array<{ weight: number; reads: Op[]; write: Op 
       reads: [{ child: 'thinking', tool: 'list_sessions', args: () => ({}) }],
       write: {
         child: 'thinking',
-        tool: 'sequential_thinking',
+        tool: 'sequentialthinking',
         args: (i) => ({ thought: `step ${i}`, thoughtNumber: 1, totalThoughts: 3, nextThoughtNeeded: true }),
       },
     },

@@ -8,6 +8,7 @@ import { runForeground } from './commands/foreground.js';
 import { type InstallCommandOptions, installCommand, uninstallCommand } from './commands/install.js';
 import { restartCommand, startCommand, statusCommand, stopCommand } from './commands/lifecycle.js';
 import { logsCommand } from './commands/logs.js';
+import { memoryTransferCommand } from './commands/memory.js';
 import { callCommand, toolsCommand } from './commands/tools.js';
 import type { GlobalOptions } from './context.js';
 
@@ -114,6 +115,19 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--dry-run', 'print what would be removed')
     .addOption(new Option('--root <dir>', 'remove under this prefix').hideHelp())
     .action((_opts, cmd: Command) => run(() => uninstallCommand(global(cmd) as InstallCommandOptions)));
+  const memory = program
+    .command('memory')
+    .description("move a knowledge graph in or out (the reference server's JSONL)");
+  memory
+    .command('import <file>')
+    .description(
+      'merge a JSONL graph (from @modelcontextprotocol/server-memory) into the memory child, in one transaction',
+    )
+    .action((file: string, _opts, cmd: Command) => run(() => memoryTransferCommand('import', file, global(cmd))));
+  memory
+    .command('export <file>')
+    .description('write the memory graph as JSONL that @modelcontextprotocol/server-memory reads')
+    .action((file: string, _opts, cmd: Command) => run(() => memoryTransferCommand('export', file, global(cmd))));
   const cache = program.command('cache').description('manage the shared cache');
   cache
     .command('clear [child]')

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OmnimindPaths } from './paths.js';
@@ -6,7 +5,7 @@ import { BUILTIN_CHILDREN, type BuiltinChildName, type RawConfig } from './schem
 
 /** How long a child may take to answer `initialize` before the start counts as failed. */
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
-/** How long each stop step (stdin close, SIGTERM) waits before escalating. */
+/** How long a stop may take: SIGTERM to the group at half of it, SIGKILL at the end. */
 export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 
 /** Everything the supervisor needs to run one child. */
@@ -77,7 +76,7 @@ export function resolveChildSpecs(config: RawConfig, paths: OmnimindPaths, cwd: 
         OMNIMIND_CHILD_CONFIG: JSON.stringify(options),
       },
       cwd,
-      enabled: section.enabled !== false && existsSync(builtinChildEntry(name)),
+      enabled: section.enabled !== false,
       startTimeoutMs: (section.startTimeoutMs as number | undefined) ?? DEFAULT_START_TIMEOUT_MS,
       stopTimeoutMs: (section.stopTimeoutMs as number | undefined) ?? DEFAULT_STOP_TIMEOUT_MS,
       options,

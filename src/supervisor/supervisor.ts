@@ -136,7 +136,7 @@ export class Supervisor {
     this.#cache?.setPolicy(spec.name, {
       trusted: spec.builtin,
       ...(options.cache ?? {}),
-      statefulTools: spec.name === 'thinking' && spec.builtin ? ['sequential_thinking'] : [],
+      statefulTools: spec.name === 'thinking' && spec.builtin ? ['sequentialthinking'] : [],
     });
     this.#gateways.set(
       spec.name,

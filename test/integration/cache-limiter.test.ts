@@ -25,7 +25,7 @@ async function status(h: Harness): Promise<Status> {
   return JSON.parse((await h.cli(['status', '--json'])).stdout) as Status;
 }
 
-const text = (result: { content: unknown }) => (result.content as TextContent)[0]?.text;
+const text = (result: unknown) => (result as { content?: TextContent }).content?.[0]?.text;
 
 describe('health, cache and limiter through the gateway', () => {
   it('restarts a child that stops answering pings', async () => {

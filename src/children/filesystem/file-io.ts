@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** Bytes read per step by head and tail: large enough for few system calls, small next to the read cap. */
+const CHUNK_BYTES = 64 * 1024;
+
+function formatMiB(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
+}
+
+/**
+ * Opens a file for reading without following a final symbolic link and without blocking on a FIFO, and refuses
+ * anything but a regular file (devices, sockets and pipes would hang or never end).
+ */
+async function openRegularFile(path: string): Promise<{ handle: FileHandle; size: number }> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw new Error(`${path} is a directory, not a file; list it with list_directory`);
+    if (!info.isFile()) throw new Error(`${path} is not a regular file (device, socket or pipe) and cannot be read`);
+    return { handle, size: info.size };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function readRange(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
+}
+
+/** What to suggest when a file is over the read limit. */
+const DEFAULT_OVERSIZE_HINT = 'read part of it with head or tail';
+
+/** Reads a whole regular file, refusing one larger than `maxBytes` with a message that ends with `hint`. */
+export async function readFileCapped(path: string, maxBytes: number, hint = DEFAULT_OVERSIZE_HINT): Promise<Buffer> {
+  const { handle, size } = await openRegularFile(path);
+  try {
+    if (size > maxBytes) {
+      throw new Error(`${path} is ${size} bytes, over the ${formatMiB(maxBytes)} read limit; ${hint}`);
+    }
+    const data = await readRange(handle, 0, maxBytes + 1);
+    if (data.length > maxBytes) {
+      throw new Error(`${path} grew past the ${formatMiB(maxBytes)} read limit while being read; read part of it`);
+    }
+    return data;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads a whole text file as UTF-8 (invalid bytes become U+FFFD), within `maxBytes`. */
+export async function readTextCapped(path: string, maxBytes: number, hint = DEFAULT_OVERSIZE_HINT): Promise<string> {
+  return (await readFileCapped(path, maxBytes, hint)).toString('utf8');
+}
+
+/** The first `lines` lines of a text file, joined by `\n` without a final newline, reading at most `maxBytes`. */
+export async function readHead(path: string, lines: number, maxBytes: number): Promise<string> {
+  const { handle } = await openRegularFile(path);
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let newlines = 0;
+    for (;;) {
+      const chunk = await readRange(handle, total, CHUNK_BYTES);
+      if (chunk.length === 0) break;
+      chunks.push(chunk);
+      total += chunk.length;
+      for (const byte of chunk) if (byte === 0x0a) newlines++;
+      if (newlines >= lines) break;
+      if (total > maxBytes) {
+        throw new Error(
+          `The first ${lines} lines of ${path} exceed the ${formatMiB(maxBytes)} read limit; ask for fewer`,
+        );
+      }
+    }
+    const all = Buffer.concat(chunks).toString('utf8').split('\n');
+    if (all.length > lines) return all.slice(0, lines).join('\n');
+    if (all[all.length - 1] === '') all.pop();
+    return all.join('\n');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The last `lines` lines of a text file (a final newline ends the last line), reading at most `maxBytes` from the end. */
+export async function readTail(path: string, lines: number, maxBytes: number): Promise<string> {
+  const { handle, size } = await openRegularFile(path);
+  try {
+    const chunks: Buffer[] = [];
+    let position = size;
+    let newlines = 0;
+    while (position > 0 && newlines < lines) {
+      const length = Math.min(CHUNK_BYTES, position);
+      position -= length;
+      const chunk = await readRange(handle, position, length);
+      chunks.unshift(chunk);
+      for (let i = chunk.length - 1; i >= 0; i--) {
+        if (chunk[i] === 0x0a && position + i !== size - 1) newlines++;
+      }
+      if (size - position > maxBytes && newlines < lines) {
+        throw new Error(
+          `The last ${lines} lines of ${path} exceed the ${formatMiB(maxBytes)} read limit; ask for fewer`,
+        );
+      }
+    }
+    let text = Buffer.concat(chunks).toString('utf8');
+    if (text.endsWith('\n')) text = text.slice(0, -1);
+    return text.split('\n').slice(-lines).join('\n');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replaces (or creates) a file atomically: the content goes to a temporary file in the same directory, is flushed,
+ * takes the old file's permission bits (or the umask default for a new file) and is renamed over the target, so
+ * readers see the old or the new content, never a mix, and a link planted at the target is replaced, not followed.
+ */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  let mode: number | undefined;
+  try {
+    const info = await lstat(path);
+    if (info.isDirectory()) throw new Error(`${path} is a directory; give a file path to write`);
+    mode = info.mode & 0o777;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const temp = join(dirname(path), `.omnimind-${randomBytes(8).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temp, 'wx', mode ?? 0o666);
+    try {
+      await handle.writeFile(content, 'utf8');
+      if (mode !== undefined) await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && error instanceof Error && error.message.includes(temp)) {
+      throw new Error(`Parent directory does not exist: ${dirname(path)}; create it with create_directory first`);
+    }
+    throw error;
+  }
+}
+
+/** Whether a path names nothing (not even a dangling link). */
+export async function isFree(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+}

@@ -1,0 +1,61 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { guardTool, toolError } from '../shared/index.js';
+import type { AllowedRoots } from './allowed-roots.js';
+
+/** What every filesystem tool handler works with. */
+export interface FilesystemContext {
+  roots: AllowedRoots;
+  /** Resolves once any roots update requested from the client has been applied. */
+  rootsSettled: () => Promise<void>;
+  /** Clock of the directory walks' time budget (ms). */
+  now: () => number;
+  /** Time one tool call may take (ms). */
+  toolTimeoutMs: number;
+}
+
+/** Annotations of tools that only read: the gateway may cache their results. */
+export const READ_ONLY: ToolAnnotations = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+};
+
+/** The output schema of every text tool: the text again as `{content}`, as the reference server declares. */
+export const TEXT_OUTPUT = { content: z.string() };
+
+/** A text result that also carries the text as structured content (`{content: text}`). */
+export function textOutput(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], structuredContent: { content: text } };
+}
+
+/**
+ * Runs a tool body as a tool error on any failure and on overrunning the call timeout, so a bad argument or a
+ * stuck file system answers the client instead of crashing the child or leaving the request hanging.
+ */
+export async function runTool(
+  name: string,
+  context: FilesystemContext,
+  body: () => Promise<CallToolResult>,
+): Promise<CallToolResult> {
+  const timer = new AbortController();
+  // Aborted once the body settles; the race has subscribed by then, so that rejection is handled.
+  const timeout = delay(context.toolTimeoutMs, undefined, { signal: timer.signal }).then(() =>
+    toolError(
+      `${name} did not finish within ${context.toolTimeoutMs / 1000} s; the file system may be slow or the request too large`,
+    ),
+  );
+  try {
+    return await Promise.race([
+      guardTool(async () => {
+        await context.rootsSettled();
+        return body();
+      }),
+      timeout,
+    ]);
+  } finally {
+    timer.abort();
+  }
+}

@@ -1,0 +1,124 @@
+import { mkdir, rename } from 'node:fs/promises';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { isFree, readTextCapped, writeFileAtomic } from './file-io.js';
+import { MAX_READ_BYTES } from './limits.js';
+import { resolveAllowedEntry, resolveAllowedPath } from './resolve-path.js';
+import { applyTextEdits, formatEditDiff } from './text-edits.js';
+import { type FilesystemContext, runTool, TEXT_OUTPUT, textOutput } from './tool-kit.js';
+
+function writes(options: { destructive: boolean; idempotent: boolean }): ToolAnnotations {
+  return {
+    readOnlyHint: false,
+    destructiveHint: options.destructive,
+    idempotentHint: options.idempotent,
+    openWorldHint: false,
+  };
+}
+
+/** Registers write_file, edit_file and create_directory. */
+export function registerWriteTools(server: McpServer, context: FilesystemContext): void {
+  server.registerTool(
+    'write_file',
+    {
+      title: 'Write File',
+      description:
+        'Create a file or replace an existing one with new text, atomically (readers never see a partial ' +
+        'file) and keeping its permissions. Overwrites without asking. Only works within allowed directories.',
+      inputSchema: { path: z.string(), content: z.string() },
+      outputSchema: TEXT_OUTPUT,
+      annotations: writes({ destructive: true, idempotent: true }),
+    },
+    (args) =>
+      runTool('write_file', context, async () => {
+        const path = await resolveAllowedPath(args.path, context.roots.directories);
+        await writeFileAtomic(path, args.content);
+        return textOutput(`Successfully wrote to ${args.path}`);
+      }),
+  );
+
+  server.registerTool(
+    'edit_file',
+    {
+      title: 'Edit File',
+      description:
+        'Replace text in a file: each edit swaps the first match of oldText (exact, else line by line ignoring ' +
+        'indentation) for newText, in order. Returns a git-style diff; with dryRun the file is left unchanged. ' +
+        'Files up to 1 MiB. Only works within allowed directories.',
+      inputSchema: {
+        path: z.string(),
+        edits: z.array(
+          z.object({
+            oldText: z.string().describe('Text to search for - must match exactly'),
+            newText: z.string().describe('Text to replace with'),
+          }),
+        ),
+        dryRun: z.boolean().default(false).describe('Preview changes using git-style diff format'),
+      },
+      outputSchema: TEXT_OUTPUT,
+      annotations: writes({ destructive: true, idempotent: false }),
+    },
+    (args) =>
+      runTool('edit_file', context, async () => {
+        const path = await resolveAllowedPath(args.path, context.roots.directories);
+        const original = await readTextCapped(path, MAX_READ_BYTES, 'edit_file works on files up to that size');
+        const modified = applyTextEdits(original, args.edits);
+        const diff = formatEditDiff(path, original, modified);
+        if (!args.dryRun) await writeFileAtomic(path, modified);
+        return textOutput(diff);
+      }),
+  );
+
+  server.registerTool(
+    'create_directory',
+    {
+      title: 'Create Directory',
+      description:
+        'Create a directory, with any missing parents; succeeds silently when it already exists. ' +
+        'Only works within allowed directories.',
+      inputSchema: { path: z.string() },
+      outputSchema: TEXT_OUTPUT,
+      annotations: writes({ destructive: false, idempotent: true }),
+    },
+    (args) =>
+      runTool('create_directory', context, async () => {
+        const path = await resolveAllowedPath(args.path, context.roots.directories);
+        await mkdir(path, { recursive: true });
+        return textOutput(`Successfully created directory ${args.path}`);
+      }),
+  );
+}
+
+/** Registers move_file. */
+export function registerMoveTool(server: McpServer, context: FilesystemContext): void {
+  server.registerTool(
+    'move_file',
+    {
+      title: 'Move File',
+      description:
+        'Move or rename a file or directory (a symbolic link is moved itself, not its target). Fails when the ' +
+        'destination exists. Both paths must be within allowed directories.',
+      inputSchema: { source: z.string(), destination: z.string() },
+      outputSchema: TEXT_OUTPUT,
+      annotations: writes({ destructive: true, idempotent: false }),
+    },
+    (args) =>
+      runTool('move_file', context, async () => {
+        const roots = context.roots.directories;
+        const source = await resolveAllowedEntry(args.source, roots, 'source');
+        if (await isFree(source)) throw new Error(`Source does not exist: ${args.source}`);
+        const destination = await resolveAllowedEntry(args.destination, roots, 'destination');
+        if (!(await isFree(destination))) throw new Error(`Destination already exists: ${destination}`);
+        try {
+          await rename(source, destination);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EXDEV') {
+            throw new Error(`Cannot move ${args.source} to ${args.destination}: they are on different file systems`);
+          }
+          throw error;
+        }
+        return textOutput(`Successfully moved ${args.source} to ${args.destination}`);
+      }),
+  );
+}

@@ -1,0 +1,10 @@
+import { join } from 'node:path';
+import { childDataDir, openStore, serveStdio } from '../shared/index.js';
+import { GraphStore } from './graph-store.js';
+import { MEMORY_DB_FILE } from './jsonl.js';
+import { createMemoryServer } from './server.js';
+
+const db = openStore(join(childDataDir(), MEMORY_DB_FILE));
+await serveStdio(createMemoryServer(new GraphStore(db)), () => {
+  db.close();
+});
