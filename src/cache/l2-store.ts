@@ -39,6 +39,12 @@ const MAX_TXNS_PER_TICK = 8;
 /** Waiting longer than this for a lock would stall the gateway; the file is exclusively ours when it works. */
 const BUSY_TIMEOUT_MS = 200;
 
+/**
+ * Entries waiting for the disk beyond 1 MiB are dropped: the flush is behind, and queueing more would only grow
+ * memory and the pause of a synchronous flush (close, clear).
+ */
+const MAX_QUEUE_BYTES = 1024 * 1024;
+
 /** Smallest accepted cap: below 1 MiB the WAL reserve leaves too few pages for useful transactions. */
 export const MIN_L2_MAX_BYTES = 1024 * 1024;
 
@@ -83,7 +89,7 @@ export interface L2StoreOptions {
 }
 
 type QueuedOp =
-  | { op: 'put'; entry: L2Entry; rowHash: number; pages: number }
+  | { op: 'put'; entry: L2Entry; rowHash: number; pages: number; cancelled: boolean }
   | { op: 'delete'; id: number }
   | { op: 'purge'; child: string; keepGen: number };
 
@@ -175,7 +181,6 @@ export class L2Store {
   readonly #highWaterPages: number;
   readonly #lowWaterPages: number;
   readonly #chunkRows: number;
-  readonly #maxQueueBytes: number;
   readonly #maxEntryBytes: number;
   #db: Database.Database | undefined;
   #statements: Statements | undefined;
@@ -199,7 +204,6 @@ export class L2Store {
     this.#lowWaterPages = Math.floor(this.#dbMaxPages * LOW_WATER_SHARE);
     // Evicting the oldest rows touches one index leaf per row and the few table leaves that hold them in order.
     this.#chunkRows = Math.max(1, Math.floor((this.#txnPages - FIXED_PAGES_PER_TXN) / 2));
-    this.#maxQueueBytes = options.maxBytes;
     this.#maxEntryBytes = Math.floor((this.#txnPages - FIXED_PAGES_PER_TXN - 2) * USABLE_PAGE_BYTES);
     this.#db = this.#open();
   }
@@ -259,12 +263,12 @@ export class L2Store {
   put(entry: L2Entry): boolean {
     if (this.#db === undefined || entry.bytes > this.#maxEntryBytes) return false;
     const size = entry.bytes + entry.key.length;
-    if (this.#queueBytes + size > this.#maxQueueBytes) return false;
+    if (this.#queueBytes + size > MAX_QUEUE_BYTES) return false;
     this.#queueBytes += size;
     // Rows are appended, so a row fills its share of the table's last leaves (or its overflow pages), plus one
     // index leaf at a random place. A row it replaces was deleted by an earlier queued op, counted there.
     const pages = 1 + size / USABLE_PAGE_BYTES;
-    this.#enqueue({ op: 'put', entry, rowHash: deriveRowHash(entry.key), pages });
+    this.#enqueue({ op: 'put', entry, rowHash: deriveRowHash(entry.key), pages, cancelled: false });
     return true;
   }
 
@@ -278,11 +282,17 @@ export class L2Store {
     if (this.#db !== undefined) this.#enqueue({ op: 'purge', child, keepGen });
   }
 
-  /** Removes one key now, after the queue, so no queued write of the key can bring it back. */
+  /** Removes one key now, together with any queued write of it. */
   deleteKey(key: string): void {
-    this.flush();
     const statements = this.#statements;
     if (statements === undefined) return;
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const op = this.#queue[i]!;
+      if (op.op === 'put' && !op.cancelled && op.entry.key === key) {
+        op.cancelled = true;
+        this.#queueBytes -= op.entry.bytes + op.entry.key.length;
+      }
+    }
     try {
       statements.deleteHash.run(deriveRowHash(key));
     } catch (error) {
@@ -311,12 +321,11 @@ export class L2Store {
     return removed;
   }
 
-  /** Number of rows. */
+  /** Number of rows written (queued entries are not counted until flushed). */
   count(): number {
     const statements = this.#statements;
     if (statements === undefined) return 0;
     try {
-      this.flush();
       return statements.count.get() ?? 0;
     } catch (error) {
       this.#fail(error, 'counting entries');
@@ -410,6 +419,7 @@ export class L2Store {
       for (let i = start; i < end; i++) {
         const op = this.#queue[i]!;
         if (op.op === 'put') {
+          if (op.cancelled) continue;
           const { entry } = op;
           this.#queueBytes -= entry.bytes + entry.key.length;
           statements.put.run(op.rowHash, entry.key, entry.child, entry.gen, entry.storedAt, entry.json);

@@ -279,6 +279,11 @@ export class ResponseCache {
     };
   }
 
+  /** Writes queued L2 entries now instead of on the next turn of the event loop. */
+  flush(): void {
+    this.#l2.flush();
+  }
+
   /** Writes pending L2 entries and closes the file; idempotent. The cache keeps answering from L1 afterwards. */
   close(): void {
     this.#signal?.removeEventListener('abort', this.#onAbort);
@@ -368,7 +373,7 @@ export class ResponseCache {
       this.#l1.delete(key);
     }
     const flight = this.#flights.get(key);
-    if (flight !== undefined && !flight.stale) {
+    if (flight !== undefined && flight.gen === gen && !flight.stale) {
       this.#hits++;
       this.#coalesced++;
       return flight.promise.then((outcome) => ({ ...outcome, cached: true }));

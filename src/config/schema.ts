@@ -76,7 +76,7 @@ export const configSchema = z
     cache: z
       .object({
         l1MaxBytes: positiveInt.optional(),
-        l2MaxBytes: positiveInt.optional(),
+        l2MaxBytes: positiveInt.min(1_048_576, 'the L2 cache needs at least 1 MiB (1048576)').optional(),
         ttlSeconds: z.number().nonnegative().optional(),
       })
       .strict()

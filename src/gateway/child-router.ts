@@ -60,6 +60,7 @@ export class ChildRouter {
     this.#limiter = services.limiter;
     link.on('message', (message) => this.#onChildMessage(message));
     link.on('state', (state, previous) => this.#onChildState(state, previous));
+    link.on('tools', (tools) => this.#cache?.noteTools(link.name, tools));
   }
 
   /** Requests in flight or waiting for the child. */

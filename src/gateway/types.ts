@@ -24,6 +24,8 @@ export interface ChildLink {
   send(message: unknown): boolean;
   on(event: 'message', listener: (message: Record<string, unknown>) => void): this;
   on(event: 'state', listener: (state: string, previous: string) => void): this;
+  /** The child's tools were listed again after it announced a change. */
+  on(event: 'tools', listener: (tools: ToolSummary[]) => void): this;
 }
 
 /** What the gateway needs of the shared cache. */

@@ -259,11 +259,23 @@ export class ManagedChild extends EventEmitter implements ChildLink {
       pending?.resolve(message);
       return;
     }
+    if (message.method === 'notifications/tools/list_changed' && this.state === 'RUNNING') void this.#refreshTools(generation);
     if (classified.kind === 'request' && message.method === 'ping') {
       this.send({ jsonrpc: '2.0', id: message.id, result: {} });
       return;
     }
     this.emit('message', message);
+  }
+
+  async #refreshTools(generation: number): Promise<void> {
+    try {
+      const tools = await this.#listTools(AbortSignal.timeout(this.spec.startTimeoutMs));
+      if (generation !== this.#generation) return;
+      this.tools = tools;
+      this.emit('tools', tools);
+    } catch (error) {
+      this.#options.logger.warn(`cannot re-list the tools of "${this.name}": ${(error as Error).message}`);
+    }
   }
 
   #schedulePing(generation: number): void {
