@@ -33,7 +33,9 @@ export function compressResultJson(json: string, budget: number): string {
   // Every o200k token covers at least one character: a JSON text this short cannot exceed the budget.
   if (json.length <= budget) return json;
   const result = JSON.parse(json) as ToolResult;
-  const blocks = (result.content ?? []).filter((b): b is { type: 'text'; text: string } => b.type === 'text' && typeof b.text === 'string');
+  const blocks = (result.content ?? []).filter(
+    (b): b is { type: 'text'; text: string } => b.type === 'text' && typeof b.text === 'string',
+  );
   const sizes = blocks.map((b) => countTokens(b.text));
   const total = sizes.reduce((a, b) => a + b, 0);
   if (total <= budget) return json;

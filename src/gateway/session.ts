@@ -187,7 +187,9 @@ export class ClientSession {
       const combined = AbortSignal.any([signal, controller.signal]);
       const forward = () => {
         const answer = this.#router.forward(this, method, params, combined);
-        return budget === undefined ? answer : answer.then((o) => (o.kind === 'result' ? { ...o, json: compressResultJson(o.json, budget) } : o));
+        return budget === undefined
+          ? answer
+          : answer.then((o) => (o.kind === 'result' ? { ...o, json: compressResultJson(o.json, budget) } : o));
       };
       return this.#services.cache ? this.#services.cache.fetch(child, method, params, forward) : forward();
     };

@@ -16,7 +16,7 @@ export interface Entry {
   priority: Priority;
   rank: number;
   readonly child: ChildWindow;
-  /** Created when the task starts: requests shed or timed out while queued never need one. */
+  /** The caller's, or created when the task starts: requests shed or timed out while queued never need one. */
   controller: AbortController | undefined;
   readonly timeoutMs: number;
   readonly deadline: number;

@@ -5,9 +5,11 @@
  * the rest on its stdin), children differ by orders of magnitude in latency, and queueing inside a child is where
  * priorities stop working. Everything is driven by answers, so it reacts in milliseconds for a fast child and never
  * needs a timer. Slow start doubles the window per round trip (a window's worth of settled requests) while requests
- * wait for it; a stressed batch of answers cuts it at once to 0.7 of the in-flight peak and ends the slow start;
- * after that it grows by one per round trip. Answers to requests sent before a cut are not judged again (TCP's
- * recovery), so one queue is never punished twice.
+ * wait for it; a stressed batch of answers cuts it at once to at most 0.7 of the in-flight peak (on latency, to the
+ * Vegas estimate of the child's capacity when that is lower) and ends the slow start;
+ * after that it grows by one per round trip, and a round trip that leaves it partly unused shrinks it halfway to
+ * what was used. Answers to requests sent before a cut are not judged again (TCP's recovery), so one queue is
+ * never punished twice.
  *
  * Stress is a batch of answers (a quarter of a window, at least 8) with too many failures, or whose fastest answer is 1.5x the
  * learned baseline. The fastest answer, as in Linux's Vegas, rises only when every request waits in a standing
@@ -107,38 +109,49 @@ export class ChildWindow {
       if (this.#recoveryLeft > 0) return false;
       this.#recovering = false;
       this.#startRound();
+      this.#resetBatch();
       return false;
     }
     this.#acks += 1;
     if (this.#acks < Math.max(MIN_WINDOW_SAMPLES, this.limit)) return false;
     const before = this.limit;
-    if (this.#blocked) this.#limit = Math.min(this.max, this.#slowStart ? this.#limit * 2 : this.#limit + 1);
+    if (this.#blocked) {
+      this.#limit = Math.min(this.max, this.#slowStart ? this.#limit * 2 : this.#limit + 1);
+    } else if (this.#peak < this.#limit) {
+      // Unused window is untested window: halve the gap to what was used (Linux's cwnd validation), so a burst
+      // after a quiet spell cannot flood the child with a window it never proved it could serve.
+      this.#limit = Math.max(Math.min(this.max, INITIAL_CHILD_WINDOW), (this.#limit + this.#peak) / 2);
+    }
     this.#startRound();
     return this.limit > before;
   }
 
   /** The gateway's report of one child answer; each batch of them is judged, and a stressed batch cuts the window. */
   record(latencyMs: number, ok: boolean): void {
-    this.#samples += 1;
     this.#intervalAnswers += 1;
-    if (ok) {
-      if (latencyMs < this.#fastestMs) this.#fastestMs = latencyMs;
-    } else {
-      this.#errors += 1;
-      this.#intervalErrors += 1;
-    }
+    if (!ok) this.#intervalErrors += 1;
+    // Answers to requests sent before a cut say nothing about the new window.
+    if (this.#recovering) return;
+    this.#samples += 1;
+    if (!ok) this.#errors += 1;
+    else if (latencyMs < this.#fastestMs) this.#fastestMs = latencyMs;
     if (this.#samples < Math.max(MIN_WINDOW_SAMPLES, Math.ceil(this.limit / BATCHES_PER_ROUND))) return;
-    let stressed = this.#errors / this.#samples >= this.#stress.errorRate;
-    if (!stressed && this.#fastestMs < Number.POSITIVE_INFINITY) {
-      const fastestMs = this.#fastestMs;
-      const queueing = this.#baselineMs > 0 && fastestMs >= this.#stress.latencyFactor * this.#baselineMs;
-      stressed = queueing && this.#peak * 2 >= this.#limit;
-      this.#intervalBatches += 1;
-      this.#intervalFastestSum += fastestMs;
-      this.#learnBaseline(fastestMs);
-    }
+    const failed = this.#errors / this.#samples >= this.#stress.errorRate;
+    const fastestMs = this.#fastestMs;
     this.#resetBatch();
-    if (stressed && !this.#recovering) this.#cut();
+    if (failed) {
+      this.#cut(WINDOW_BACKOFF);
+      return;
+    }
+    if (fastestMs === Number.POSITIVE_INFINITY) return;
+    this.#intervalBatches += 1;
+    this.#intervalFastestSum += fastestMs;
+    const baselineMs = this.#baselineMs;
+    this.#learnBaseline(fastestMs);
+    if (baselineMs === 0 || fastestMs < this.#stress.latencyFactor * baselineMs || this.#peak * 2 < this.#limit) return;
+    // Vegas's estimate of what the child serves without queueing: in flight x baseline / observed latency.
+    // Cutting straight to it (never above 0.7x) ends a slow-start overshoot in one step instead of several.
+    this.#cut(Math.min(WINDOW_BACKOFF, baselineMs / fastestMs));
   }
 
   /** Ends a sample interval: returns its answer count and, when the child was stressed in it, why. */
@@ -161,14 +174,13 @@ export class ChildWindow {
     return { answers, stress };
   }
 
-  /** Multiplicative decrease, at once (like TCP on a loss), then one round of recovery without further cuts. */
-  #cut(): void {
+  /** Multiplicative decrease of the in-flight peak, at once (like TCP on a loss), then a recovery without cuts. */
+  #cut(factor: number): void {
     this.#slowStart = false;
-    this.#limit = Math.min(this.max, Math.max(MIN_CHILD_WINDOW, Math.min(this.#limit, this.#peak) * WINDOW_BACKOFF));
+    this.#limit = Math.min(this.max, Math.max(MIN_CHILD_WINDOW, Math.min(this.#limit, this.#peak) * factor));
     this.#recovering = this.inflight > 0;
     this.#recoveryLeft = this.inflight;
     this.#startRound();
-    this.#resetBatch();
   }
 
   #resetBatch(): void {

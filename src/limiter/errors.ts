@@ -40,20 +40,40 @@ export class LimiterRejection extends OmnimindError {
 
   /** A request shed because the queue is full. */
   static shed(priority: Priority, retryAfterMs: number, maxQueue: number): LimiterRejection {
-    return new LimiterRejection(
-      'SHED',
-      `Overloaded: this ${priority} request was shed because ${maxQueue} requests are already waiting; retry after ${retryAfterMs} ms`,
-      { priority, retryAfterMs },
+    return withoutStack(
+      () =>
+        new LimiterRejection(
+          'SHED',
+          `Overloaded: this ${priority} request was shed because ${maxQueue} requests are already waiting; retry after ${retryAfterMs} ms`,
+          { priority, retryAfterMs },
+        ),
     );
   }
 
   /** A request whose deadline passed while it was queued or running. */
   static timeout(priority: Priority, timeoutMs: number, phase: 'queued' | 'running'): LimiterRejection {
-    return new LimiterRejection(
-      'TIMEOUT',
-      `Request timed out after ${timeoutMs} ms while ${phase}; retry later or raise the timeout with _meta.timeoutMs`,
-      { priority, timeoutMs },
+    return withoutStack(
+      () =>
+        new LimiterRejection(
+          'TIMEOUT',
+          `Request timed out after ${timeoutMs} ms while ${phase}; retry later or raise the timeout with _meta.timeoutMs`,
+          { priority, timeoutMs },
+        ),
     );
+  }
+}
+
+/**
+ * Builds an error without capturing a stack trace. Sheds and timeouts are outcomes, not bugs: under overload most
+ * requests are shed, and the trace would cost more time and memory than the rest of shedding a request.
+ */
+function withoutStack<E extends Error>(build: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return build();
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -259,7 +259,8 @@ export class ManagedChild extends EventEmitter implements ChildLink {
       pending?.resolve(message);
       return;
     }
-    if (message.method === 'notifications/tools/list_changed' && this.state === 'RUNNING') void this.#refreshTools(generation);
+    if (message.method === 'notifications/tools/list_changed' && this.state === 'RUNNING')
+      void this.#refreshTools(generation);
     if (classified.kind === 'request' && message.method === 'ping') {
       this.send({ jsonrpc: '2.0', id: message.id, result: {} });
       return;
