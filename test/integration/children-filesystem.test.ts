@@ -347,6 +347,24 @@ describe('filesystem child: containment', () => {
     expect(existsSync(join(root, 'inside.txt'))).toBe(true);
   });
 
+  it('refuses writes inside a .git directory, where they could make git run commands', async () => {
+    const { root } = makeTrap();
+    mkdirSync(join(root, '.git'));
+    writeFileSync(join(root, '.git', 'config'), '[core]\n');
+    const client = await spawnOurs([root]);
+    const filter = '[filter "x"]\n  clean = touch /tmp/pwned\n';
+    expect(await refused(client, 'write_file', { path: '.git/config', content: filter })).toContain('.git directory');
+    expect(
+      await refused(client, 'edit_file', { path: '.git/config', edits: [{ oldText: '[core]', newText: filter }] }),
+    ).toContain('.git directory');
+    expect(await refused(client, 'create_directory', { path: '.git/hooks' })).toContain('.git directory');
+    expect(
+      await refused(client, 'move_file', { source: 'inside.txt', destination: '.git/hooks-pre-commit' }),
+    ).toContain('.git directory');
+    expect(readFileSync(join(root, '.git', 'config'), 'utf8')).toBe('[core]\n');
+    expect(await text(client, 'read_text_file', { path: '.git/config' })).toBe('[core]\n');
+  });
+
   it('refuses symlinks that escape, for reads, writes and new files beneath them', async () => {
     const { root, outside } = makeTrap();
     const client = await spawnOurs([root]);

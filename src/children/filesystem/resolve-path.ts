@@ -104,3 +104,14 @@ export async function resolveAllowedEntry(
   const parent = await resolveAllowedPath(dirname(absolute), roots, argument);
   return join(parent, name);
 }
+
+/**
+ * Refuses a write inside a `.git` directory: a repository's config and hooks run commands (filters, hooks), so a
+ * client that could write them would run code through git. Reading them stays allowed.
+ */
+export function assertWritable(path: string): string {
+  if (path.split(sep).includes('.git')) {
+    throw new Error(`Access denied - ${path} is inside a .git directory; write repository files through the git tools`);
+  }
+  return path;
+}

@@ -4,7 +4,7 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { isFree, readTextCapped, writeFileAtomic } from './file-io.js';
 import { MAX_READ_BYTES } from './limits.js';
-import { resolveAllowedEntry, resolveAllowedPath } from './resolve-path.js';
+import { assertWritable, resolveAllowedEntry, resolveAllowedPath } from './resolve-path.js';
 import { applyTextEdits, formatEditDiff } from './text-edits.js';
 import { type FilesystemContext, runTool, TEXT_OUTPUT, textOutput } from './tool-kit.js';
 
@@ -32,7 +32,7 @@ export function registerWriteTools(server: McpServer, context: FilesystemContext
     },
     (args) =>
       runTool('write_file', context, async () => {
-        const path = await resolveAllowedPath(args.path, context.roots.directories);
+        const path = assertWritable(await resolveAllowedPath(args.path, context.roots.directories));
         await writeFileAtomic(path, args.content);
         return textOutput(`Successfully wrote to ${args.path}`);
       }),
@@ -61,7 +61,7 @@ export function registerWriteTools(server: McpServer, context: FilesystemContext
     },
     (args) =>
       runTool('edit_file', context, async () => {
-        const path = await resolveAllowedPath(args.path, context.roots.directories);
+        const path = assertWritable(await resolveAllowedPath(args.path, context.roots.directories));
         const original = await readTextCapped(path, MAX_READ_BYTES, 'edit_file works on files up to that size');
         const modified = applyTextEdits(original, args.edits);
         const diff = formatEditDiff(path, original, modified);
@@ -83,7 +83,7 @@ export function registerWriteTools(server: McpServer, context: FilesystemContext
     },
     (args) =>
       runTool('create_directory', context, async () => {
-        const path = await resolveAllowedPath(args.path, context.roots.directories);
+        const path = assertWritable(await resolveAllowedPath(args.path, context.roots.directories));
         await mkdir(path, { recursive: true });
         return textOutput(`Successfully created directory ${args.path}`);
       }),
@@ -106,9 +106,9 @@ export function registerMoveTool(server: McpServer, context: FilesystemContext):
     (args) =>
       runTool('move_file', context, async () => {
         const roots = context.roots.directories;
-        const source = await resolveAllowedEntry(args.source, roots, 'source');
+        const source = assertWritable(await resolveAllowedEntry(args.source, roots, 'source'));
         if (await isFree(source)) throw new Error(`Source does not exist: ${args.source}`);
-        const destination = await resolveAllowedEntry(args.destination, roots, 'destination');
+        const destination = assertWritable(await resolveAllowedEntry(args.destination, roots, 'destination'));
         if (!(await isFree(destination))) throw new Error(`Destination already exists: ${destination}`);
         try {
           await rename(source, destination);
