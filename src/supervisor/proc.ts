@@ -45,3 +45,13 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
     return false;
   }
 }
+
+/** Whether a process is running; a zombie (exited, not yet reaped by its parent) is not. */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SocketClientTransport } from './socket-transport.js';
 
+export { isProcessRunning as isRunning } from '../../src/supervisor/index.js';
+
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** The CLI entry point, as users run it. */

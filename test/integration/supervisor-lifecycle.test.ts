@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHarness, fixture, type Harness, NO_BUILTINS, runCli, waitFor } from '../helpers/harness.js';
+import { createHarness, fixture, type Harness, isRunning, NO_BUILTINS, runCli, waitFor } from '../helpers/harness.js';
 
 const harnesses: Harness[] = [];
 afterEach(async () => {
@@ -35,15 +35,6 @@ async function statusJson(h: Harness): Promise<StatusJson> {
   return JSON.parse(result.stdout) as StatusJson;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('supervisor lifecycle', () => {
   it('starts in the background, reports status, and stops', async () => {
     const h = harness({ alpha: fixture(), beta: fixture() });
@@ -68,8 +59,8 @@ describe('supervisor lifecycle', () => {
     expect((await h.cli(['status', 'nosuch'])).code).toBe(1);
     const stopped = await h.cli(['stop']);
     expect(stopped.code).toBe(0);
-    expect(alive(status.supervisor.pid)).toBe(false);
-    for (const child of status.children) expect(alive(child.pid!)).toBe(false);
+    expect(isRunning(status.supervisor.pid)).toBe(false);
+    for (const child of status.children) expect(isRunning(child.pid!)).toBe(false);
     expect(existsSync(h.socket('alpha'))).toBe(false);
     expect((await h.cli(['stop'])).code).toBe(0);
   });
@@ -107,11 +98,11 @@ describe('supervisor lifecycle', () => {
     const child = (await statusJson(h)).children[0]!;
     const logFile = join(h.home, 'logs', 'stubborn.log');
     const grandchild = Number((await waitFor(() => /grandchild (\d+)/.exec(readFileSync(logFile, 'utf8'))))[1]);
-    expect(alive(grandchild)).toBe(true);
+    expect(isRunning(grandchild)).toBe(true);
     const stopped = await h.cli(['stop', 'stubborn', '--timeout', '1']);
     expect(stopped.code).toBe(0);
-    expect(alive(child.pid!)).toBe(false);
-    expect(alive(grandchild)).toBe(false);
+    expect(isRunning(child.pid!)).toBe(false);
+    expect(isRunning(grandchild)).toBe(false);
     expect((await statusJson(h)).children[0]?.state).toBe('STOPPED');
   });
 
@@ -123,13 +114,13 @@ describe('supervisor lifecycle', () => {
     const logFile = join(h.home, 'logs', 'stubborn.log');
     const grandchild = Number((await waitFor(() => /grandchild (\d+)/.exec(readFileSync(logFile, 'utf8'))))[1]);
     process.kill(before.supervisor.pid, 'SIGKILL');
-    await waitFor(() => !alive(before.supervisor.pid));
-    expect(alive(oldChild)).toBe(true);
+    await waitFor(() => !isRunning(before.supervisor.pid));
+    expect(isRunning(oldChild)).toBe(true);
     expect(existsSync(h.socket('stubborn'))).toBe(true);
     const restarted = await h.cli(['start']);
     expect(restarted.code).toBe(0);
-    expect(alive(oldChild)).toBe(false);
-    expect(alive(grandchild)).toBe(false);
+    expect(isRunning(oldChild)).toBe(false);
+    expect(isRunning(grandchild)).toBe(false);
     const after = await statusJson(h);
     expect(after.children[0]?.state).toBe('RUNNING');
     expect(after.children[0]?.pid).not.toBe(oldChild);
@@ -146,7 +137,7 @@ describe('supervisor lifecycle', () => {
     const pid = (await statusJson(h)).supervisor.pid;
     const log = readFileSync(join(h.home, 'logs', 'supervisor.log'), 'utf8');
     expect(log.match(/supervisor [\d.]+ started/g)).toHaveLength(1);
-    expect(alive(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
   });
 
   it('removes a stale socket file left on disk and starts', async () => {

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { packageRoot } from '../../config/index.js';
 import { readLastLines } from '../../logs/index.js';
 import { OmnimindError } from '../../protocol/index.js';
-import { callControl, type StatusReport, spawnDaemon } from '../../supervisor/index.js';
+import { callControl, isProcessRunning, type StatusReport, spawnDaemon } from '../../supervisor/index.js';
 import { configFor, type GlobalOptions, pathsFor } from '../context.js';
 import { formatStatus } from '../output.js';
 
@@ -107,18 +107,9 @@ export async function stopCommand(names: string[], options: GlobalOptions & { ti
     return 0;
   }
   const pid = status.supervisor.pid;
-  while (isAlive(pid)) await delay(20);
+  while (isProcessRunning(pid)) await delay(20);
   process.stdout.write(`omnimind stopped (pid ${pid}).\n`);
   return 0;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `omnimind restart [child…]`: restart named children, or the whole supervisor. */
