@@ -56,6 +56,10 @@ interface ChildState {
    * generation is a random 53-bit number recorded in L2, so no later run can ever recreate an invalidated value.
    */
   gens: number[];
+  /** The data generation recorded in L2. */
+  persistedGen: number;
+  /** Whether L2 may hold rows under `persistedGen` (then a bump must reach the disk before the write runs). */
+  persistedHasRows: boolean;
 }
 
 /** One L1 entry. */
@@ -173,12 +177,9 @@ export class ResponseCache {
     if (state.fingerprint === fingerprint) return;
     const changed = state.fingerprint !== null;
     state.fingerprint = fingerprint;
-    if (changed) {
-      this.#bumpData(state);
-      this.#l2.purgeChild(child, state.gens[SCOPE_DATA]!);
-    } else {
-      this.#l2.writeChild(child, { gen: state.gens[SCOPE_DATA]!, fingerprint });
-    }
+    if (changed) state.gens[SCOPE_DATA] = createGeneration();
+    this.#persist(state);
+    if (changed) this.#l2.purgeChild(child, state.gens[SCOPE_DATA]!);
   }
 
   /**
@@ -302,10 +303,10 @@ export class ResponseCache {
       tools: undefined,
       fingerprint: recorded?.fingerprint ?? null,
       gens,
+      persistedGen: recorded?.gen ?? 0,
+      persistedHasRows: recorded !== undefined,
     };
     this.#children.set(child, state);
-    // Without a record, a later run would give the child a new generation and lose every entry stored now.
-    if (recorded === undefined) this.#l2.writeChild(child, { gen: gens[SCOPE_DATA]!, fingerprint: null });
     return state;
   }
 
@@ -315,10 +316,22 @@ export class ResponseCache {
     this.#bumpData(state);
   }
 
-  /** Invalidates a child's tool results and resource reads, recording the new generation before anything else. */
+  /**
+   * Invalidates a child's tool results and resource reads. When L2 may hold rows under the recorded generation, the
+   * new one is recorded synchronously before the write runs, so no crash can bring those rows back; otherwise it is
+   * recorded with the first row stored under it, keeping disk writes off the path of calls that cache nothing.
+   */
   #bumpData(state: ChildState): void {
     state.gens[SCOPE_DATA] = createGeneration();
-    this.#l2.writeChild(state.name, { gen: state.gens[SCOPE_DATA], fingerprint: state.fingerprint });
+    if (state.persistedHasRows) this.#persist(state);
+  }
+
+  /** Records the current data generation and tool fingerprint in L2, synchronously. */
+  #persist(state: ChildState): void {
+    const gen = state.gens[SCOPE_DATA]!;
+    this.#l2.writeChild(state.name, { gen, fingerprint: state.fingerprint });
+    if (state.persistedGen !== gen) state.persistedHasRows = false;
+    state.persistedGen = gen;
   }
 
   /** Wraps a tools/list loader so that a complete answer updates what the cache knows of the child's tools. */
@@ -425,8 +438,10 @@ export class ResponseCache {
 
   #store(state: ChildState, scope: number, key: string, gen: number, storedAt: number, json: string): void {
     const jsonBytes = Buffer.byteLength(json);
+    if (scope === SCOPE_DATA && gen !== state.persistedGen) this.#persist(state);
     const inL2 =
       scope === SCOPE_DATA && this.#l2.put({ key, child: state.name, gen, storedAt, json, bytes: jsonBytes });
+    if (inL2) state.persistedHasRows = true;
     this.#l1.set(key, {
       json,
       state,
