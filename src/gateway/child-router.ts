@@ -33,6 +33,9 @@ const CAPABILITY_FOR_METHOD: Record<string, string> = {
   'roots/list': 'roots',
 };
 
+/** Error codes that blame the request, not the child. */
+const CLIENT_ERRORS = new Set<number>([ErrorCode.InvalidRequest, ErrorCode.MethodNotFound, ErrorCode.InvalidParams]);
+
 /** The state names that mean "never coming back without `omnimind start`". */
 const DOWN_STATES = new Set(['FATAL', 'STOPPED', 'STOPPING']);
 
@@ -116,13 +119,14 @@ export class ChildRouter {
     if (!this.link.send(message)) pending.sent = false;
   }
 
-  #settle(pending: PendingRequest, outcome: RouteOutcome): void {
-    if (!this.#pending.delete(pending.childId)) return;
+  /** Answers a pending request; returns its latency, or undefined if it was already answered. */
+  #settle(pending: PendingRequest, outcome: RouteOutcome): number | undefined {
+    if (!this.#pending.delete(pending.childId)) return undefined;
     this.#progress.delete(`p${pending.childId}`);
     const latencyMs = performance.now() - pending.startedAt;
     this.stats.record(latencyMs, outcome.kind === 'error');
-    this.#limiter?.recordOutcome(this.link.name, latencyMs, outcome.kind === 'result');
     pending.resolve(outcome);
+    return latencyMs;
   }
 
   #abort(pending: PendingRequest, reason: unknown): void {
@@ -195,11 +199,14 @@ export class ChildRouter {
   #onChildResponse(message: Record<string, unknown>): void {
     const pending = typeof message.id === 'number' ? this.#pending.get(message.id) : undefined;
     if (!pending) return;
-    if (message.error !== undefined) {
-      this.#settle(pending, { kind: 'error', error: message.error as JsonRpcErrorObject });
-    } else {
-      this.#settle(pending, { kind: 'result', json: JSON.stringify(message.result ?? {}) });
-    }
+    const error = message.error as JsonRpcErrorObject | undefined;
+    const latencyMs = this.#settle(
+      pending,
+      error === undefined ? { kind: 'result', json: JSON.stringify(message.result ?? {}) } : { kind: 'error', error },
+    );
+    // Only real answers teach the limiter about the child; a client's bad request is not the child's failure.
+    if (latencyMs !== undefined)
+      this.#limiter?.recordOutcome(this.link.name, latencyMs, !error || CLIENT_ERRORS.has(error.code));
   }
 
   #onChildRequest(message: Record<string, unknown>, method: string): void {

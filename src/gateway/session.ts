@@ -184,9 +184,8 @@ export class ClientSession {
     const timeoutMs = typeof metaTimeout === 'number' && metaTimeout > 0 ? metaTimeout : undefined;
     const budget = resultBudget(this.#services.compression, method, params);
     const load = (signal: AbortSignal) => {
-      const combined = AbortSignal.any([signal, controller.signal]);
       const forward = () => {
-        const answer = this.#router.forward(this, method, params, combined);
+        const answer = this.#router.forward(this, method, params, signal);
         return budget === undefined
           ? answer
           : answer.then((o) => (o.kind === 'result' ? { ...o, json: compressResultJson(o.json, budget) } : o));
@@ -194,7 +193,12 @@ export class ClientSession {
       return this.#services.cache ? this.#services.cache.fetch(child, method, params, forward) : forward();
     };
     const run = this.#services.limiter
-      ? this.#services.limiter.run(load, { priority, child, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
+      ? this.#services.limiter.run(load, {
+          priority,
+          child,
+          controller,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        })
       : load(controller.signal);
     run.then(
       (outcome) => {

@@ -49,9 +49,10 @@ export interface RequestCache {
 
 /** What the gateway needs of the shared limiter. */
 export interface RequestLimiter {
+  /** Runs a task once admitted; its signal is `controller`'s, aborted on timeout or by the caller. */
   run<T>(
     task: (signal: AbortSignal) => Promise<T>,
-    options: { priority: Priority; child: string; timeoutMs?: number },
+    options: { priority: Priority; child: string; timeoutMs?: number; controller?: AbortController },
   ): Promise<T>;
   recordOutcome(child: string, latencyMs: number, ok: boolean): void;
 }

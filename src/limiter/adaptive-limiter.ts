@@ -21,6 +21,8 @@ export interface LimiterStats {
   /** The in-flight limit now in force: `maxConcurrency` if set, else the sum of the children's windows. */
   concurrency: number;
   queued: number;
+  /** Most requests that were waiting at once since the limiter started (never above `maxQueue`). */
+  peakQueued: number;
   running: number;
   shed: number;
   timedOut: number;
@@ -37,8 +39,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /**
    * The caller's own controller for this request, if it has one: the task gets its signal and the limiter aborts it
-   * on timeout, which saves creating a second controller and combining the two. Aborted before the request starts,
-   * the request is dropped without running and rejects with the abort reason.
+   * on timeout, which saves creating a second controller and combining the two. Aborted while the request waits,
+   * the request rejects with the abort reason when its turn comes, without running.
    */
   controller?: AbortController;
 }
@@ -143,7 +145,7 @@ export class AdaptiveLimiter {
   /** The gateway's report of one child answer: its latency and whether it succeeded (timeouts count as failures). */
   recordOutcome(child: string, latencyMs: number, ok: boolean): void {
     if (!Number.isFinite(latencyMs) || latencyMs < 0) return;
-    this.#childWindow(child).record(latencyMs, ok);
+    this.#childWindow(child).record(latencyMs, ok, this.#options.clock.now());
   }
 
   /** A snapshot of the limits and counters (`rps` is the rate limit; `throughputRps` what actually started). */
@@ -171,6 +173,7 @@ export class AdaptiveLimiter {
       throughputRps: this.#throughputRps,
       concurrency: Math.min(this.#globalCap, windows),
       queued: this.#queue.size,
+      peakQueued: this.#queue.peak,
       running: this.#running,
       shed: this.#shed,
       timedOut: this.#timedOut,
@@ -231,7 +234,8 @@ export class AdaptiveLimiter {
     this.#rate.takeToken();
     const { child } = entry;
     child.noteStart();
-    // p-queue starts one request per settled one, so a full window with more waiting is seen here, not in a failed pick.
+    // p-queue starts one request per settled one, so a full window with more waiting shows here, not in a failed
+    // pick.
     if (child.queued > 0 && !child.hasRoom()) child.noteBlocked();
     entry.state = 'running';
     this.#running += 1;
@@ -270,7 +274,7 @@ export class AdaptiveLimiter {
     entry.state = 'done';
     entry.deadlineHandle = undefined;
     // p-queue starts the next request when this wrapper settles; a window that grew can start more at once.
-    if (entry.child.noteSettle() && this.#queue.size > 0) this.#dispatch();
+    if (entry.child.noteSettle(this.#options.clock.now()) && this.#queue.size > 0) this.#dispatch();
     return inTime;
   }
 
@@ -312,7 +316,7 @@ export class AdaptiveLimiter {
     this.#shedByRank[rank]! += 1;
   }
 
-  /** Time for the requests ahead of this one to drain at the recent start rate (or the rate limit before one is known). */
+  /** Time for the requests ahead of this one to drain at the recent start rate (or the rate limit, before that). */
   #retryAfterMs(rank: number): number {
     const drainRps = this.#throughputRps > 0 ? this.#throughputRps : this.#rate.rps;
     const ahead = this.#queue.sizeAtOrAbove(rank) + 1;
@@ -336,7 +340,12 @@ export class AdaptiveLimiter {
     this.#intervalStartedAt = now;
     this.#throughputRps = (this.#startedInInterval * 1000) / elapsedMs;
     this.#startedInInterval = 0;
-    const reasons = judgeHealth(this.#probe(), stress);
+    let reasons: string[] = [];
+    try {
+      reasons = judgeHealth(this.#probe(), stress);
+    } catch (error) {
+      logger?.warn(`limiter: the health probe failed, judging this interval by the children only: ${String(error)}`);
+    }
     let answers = 0;
     let stressedAnswers = 0;
     const childReasons: string[] = [];

@@ -49,6 +49,7 @@ export class AdmissionQueue {
   readonly #lists: LinkedList<Entry>[] = [new LinkedList(), new LinkedList(), new LinkedList(), new LinkedList()];
   readonly #gate: AdmissionGate;
   #size = 0;
+  #peak = 0;
 
   constructor(gate: AdmissionGate) {
     this.#gate = gate;
@@ -57,6 +58,11 @@ export class AdmissionQueue {
   /** Number of waiting requests. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Most requests that were waiting at once. */
+  get peak(): number {
+    return this.#peak;
   }
 
   /** Number of waiting requests of one priority. */
@@ -78,6 +84,7 @@ export class AdmissionQueue {
     entry.queueNode = this.#lists[entry.rank]!.push(entry);
     entry.child.queued += 1;
     this.#size += 1;
+    if (this.#size > this.#peak) this.#peak = this.#size;
   }
 
   /** Takes a request out of the queue without starting it (shed, timed out or closed). */

@@ -33,13 +33,6 @@ export class DeadlineSweep<T extends HasDeadline> {
     this.#onExpire = onExpire;
   }
 
-  /** Number of values waiting for their deadline. */
-  get size(): number {
-    let size = 0;
-    for (const list of this.#lists.values()) size += list.size;
-    return size;
-  }
-
   /** Tracks a value whose deadline is `now + durationMs`. */
   add(value: T, durationMs: number): DeadlineHandle<T> {
     let list = this.#lists.get(durationMs);

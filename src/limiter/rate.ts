@@ -71,10 +71,10 @@ export class RateController {
     return Math.max(1, Math.ceil(((1 - this.#tokens) * 1000) / this.#rate));
   }
 
-  /** Records that a request waited for a token; in slow start and healthy, may double the rate. Returns true if raised. */
-  noteBound(now: number): boolean {
+  /** Records that a request waited for a token; in slow start and healthy, this may double the rate. */
+  noteBound(now: number): void {
     this.#bound = true;
-    return this.#stepSlowStart(now);
+    this.#stepSlowStart(now);
   }
 
   /** Applies one sample interval's verdict; `throughputRps` is what was actually dispatched per second. */

@@ -1,0 +1,92 @@
+import type { LimiterClock } from '../../../src/limiter/index.js';
+
+interface FakeTimer {
+  at: number;
+  fn: () => void;
+}
+
+/** A manual clock for the limiter: time moves only through `advance`, which fires due timers in order. */
+export class FakeClock implements LimiterClock {
+  #now = 0;
+  #nextId = 1;
+  readonly #timers = new Map<number, FakeTimer>();
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.#nextId++;
+    this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.#timers.delete(handle as number);
+  }
+
+  /** Number of timers waiting to fire. */
+  get pendingTimers(): number {
+    return this.#timers.size;
+  }
+
+  /** Moves time forward by `ms`, firing each due timer at its own time and letting promises settle after each. */
+  async advance(ms: number): Promise<void> {
+    const end = this.#now + ms;
+    for (;;) {
+      let nextId: number | undefined;
+      let next: FakeTimer | undefined;
+      for (const [id, timer] of this.#timers) {
+        if (timer.at <= end && (next === undefined || timer.at < next.at)) {
+          nextId = id;
+          next = timer;
+        }
+      }
+      if (next === undefined || nextId === undefined) break;
+      this.#timers.delete(nextId);
+      this.#now = Math.max(this.#now, next.at);
+      next.fn();
+      await settle();
+    }
+    this.#now = end;
+    await settle();
+  }
+}
+
+/** Lets every pending promise callback run. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A promise with its resolve and reject exposed. */
+export function deferred<T = void>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (e: unknown) => void;
+} {
+  let resolve!: (value: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A health probe reading whatever `health.current` holds. */
+export function createStubHealth() {
+  const health = {
+    current: { eventLoopDelayMs: 0, cpu: 0.1, memory: 0.2 },
+    probe: () => health.current,
+  };
+  return health;
+}
+
+/** What a promise settled to, without throwing: `{ ok: value }` or `{ error }`. */
+export async function outcome<T>(promise: Promise<T>): Promise<{ ok?: T; error?: unknown }> {
+  try {
+    return { ok: await promise };
+  } catch (error) {
+    return { error };
+  }
+}
