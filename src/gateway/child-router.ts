@@ -1,11 +1,12 @@
+import type { CacheOutcome } from '../cache/index.js';
 import { ErrorCode, type JsonRpcErrorObject } from '../protocol/index.js';
 import { RequestStats } from './latency.js';
 import { isReplayable } from './replay.js';
 import type { ClientSession } from './session.js';
 import type { ChildLink, RequestCache, RequestLimiter } from './types.js';
 
-/** The outcome of one routed request: the JSON text of its result, or a JSON-RPC error. */
-export type RouteOutcome = { kind: 'result'; json: string } | { kind: 'error'; error: JsonRpcErrorObject };
+/** The outcome of one routed request: the JSON text of its result, or a JSON-RPC error (the cache's outcome). */
+export type RouteOutcome = CacheOutcome;
 
 /** A request the router forwards (or will forward) to the child. */
 interface PendingRequest {

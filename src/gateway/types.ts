@@ -1,15 +1,8 @@
+import type { CacheOutcome, ToolInfo } from '../cache/index.js';
 import type { Priority } from '../limiter/index.js';
 
 /** The part of a tool definition the gateway needs: its name and behaviour hints. */
-export interface ToolSummary {
-  name: string;
-  annotations?: {
-    readOnlyHint?: boolean;
-    openWorldHint?: boolean;
-    idempotentHint?: boolean;
-    destructiveHint?: boolean;
-  };
-}
+export type ToolSummary = ToolInfo;
 
 /** The supervisor's live connection to one child, as the gateway sees it. */
 export interface ChildLink {
@@ -34,14 +27,8 @@ export interface RequestCache {
     child: string,
     method: string,
     params: Record<string, unknown> | undefined,
-    load: () => Promise<
-      { kind: 'result'; json: string } | { kind: 'error'; error: { code: number; message: string; data?: unknown } }
-    >,
-  ): Promise<
-    ({ kind: 'result'; json: string } | { kind: 'error'; error: { code: number; message: string; data?: unknown } }) & {
-      cached: boolean;
-    }
-  >;
+    load: () => Promise<CacheOutcome>,
+  ): Promise<CacheOutcome & { cached: boolean }>;
   noteTools(child: string, tools: ToolSummary[]): void;
   onNotification(child: string, method: string, params: Record<string, unknown> | undefined): void;
   onChildRestart(child: string): void;
