@@ -34,8 +34,18 @@ function workload(root: string): Array<{ weight: number; reads: Op[]; write: Op 
     },
     {
       weight: 20,
-      reads: [{ child: 'context', tool: 'retrieve_context', args: (i) => ({ level: 'project', query: `topic${i % 10}`, limit: 5 }) }],
-      write: { child: 'context', tool: 'store_context', args: (i) => ({ level: 'task', content: `note ${i} about topic${i % 10}` }) },
+      reads: [
+        {
+          child: 'context',
+          tool: 'retrieve_context',
+          args: (i) => ({ level: 'project', query: `topic${i % 10}`, limit: 5 }),
+        },
+      ],
+      write: {
+        child: 'context',
+        tool: 'store_context',
+        args: (i) => ({ level: 'task', content: `note ${i} about topic${i % 10}` }),
+      },
     },
     {
       weight: 20,
@@ -43,12 +53,22 @@ function workload(root: string): Array<{ weight: number; reads: Op[]; write: Op 
         { child: 'filesystem', tool: 'read_text_file', args: (i) => ({ path: join(root, `file${i % 10}.txt`) }) },
         { child: 'filesystem', tool: 'list_directory', args: () => ({ path: root }) },
       ],
-      write: { child: 'filesystem', tool: 'write_file', args: (i) => ({ path: join(root, `out${i % 10}.txt`), content: `v${i}` }) },
+      write: {
+        child: 'filesystem',
+        tool: 'write_file',
+        args: (i) => ({ path: join(root, `out${i % 10}.txt`), content: `v${i}` }),
+      },
     },
     {
       weight: 20,
-      reads: [{ child: 'sqlite', tool: 'read_query', args: (i) => ({ query: `SELECT * FROM items WHERE id = ${i % 50}` }) }],
-      write: { child: 'sqlite', tool: 'write_query', args: (i) => ({ query: `UPDATE items SET hits = hits + 1 WHERE id = ${i % 50}` }) },
+      reads: [
+        { child: 'sqlite', tool: 'read_query', args: (i) => ({ query: `SELECT * FROM items WHERE id = ${i % 50}` }) },
+      ],
+      write: {
+        child: 'sqlite',
+        tool: 'write_query',
+        args: (i) => ({ query: `UPDATE items SET hits = hits + 1 WHERE id = ${i % 50}` }),
+      },
     },
     {
       weight: 5,
@@ -95,7 +115,11 @@ export async function run(): Promise<BenchSection> {
   execFileSync('git', ['-C', root, 'add', '.']);
   execFileSync('git', ['-C', root, '-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-qm', 'init']);
   h.writeConfig({
-    children: { filesystem: { roots: [root] }, git: { repositories: [root] }, sqlite: { database: join(h.dir, 'bench.db') } },
+    children: {
+      filesystem: { roots: [root] },
+      git: { repositories: [root] },
+      sqlite: { database: join(h.dir, 'bench.db') },
+    },
   });
   const started = await h.cli(['start'], { timeoutMs: 120_000 });
   if (started.code !== 0) throw new Error(`start failed: ${started.stderr}`);
@@ -103,7 +127,10 @@ export async function run(): Promise<BenchSection> {
   const ops = workload(root);
   // Clients are spread over children by weight: more clients on the heavily used children.
   const weights = ops.flatMap((o, index) => Array.from({ length: o.weight }, () => index));
-  const assignment = Array.from({ length: CLIENTS }, (_, i) => ops[weights[Math.floor((i * weights.length) / CLIENTS)]!]!);
+  const assignment = Array.from(
+    { length: CLIENTS },
+    (_, i) => ops[weights[Math.floor((i * weights.length) / CLIENTS)]!]!,
+  );
   const clients: Client[] = [];
   try {
     for (const mix of assignment) {
@@ -115,14 +142,23 @@ export async function run(): Promise<BenchSection> {
     await seed.callTool({
       name: 'create_entities',
       arguments: {
-        entities: Array.from({ length: 20 }, (_, i) => ({ name: `entity${i}`, entityType: 'topic', observations: [`about topic${i % 10}`] })),
+        entities: Array.from({ length: 20 }, (_, i) => ({
+          name: `entity${i}`,
+          entityType: 'topic',
+          observations: [`about topic${i % 10}`],
+        })),
       },
     });
     const sqlite = await h.client('sqlite');
-    await sqlite.callTool({ name: 'create_table', arguments: { query: 'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, hits INTEGER DEFAULT 0)' } });
+    await sqlite.callTool({
+      name: 'create_table',
+      arguments: { query: 'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, hits INTEGER DEFAULT 0)' },
+    });
     await sqlite.callTool({
       name: 'write_query',
-      arguments: { query: `INSERT INTO items (id, name) VALUES ${Array.from({ length: 50 }, (_, i) => `(${i}, 'item${i}')`).join(',')}` },
+      arguments: {
+        query: `INSERT INTO items (id, name) VALUES ${Array.from({ length: 50 }, (_, i) => `(${i}, 'item${i}')`).join(',')}`,
+      },
     });
     let measuring = false;
     let stop = false;
@@ -141,7 +177,8 @@ export async function run(): Promise<BenchSection> {
           const t0 = performance.now();
           try {
             const result = await client.callTool({ name: op.tool, arguments: op.args(i) });
-            if (result.isError) throw new Error(`tool error ${op.child}/${op.tool}: ${JSON.stringify(result.content).slice(0, 120)}`);
+            if (result.isError)
+              throw new Error(`tool error ${op.child}/${op.tool}: ${JSON.stringify(result.content).slice(0, 120)}`);
             if (measuring) latencies.push(performance.now() - t0);
           } catch (error) {
             if (measuring) {
@@ -221,7 +258,17 @@ export async function run(): Promise<BenchSection> {
 }
 
 let result:
-  | { rps: number; p50: number; p99: number; errorRate: number; hitRate: number; cpu: number; rss0: number; rss: number; limiterRps: number }
+  | {
+      rps: number;
+      p50: number;
+      p99: number;
+      errorRate: number;
+      hitRate: number;
+      cpu: number;
+      rss0: number;
+      rss: number;
+      limiterRps: number;
+    }
   | undefined;
 
 if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${(await run()).markdown}\n`);

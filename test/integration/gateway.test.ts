@@ -82,7 +82,10 @@ describe('gateway', () => {
 
   it('compresses an oversized text result to its budget and marks it', async () => {
     const client = await h.client('echo');
-    const filler = Array.from({ length: 400 }, (_, i) => `Paragraph ${i} talks about nothing in particular at length.`).join('\n\n');
+    const filler = Array.from(
+      { length: 400 },
+      (_, i) => `Paragraph ${i} talks about nothing in particular at length.`,
+    ).join('\n\n');
     const text = `${filler}\nERROR: disk /dev/sda1 is 98 % full\n${filler}`;
     const result = await client.callTool({ name: 'echo', arguments: { text } });
     const out = (result.content as TextContent)[0]!.text;
