@@ -45,9 +45,24 @@ export function formatStatus(report: StatusReport): string {
     String(c.requests),
     String(c.errors),
     `${c.latencyMs.p99}ms`,
+    c.requests === 0 ? '-' : `${Math.round((c.cacheHits / c.requests) * 100)}%`,
+    String(c.queued),
   ]);
   const table = formatTable(
-    ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'SOCKET', 'CLIENTS', 'REQUESTS', 'ERRORS', 'P99'],
+    [
+      'NAME',
+      'STATE',
+      'PID',
+      'UPTIME',
+      'RESTARTS',
+      'SOCKET',
+      'CLIENTS',
+      'REQUESTS',
+      'ERRORS',
+      'P99',
+      'CACHE HIT',
+      'QUEUE',
+    ],
     rows,
   );
   const { cache, limiter, supervisor } = report;

@@ -3,8 +3,11 @@ const LATENCY_WINDOW = 2048;
 
 /** Request counters and a sliding window of latencies for one child. */
 export class RequestStats {
+  /** Requests answered to clients, from the child or from the cache. */
   requests = 0;
   errors = 0;
+  /** Requests answered from the cache. */
+  cacheHits = 0;
   readonly #window = new Float64Array(LATENCY_WINDOW);
   #filled = 0;
   #next = 0;
@@ -16,6 +19,12 @@ export class RequestStats {
     this.#window[this.#next] = latencyMs;
     this.#next = (this.#next + 1) % LATENCY_WINDOW;
     if (this.#filled < LATENCY_WINDOW) this.#filled++;
+  }
+
+  /** Records one request answered from the cache. */
+  recordHit(latencyMs: number): void {
+    this.cacheHits++;
+    this.record(latencyMs, false);
   }
 
   /** p50 and p99 of the recent window, in milliseconds rounded to 0.01. */

@@ -173,6 +173,7 @@ export class ClientSession {
     }
     const controller = new AbortController();
     this.#inFlight.set(id, controller);
+    const startedAt = performance.now();
     const child = this.#router.link.name;
     const meta = params?._meta;
     const toolName = method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
@@ -202,6 +203,7 @@ export class ClientSession {
       : load(controller.signal);
     run.then(
       (outcome) => {
+        if ((outcome as { cached?: boolean }).cached) this.#router.stats.recordHit(performance.now() - startedAt);
         if (this.#inFlight.get(id) !== controller) return;
         this.#inFlight.delete(id);
         this.#sendOutcome(id, outcome);

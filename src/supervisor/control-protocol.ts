@@ -7,6 +7,9 @@ export interface ChildReport extends ChildStatus {
   requests: number;
   errors: number;
   inFlight: number;
+  /** Requests answered from the shared cache, and waiting in the limiter for this child. */
+  cacheHits: number;
+  queued: number;
   latencyMs: { p50: number; p99: number };
 }
 

@@ -213,6 +213,7 @@ export class Supervisor {
   /** The `status --json` document. */
   status(names?: string[]): StatusReport {
     const { paths } = this.#options;
+    const limiter = this.#limiter?.stats();
     const children: ChildReport[] = this.#named(names).map((child) => {
       const gateway = this.#gateways.get(child.name)!;
       return {
@@ -222,10 +223,11 @@ export class Supervisor {
         requests: gateway.router.stats.requests,
         errors: gateway.router.stats.errors,
         inFlight: gateway.router.inFlight,
+        cacheHits: gateway.router.stats.cacheHits,
+        queued: limiter?.children[child.name]?.queued ?? 0,
         latencyMs: gateway.router.stats.percentiles(),
       };
     });
-    const limiter = this.#limiter?.stats();
     return {
       supervisor: {
         pid: process.pid,

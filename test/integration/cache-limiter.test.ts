@@ -16,7 +16,14 @@ async function started(config: Record<string, unknown>): Promise<Harness> {
 }
 
 interface Status {
-  children: Array<{ name: string; pid: number; restarts: number; state: string; lastExit: { reason: string } | null }>;
+  children: Array<{
+    name: string;
+    pid: number;
+    restarts: number;
+    state: string;
+    lastExit: { reason: string } | null;
+    cacheHits: number;
+  }>;
   cache: { hits: number; misses: number; l2: { entries: number } };
   limiter: { shed: number; timedOut: number };
 }
@@ -53,8 +60,10 @@ describe('health, cache and limiter through the gateway', () => {
     await client.callTool({ name: 'write', arguments: { key: 'k', value: 'v1' } });
     expect(text(await client.callTool({ name: 'read', arguments: { key: 'k' } }))).toBe('v1');
     expect(text(await client.callTool({ name: 'read', arguments: { key: 'k' } }))).toBe('v1');
-    const afterReads = (await status(h)).cache;
-    expect(afterReads.hits).toBeGreaterThanOrEqual(1);
+    const afterReads = await status(h);
+    expect(afterReads.cache.hits).toBeGreaterThanOrEqual(1);
+    expect(afterReads.children[0]?.cacheHits).toBe(afterReads.cache.hits);
+    expect((await h.cli(['status'])).stdout).toMatch(/CACHE HIT\s+QUEUE\n.*kv\s+RUNNING.*\d+%\s+0/);
     await client.callTool({ name: 'write', arguments: { key: 'k', value: 'v2' } });
     expect(text(await client.callTool({ name: 'read', arguments: { key: 'k' } }))).toBe('v2');
 
