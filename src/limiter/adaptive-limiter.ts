@@ -31,6 +31,9 @@ export interface LimiterStats {
   children: Record<string, { window: number; running: number; queued: number; baselineMs: number }>;
 }
 
+/** How often the liveness sweep runs while requests wait or run: rare enough to cost nothing, short for a human. */
+const LIVENESS_MS = 100;
+
 /** Options of one `run` call. */
 export interface RunOptions {
   priority: Priority;
@@ -69,6 +72,8 @@ export class AdaptiveLimiter {
   #intervalStartedAt: number;
   #sampleTimer: unknown;
   #rateTimer: unknown;
+  #livenessTimer: unknown;
+  readonly #runningEntries = new Set<Entry>();
   #closed = false;
 
   constructor(options: LimiterOptions = {}) {
@@ -137,6 +142,7 @@ export class AdaptiveLimiter {
         reject,
       };
       entry.deadlineHandle = this.#deadlines.add(entry, timeoutMs);
+      this.#armLiveness();
       // The task wrapper never rejects (it settles the promise above itself), so p-queue's own promise is dropped.
       void this.#pqueue.add(() => this.#execute(entry, task), { entry, priority: rank });
     });
@@ -189,8 +195,10 @@ export class AdaptiveLimiter {
     const { clock } = this.#options;
     if (this.#sampleTimer !== undefined) clock.clearTimeout(this.#sampleTimer);
     if (this.#rateTimer !== undefined) clock.clearTimeout(this.#rateTimer);
+    if (this.#livenessTimer !== undefined) clock.clearTimeout(this.#livenessTimer);
     this.#sampleTimer = undefined;
     this.#rateTimer = undefined;
+    this.#livenessTimer = undefined;
     this.#hostProbe?.close();
     for (const entry of [...this.#queue.entries()]) {
       this.#retire(entry);
@@ -238,6 +246,7 @@ export class AdaptiveLimiter {
     // pick.
     if (child.queued > 0 && !child.hasRoom()) child.noteBlocked();
     entry.state = 'running';
+    this.#runningEntries.add(entry);
     this.#running += 1;
     this.#startedInInterval += 1;
   }
@@ -267,6 +276,7 @@ export class AdaptiveLimiter {
   /** Accounts for a task that settled; returns false if it had already timed out (its promise is rejected). */
   #settle(entry: Entry): boolean {
     const inTime = entry.state === 'running';
+    this.#runningEntries.delete(entry);
     if (inTime) {
       this.#running -= 1;
       if (entry.deadlineHandle) this.#deadlines.remove(entry.deadlineHandle);
@@ -289,6 +299,7 @@ export class AdaptiveLimiter {
       // The child keeps its slot (and p-queue its concurrency slot) until the task settles: the work is still
       // in flight there until the child acts on the cancellation.
       entry.state = 'expired';
+      this.#runningEntries.delete(entry);
       this.#running -= 1;
       this.#timedOut += 1;
       const rejection = LimiterRejection.timeout(entry.priority, entry.timeoutMs, 'running');
@@ -322,6 +333,25 @@ export class AdaptiveLimiter {
     const ahead = this.#queue.sizeAtOrAbove(rank) + 1;
     const ms = Math.ceil((ahead * 1000) / drainRps);
     return Math.min(this.#options.timeoutMs, Math.max(RETRY_AFTER_MIN_MS, ms));
+  }
+
+  /**
+   * A safety net under the event-driven paths: while anything waits or runs, every LIVENESS_MS it expires what is
+   * past its deadline and re-runs dispatch, so no combination of timers can leave a request waiting forever.
+   */
+  #armLiveness(): void {
+    if (this.#livenessTimer !== undefined || this.#closed) return;
+    this.#livenessTimer = this.#options.clock.setTimeout(() => {
+      this.#livenessTimer = undefined;
+      const now = this.#options.clock.now();
+      for (const entry of [...this.#queue.entries(), ...this.#runningEntries]) {
+        if (entry.deadline > now) continue;
+        if (entry.deadlineHandle) this.#deadlines.remove(entry.deadlineHandle);
+        this.#expire(entry);
+      }
+      if (this.#queue.size > 0) this.#dispatch();
+      if (this.#queue.size > 0 || this.#runningEntries.size > 0) this.#armLiveness();
+    }, LIVENESS_MS);
   }
 
   /** Makes p-queue start every request that can start now (assigning `concurrency` re-runs its dispatch loop). */

@@ -50,6 +50,11 @@ const BATCHES_PER_ROUND = 4;
  * really got slower is relearned within seconds. A slowly rising average would follow a creeping queue instead.
  */
 export const BASELINE_EPOCH_MS = 5_000;
+/**
+ * Latency below this many milliseconds above the baseline is never stress: sub-millisecond children jitter by
+ * multiples of their baseline (scheduling, GC) without anything queueing.
+ */
+export const MIN_STRESS_EXCESS_MS = 20;
 /** Floor of a learned baseline, so a child answering in ~0 ms still has one (and 0 keeps meaning "unknown"). */
 const MIN_BASELINE_MS = 0.001;
 
@@ -182,7 +187,14 @@ export class ChildWindow {
     this.#intervalFastestSum += fastestMs;
     const baselineMs = this.baselineMs;
     this.#fastestBaseline.add(Math.max(fastestMs, MIN_BASELINE_MS), now);
-    if (baselineMs === 0 || fastestMs < this.#stress.latencyFactor * baselineMs || this.#peak * 2 < this.#limit) return;
+    if (
+      baselineMs === 0 ||
+      fastestMs < this.#stress.latencyFactor * baselineMs ||
+      fastestMs - baselineMs < MIN_STRESS_EXCESS_MS ||
+      this.#peak * 2 < this.#limit
+    ) {
+      return;
+    }
     // A child that serves one request at a time shows a few queued requests as a multiple of its baseline: only a
     // queue well past the Vegas band (see `#step`) is an emergency; the band's own steps handle the rest.
     const queued = this.#peak * (1 - baselineMs / fastestMs);
@@ -200,7 +212,11 @@ export class ChildWindow {
     const fastestMs = this.#intervalBatches > 0 ? this.#intervalFastestSum / this.#intervalBatches : 0;
     if (answers >= MIN_WINDOW_SAMPLES && errorRate >= this.#stress.errorRate) {
       stress = `child ${this.name} failed ${Math.round(errorRate * 100)}% of ${answers} answers`;
-    } else if (this.#intervalBatches > 0 && fastestMs >= this.#stress.latencyFactor * this.baselineMs) {
+    } else if (
+      this.#intervalBatches > 0 &&
+      fastestMs >= this.#stress.latencyFactor * this.baselineMs &&
+      fastestMs - this.baselineMs >= MIN_STRESS_EXCESS_MS
+    ) {
       stress =
         `child ${this.name} latency ${fastestMs.toFixed(1)} ms >= ${this.#stress.latencyFactor}x its baseline ` +
         `${this.baselineMs.toFixed(1)} ms (fastest answer per round trip)`;

@@ -3,15 +3,19 @@
  *
  * Why AIMD with a slow start: the rate has to find the gateway's capacity from a default of 100 rps without ever
  * being what caps a healthy system. While healthy and binding (requests waited for tokens) it doubles, at most every
- * SLOW_START_STEP_MS, so 100 rps passes 20,000 rps in under a second; the first stress cuts it multiplicatively and
+ * SLOW_START_STEP_MS, so 100 rps passes 20,000 rps in about 80 ms (a burst of clients is shed for no longer); the first stress cuts it multiplicatively and
  * ends the slow start, after which it grows additively (a tenth of the rate at the last cut per interval), the
  * classic TCP pattern that converges to a fair, stable level. It never grows while not binding, so an idle
  * gateway's rate does not drift to a meaningless maximum. Cuts start from the measured throughput when that is
  * lower than the rate, so a cut always bites.
  */
 
-/** Slow-start step: ten doublings a second take the default 100 rps past 100,000 rps in about one second. */
-export const SLOW_START_STEP_MS = 100;
+/**
+ * Slow-start step: a doubling every 10 ms takes the default 100 rps past 100,000 rps in 0.1 s, so a burst of
+ * clients at start-up waits for the rate instead of being shed; the per-child windows, not the rate, find a child's
+ * capacity.
+ */
+export const SLOW_START_STEP_MS = 10;
 /** Multiplicative decrease on stress: CUBIC's 0.7 gives back less throughput per cut than Reno's 0.5. */
 export const RATE_BACKOFF = 0.7;
 /** Additive increase per healthy, binding interval, as a fraction of the rate at the last cut: regains a cut in 3. */

@@ -111,13 +111,13 @@ describe('AdaptiveLimiter timeouts', () => {
     expect(limiter.stats().timedOut).toBe(3);
   });
 
-  it('uses one timer for many deadlines, and none for requests that finish in time', async () => {
+  it('uses one deadline timer (plus the liveness sweep) for many requests, and none once they finish in time', async () => {
     const { clock, limiter } = createLimiter({ sampleIntervalMs: 60_000, maxQueue: 200 });
     const before = clock.pendingTimers;
     const tasks = Array.from({ length: 100 }, () => deferred());
     const runs = tasks.map((task) => limiter.run(() => task.promise, { priority: 'NORMAL', child: 'a' }));
     await settle();
-    expect(clock.pendingTimers).toBe(before + 1);
+    expect(clock.pendingTimers).toBe(before + 2);
     for (const task of tasks) task.resolve();
     await Promise.all(runs);
     await clock.advance(1_000);
