@@ -9,7 +9,10 @@ const CONCURRENCIES = [1, 8, 64];
 /** Uncached echo through omnimind vs. the same child driven directly over stdio, same run. */
 export async function run(): Promise<BenchSection> {
   const server = fixture();
-  const h = createHarness({ children: NO_BUILTINS, mcpServers: { echo: server } });
+  const h = createHarness({
+    children: NO_BUILTINS,
+    mcpServers: { echo: server, cached: { ...server, cache: { tools: { echo: true } } } },
+  });
   const rows: string[] = [];
   const verdicts: string[] = [];
   try {
@@ -39,6 +42,27 @@ export async function run(): Promise<BenchSection> {
           `p50 overhead at concurrency 1: ${fmt(overheadUs, 0)} µs (goal ≤ 100 µs): ${overheadUs <= 100 ? 'met' : 'missed'}`,
         );
     }
+    // (a) The same child with its echo tool opted into the cache: a working set of 100 texts, all hits once warm.
+    const uncached = await socketRpc(h.socket('echo'));
+    const cached = await socketRpc(h.socket('cached'));
+    const send = (rpc: typeof cached.rpc, distinct: boolean) => (i: number) =>
+      rpc.request('tools/call', { name: 'echo', arguments: { text: distinct ? `m${i}` : `m${i % 100}` } });
+    await closedLoop(send(cached.rpc, false), 64, 2000);
+    const u = await closedLoop(send(uncached.rpc, true), 64, REQUESTS);
+    const c = await closedLoop(send(cached.rpc, false), 64, REQUESTS);
+    uncached.close();
+    cached.close();
+    const speedup = c.perSecond / u.perSecond;
+    rows.push(
+      '',
+      '| concurrency 64, through omnimind | req/s | p50 / p99 ms |',
+      '|---|---|---|',
+      `| uncached (distinct arguments) | ${fmt(u.perSecond, 0)} | ${fmt(u.p50Ms, 3)} / ${fmt(u.p99Ms, 3)} |`,
+      `| cached (100 repeated arguments, all hits) | ${fmt(c.perSecond, 0)} | ${fmt(c.p50Ms, 3)} / ${fmt(c.p99Ms, 3)} |`,
+    );
+    verdicts.push(
+      `cached vs uncached throughput: ${fmt(speedup, 1)}× (goal ≥ 10×): ${speedup >= 10 ? 'met' : 'missed'}`,
+    );
   } finally {
     await h.cleanup();
   }

@@ -1,10 +1,5 @@
-import {
-  assertSocketPathFits,
-  type LoadedConfig,
-  loadValidConfig,
-  type OmnimindPaths,
-  resolvePaths,
-} from '../config/index.js';
+import type { LoadedConfig } from '../config/load.js';
+import { assertSocketPathFits, type OmnimindPaths, resolvePaths } from '../config/paths.js';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -19,8 +14,9 @@ export function pathsFor(options: GlobalOptions): OmnimindPaths {
   return paths;
 }
 
-/** The paths and the validated config; throws CONFIG_INVALID listing every problem. */
-export function configFor(options: GlobalOptions): { paths: OmnimindPaths; loaded: LoadedConfig } {
+/** The paths and the validated config; throws CONFIG_INVALID listing every problem (the schema loads only here). */
+export async function configFor(options: GlobalOptions): Promise<{ paths: OmnimindPaths; loaded: LoadedConfig }> {
   const paths = pathsFor(options);
+  const { loadValidConfig } = await import('../config/load.js');
   return { paths, loaded: loadValidConfig(paths.configFile) };
 }

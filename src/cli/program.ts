@@ -1,15 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { VERSION } from '../config/index.js';
-import { cacheClearCommand } from './commands/cache.js';
-import { type CompressCommandOptions, compressCommand } from './commands/compress.js';
-import { configCommand } from './commands/config.js';
-import { connectCommand } from './commands/connect.js';
-import { runForeground } from './commands/foreground.js';
-import { type InstallCommandOptions, installCommand, uninstallCommand } from './commands/install.js';
-import { restartCommand, startCommand, statusCommand, stopCommand } from './commands/lifecycle.js';
-import { logsCommand } from './commands/logs.js';
-import { memoryTransferCommand } from './commands/memory.js';
-import { callCommand, toolsCommand } from './commands/tools.js';
+import { VERSION } from '../config/version.js';
+import type { CompressCommandOptions } from './commands/compress.js';
+import type { InstallCommandOptions } from './commands/install.js';
 import type { GlobalOptions } from './context.js';
 
 function positiveNumber(value: string): number {
@@ -24,7 +16,10 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-/** Builds the `omnimind` program; each action stores its exit code in `setExitCode`. */
+/**
+ * Builds the `omnimind` program; each action stores its exit code in `setExitCode`. Commands are loaded when run, so
+ * `omnimind status` does not pay for the supervisor, the compressor's token tables or SQLite.
+ */
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('omnimind')
     .description('Supervise a fleet of MCP servers and serve them through one shared cache and limiter')
@@ -42,23 +37,33 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('start the supervisor in the background (or named children in the running one)')
     .option('--foreground', 'run the supervisor attached, logging to stderr')
     .action((children: string[], opts: { foreground?: boolean }, cmd: Command) =>
-      run(() => (opts.foreground ? runForeground(global(cmd)) : startCommand(children, global(cmd)))),
+      run(async () =>
+        opts.foreground
+          ? (await import('./commands/foreground.js')).runForeground(global(cmd))
+          : (await import('./commands/lifecycle.js')).startCommand(children, global(cmd)),
+      ),
     );
   program
     .command('stop [children...]')
     .description('stop named children, or every child and the supervisor')
     .option('--timeout <seconds>', 'escalate to SIGKILL after this long', positiveNumber)
-    .action((children: string[], _opts, cmd: Command) => run(() => stopCommand(children, global(cmd))));
+    .action((children: string[], _opts, cmd: Command) =>
+      run(async () => (await import('./commands/lifecycle.js')).stopCommand(children, global(cmd))),
+    );
   program
     .command('restart [children...]')
     .description('stop then start named children, or the supervisor')
     .option('--timeout <seconds>', 'escalate to SIGKILL after this long', positiveNumber)
-    .action((children: string[], _opts, cmd: Command) => run(() => restartCommand(children, global(cmd))));
+    .action((children: string[], _opts, cmd: Command) =>
+      run(async () => (await import('./commands/lifecycle.js')).restartCommand(children, global(cmd))),
+    );
   program
     .command('status [children...]')
     .description('show children, sockets, traffic, cache and limiter')
     .option('--json', 'print the status document as JSON')
-    .action((children: string[], _opts, cmd: Command) => run(() => statusCommand(children, global(cmd))));
+    .action((children: string[], _opts, cmd: Command) =>
+      run(async () => (await import('./commands/lifecycle.js')).statusCommand(children, global(cmd))),
+    );
   program
     .command('logs [child]')
     .description("print the supervisor's or a child's log")
@@ -66,23 +71,29 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('-f, --follow', 'keep printing new lines')
     .option('--json', 'one JSON object per line')
     .action((child: string | undefined, _opts, cmd: Command) =>
-      run(() => logsCommand(child, global(cmd) as GlobalOptions & { lines: number })),
+      run(async () =>
+        (await import('./commands/logs.js')).logsCommand(child, global(cmd) as GlobalOptions & { lines: number }),
+      ),
     );
   program
     .command('connect <child>')
     .description("bridge stdin/stdout to a child's socket (use as an MCP client's command)")
-    .action((child: string, _opts, cmd: Command) => run(() => connectCommand(child, global(cmd))));
+    .action((child: string, _opts, cmd: Command) =>
+      run(async () => (await import('./commands/connect.js')).connectCommand(child, global(cmd))),
+    );
   program
     .command('tools <child>')
     .description("list a child's tools")
     .option('--json', 'print the tool definitions as JSON')
-    .action((child: string, _opts, cmd: Command) => run(() => toolsCommand(child, global(cmd))));
+    .action((child: string, _opts, cmd: Command) =>
+      run(async () => (await import('./commands/tools.js')).toolsCommand(child, global(cmd))),
+    );
   program
     .command('call <child> <tool> [json]')
     .description('call one tool with JSON arguments (- reads them from stdin) and print its result')
     .option('--json', 'print the whole result as JSON')
     .action((child: string, tool: string, json: string | undefined, _opts, cmd: Command) =>
-      run(() => callCommand(child, tool, json, global(cmd))),
+      run(async () => (await import('./commands/tools.js')).callCommand(child, tool, json, global(cmd))),
     );
   program
     .command('compress [file]')
@@ -91,13 +102,17 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--query <text>', 'favour content relevant to this text')
     .option('--json', 'print the output and the statistics as JSON')
     .action((file: string | undefined, _opts, cmd: Command) =>
-      run(() => compressCommand(file, global(cmd) as CompressCommandOptions)),
+      run(async () =>
+        (await import('./commands/compress.js')).compressCommand(file, global(cmd) as CompressCommandOptions),
+      ),
     );
   program
     .command('config')
     .description('print the effective config, or validate it')
     .option('--check', 'validate and list every problem')
-    .action((_opts, cmd: Command) => run(() => configCommand(global(cmd))));
+    .action((_opts, cmd: Command) =>
+      run(async () => (await import('./commands/config.js')).configCommand(global(cmd))),
+    );
   program
     .command('install')
     .description('write the systemd units for this installation, reload systemd and enable them')
@@ -106,7 +121,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--dry-run', 'print the units and commands without writing or running anything')
     .option('--no-enable', 'write the units and reload systemd, but do not enable or start them')
     .addOption(new Option('--root <dir>', 'write under this prefix (image builds)').hideHelp())
-    .action((_opts, cmd: Command) => run(() => installCommand(global(cmd) as InstallCommandOptions)));
+    .action((_opts, cmd: Command) =>
+      run(async () => (await import('./commands/install.js')).installCommand(global(cmd) as InstallCommandOptions)),
+    );
   program
     .command('uninstall')
     .description('stop, disable and remove the systemd units (state and config are kept)')
@@ -114,7 +131,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--system', 'system units')
     .option('--dry-run', 'print what would be removed')
     .addOption(new Option('--root <dir>', 'remove under this prefix').hideHelp())
-    .action((_opts, cmd: Command) => run(() => uninstallCommand(global(cmd) as InstallCommandOptions)));
+    .action((_opts, cmd: Command) =>
+      run(async () => (await import('./commands/install.js')).uninstallCommand(global(cmd) as InstallCommandOptions)),
+    );
   const memory = program
     .command('memory')
     .description("move a knowledge graph in or out (the reference server's JSONL)");
@@ -123,15 +142,21 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description(
       'merge a JSONL graph (from @modelcontextprotocol/server-memory) into the memory child, in one transaction',
     )
-    .action((file: string, _opts, cmd: Command) => run(() => memoryTransferCommand('import', file, global(cmd))));
+    .action((file: string, _opts, cmd: Command) =>
+      run(async () => (await import('./commands/memory.js')).memoryTransferCommand('import', file, global(cmd))),
+    );
   memory
     .command('export <file>')
     .description('write the memory graph as JSONL that @modelcontextprotocol/server-memory reads')
-    .action((file: string, _opts, cmd: Command) => run(() => memoryTransferCommand('export', file, global(cmd))));
+    .action((file: string, _opts, cmd: Command) =>
+      run(async () => (await import('./commands/memory.js')).memoryTransferCommand('export', file, global(cmd))),
+    );
   const cache = program.command('cache').description('manage the shared cache');
   cache
     .command('clear [child]')
     .description('drop cached answers of one child, or all')
-    .action((child: string | undefined, _opts, cmd: Command) => run(() => cacheClearCommand(child, global(cmd))));
+    .action((child: string | undefined, _opts, cmd: Command) =>
+      run(async () => (await import('./commands/cache.js')).cacheClearCommand(child, global(cmd))),
+    );
   return program;
 }

@@ -1,4 +1,5 @@
-import { compress, countTokens } from '../compress/index.js';
+/** The compressor, loaded on first use: its token tables cost start-up time and memory a gateway may never need. */
+let compressor: Promise<typeof import('../compress/index.js')> | undefined;
 
 /** A child's `compress` config: a token budget for text results, overall and per tool. */
 export interface CompressionPolicy {
@@ -29,9 +30,11 @@ interface ToolResult {
  * Compresses the text blocks of a tool result (its JSON) to `budget` tokens in all, keeping every critical span,
  * and marks it in `_meta`. A result within budget is returned as it was, at the cost of one length check.
  */
-export function compressResultJson(json: string, budget: number): string {
+export async function compressResultJson(json: string, budget: number): Promise<string> {
   // Every o200k token covers at least one character: a JSON text this short cannot exceed the budget.
   if (json.length <= budget) return json;
+  compressor ??= import('../compress/index.js');
+  const { compress, countTokens } = await compressor;
   const result = JSON.parse(json) as ToolResult;
   const blocks = (result.content ?? []).filter(
     (b): b is { type: 'text'; text: string } => b.type === 'text' && typeof b.text === 'string',

@@ -189,7 +189,9 @@ export class ClientSession {
         const answer = this.#router.forward(this, method, params, signal);
         return budget === undefined
           ? answer
-          : answer.then((o) => (o.kind === 'result' ? { ...o, json: compressResultJson(o.json, budget) } : o));
+          : answer.then(async (o) =>
+              o.kind === 'result' ? { ...o, json: await compressResultJson(o.json, budget) } : o,
+            );
       };
       return this.#services.cache ? this.#services.cache.fetch(child, method, params, forward) : forward();
     };

@@ -20,7 +20,7 @@ export async function runForeground(options: GlobalOptions): Promise<number> {
   // Taken first, so that no child can inherit the descriptors or the variables.
   const sockets = inheritedSockets();
   const underSystemd = isUnderSystemd();
-  const { paths, loaded } = configFor(options);
+  const { paths, loaded } = await configFor(options);
   const daemon = process.env.OMNIMIND_DAEMON === '1';
   const logger = createLogger({
     file: new RotatingLogFile(join(paths.logsDir, 'supervisor.log'), loaded.config.logs),

@@ -55,7 +55,7 @@ function printReport(report: InstallReport): number {
 
 /** `omnimind install [--user|--system] [--dry-run] [--no-enable]`: write, reload and enable the systemd units. */
 export async function installCommand(options: InstallCommandOptions): Promise<number> {
-  const { paths, loaded } = configFor(options);
+  const { paths, loaded } = await configFor(options);
   const mode = modeOf(options);
   const specs = resolveChildSpecs(loaded.config, paths, process.cwd()).filter((s) => s.enabled);
   const readWritePaths = new Set<string>();

@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { packageRoot } from '../../config/index.js';
-import { readLastLines } from '../../logs/index.js';
+import { packageRoot } from '../../config/version.js';
+import { readLastLines } from '../../logs/tail.js';
 import { OmnimindError } from '../../protocol/index.js';
-import { callControl, isProcessRunning, type StatusReport, spawnDaemon } from '../../supervisor/index.js';
+import { callControl } from '../../supervisor/control-client.js';
+import type { StatusReport } from '../../supervisor/control-protocol.js';
+import { isProcessRunning } from '../../supervisor/proc.js';
 import { configFor, type GlobalOptions, pathsFor } from '../context.js';
 import { formatStatus } from '../output.js';
 
@@ -39,7 +41,8 @@ export async function startCommand(names: string[], options: GlobalOptions): Pro
   } catch (error) {
     if (!(error instanceof OmnimindError) || error.code !== 'NOT_RUNNING') throw error;
   }
-  configFor(options);
+  await configFor(options);
+  const { spawnDaemon } = await import('../../supervisor/daemon.js');
   mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 });
   const logFile = join(paths.logsDir, 'supervisor.log');
   const daemon = spawnDaemon(
