@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { callControl } from '../src/supervisor/index.js';
@@ -19,6 +19,7 @@ type TextResult = { content?: Array<{ text?: string }>; isError?: boolean };
 
 function countInLogs(h: Harness, needle: string): number {
   const dir = join(h.home, 'logs');
+  if (!existsSync(dir)) return 0;
   return readdirSync(dir).reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').split(needle).length - 1, 0);
 }
 
