@@ -13,6 +13,7 @@ import {
   ResponseCache,
   stringifyParams,
 } from '../src/cache/index.js';
+import { createRandom } from './random.js';
 import type { BenchSection } from './types.js';
 
 /** Distinct keys of the Zipf trace. */
@@ -32,18 +33,6 @@ const ENTRY_BYTES = 1024;
 
 /** Default L2 cap, the figure the churn run must stay under. */
 const L2_CAP_BYTES = 10 * 1024 * 1024;
-
-/** Seeded PRNG (mulberry32), so every run replays the same trace. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** A Zipf(s) trace of key indexes, drawn by inverse CDF. */
 function createZipfTrace(keys: number, exponent: number, length: number, seed: number): Int32Array {

@@ -1,6 +1,7 @@
 import { countTokens } from '../../src/compress/index.js';
 import { renderHeader } from '../../src/compress/render.js';
 import type { ChatMessage } from '../../src/compress/types.js';
+import { createRandom } from '../random.js';
 
 /** A generated context and the spans a compressor must keep. */
 export interface Sample {
@@ -12,18 +13,6 @@ export interface Sample {
   metadata: string[];
   /** o200k tokens of the rendered input, summed per block (close to the whole-string count). */
   approxTokens: number;
-}
-
-/** mulberry32: a tiny seeded PRNG, so every sample is reproducible from its seed. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const NOUNS = (

@@ -82,7 +82,7 @@ export function encodeFrame(message: unknown): string {
   return `${JSON.stringify(message)}\n`;
 }
 
-/** Splits a text stream (e.g. a child's stderr) into lines for logging; keeps at most `maxLineBytes` of a line. */
+/** Splits a text stream (e.g. a child's stderr) into lines for logging; keeps at most `maxLineChars` characters of a line. */
 export function createLineReader(onLine: (line: string) => void, maxLineChars = 64 * 1024): (chunk: Buffer) => void {
   const decoder = new StringDecoder('utf8');
   let pending = '';

@@ -1,11 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import {
-  type CallToolResult,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { guardTool } from '../shared/index.js';
+import { acceptResourceSubscriptions, guardTool } from '../shared/index.js';
 import type { GraphStore } from './graph-store.js';
 import { boundedArray, boundedString } from './limits.js';
 
@@ -53,7 +49,7 @@ function deleted(what: string): CallToolResult {
 /** Builds the memory MCP server: the reference server's nine tools and its graph resource, over `store`. */
 export function createMemoryServer(store: GraphStore): McpServer {
   const server = new McpServer({ name: 'omnimind-memory', version: MEMORY_SERVER_VERSION });
-  const subscribers = new Set<string>();
+  const subscribers = acceptResourceSubscriptions(server);
   const notifyChanged = () => {
     if (subscribers.has(KNOWLEDGE_GRAPH_URI)) void server.server.sendResourceUpdated({ uri: KNOWLEDGE_GRAPH_URI });
   };
@@ -257,14 +253,5 @@ export function createMemoryServer(store: GraphStore): McpServer {
       contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(store.readGraph(), null, 2) }],
     }),
   );
-  server.server.registerCapabilities({ resources: { subscribe: true } });
-  server.server.setRequestHandler(SubscribeRequestSchema, (request) => {
-    subscribers.add(request.params.uri);
-    return {};
-  });
-  server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
-    subscribers.delete(request.params.uri);
-    return {};
-  });
   return server;
 }

@@ -1,11 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import {
-  type CallToolResult,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { guardTool, textResult } from '../shared/index.js';
+import { acceptResourceSubscriptions, guardTool, textResult } from '../shared/index.js';
 import { InsightMemo, MAX_INSIGHT_CHARS } from './insights.js';
 import { describeTruncation } from './json-rows.js';
 import type { QueryJob } from './query-pool.js';
@@ -60,8 +56,8 @@ function requireQuery(query: string): string {
 export function createSqliteServer(options: SqliteServerOptions): McpServer {
   const { runner, readOnly } = options;
   const server = new McpServer({ name: 'omnimind-sqlite', version: SQLITE_SERVER_VERSION });
+  const subscribers = acceptResourceSubscriptions(server);
   const memo = new InsightMemo();
-  const subscribers = new Set<string>();
   const refusedNote = readOnly ? ' Refused here: this database is read-only.' : '';
 
   server.registerTool(
@@ -170,14 +166,5 @@ export function createSqliteServer(options: SqliteServerOptions): McpServer {
     (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/plain', text: memo.render() }] }),
   );
 
-  server.server.registerCapabilities({ resources: { subscribe: true } });
-  server.server.setRequestHandler(SubscribeRequestSchema, (request) => {
-    subscribers.add(request.params.uri);
-    return {};
-  });
-  server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
-    subscribers.delete(request.params.uri);
-    return {};
-  });
   return server;
 }
