@@ -166,9 +166,16 @@ async function racingStarts(): Promise<string[]> {
   ];
 }
 
-/** Runs every fault phase and reports them as one table. */
+/** The phases to run: all by default, or those named in OMNIMIND_SOAK_PHASES (kills,cycles,races). */
+const PHASES = new Set((process.env.OMNIMIND_SOAK_PHASES ?? 'kills,cycles,races').split(','));
+
+/** Runs the chosen fault phases and reports them as one table. */
 export async function run(): Promise<BenchSection> {
-  const rows = [...(await killChildrenUnderLoad()), ...(await killSupervisorCycles()), ...(await racingStarts())];
+  const rows = [
+    ...(PHASES.has('kills') ? await killChildrenUnderLoad() : []),
+    ...(PHASES.has('cycles') ? await killSupervisorCycles() : []),
+    ...(PHASES.has('races') ? await racingStarts() : []),
+  ];
   return {
     title: 'Faults under load (soak)',
     command: 'npm run soak',

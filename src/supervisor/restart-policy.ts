@@ -6,6 +6,11 @@ export const BACKOFF_FACTOR = 1.5;
 export const BACKOFF_MAX_MS = 15_000;
 /** Running this long without a crash counts as stable and resets the backoff. */
 export const STABLE_AFTER_MS = 30_000;
+/**
+ * An exit this soon after RUNNING (or before it) is a failed start, as supervisord's `startsecs`: a crash loop. A child
+ * that ran longer and was then killed is restarted with backoff but never made FATAL for it.
+ */
+export const FAILED_START_MS = 1_000;
 /** This many failed starts inside FATAL_WINDOW_MS make a child FATAL. */
 export const FATAL_FAILURES = 5;
 /** The window in which failed starts are counted. */
@@ -26,7 +31,7 @@ export class RestartPolicy {
       this.#consecutive = 0;
     }
     this.#failures = this.#failures.filter((at) => now - at < FATAL_WINDOW_MS);
-    this.#failures.push(now);
+    if (ranMs < FAILED_START_MS) this.#failures.push(now);
     if (this.#failures.length >= FATAL_FAILURES) return { action: 'fatal', failures: this.#failures.length };
     const delayMs = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * BACKOFF_FACTOR ** this.#consecutive);
     this.#consecutive++;

@@ -21,6 +21,13 @@ describe('RestartPolicy', () => {
     expect(last).toEqual({ action: 'restart', delayMs: 15_000 });
   });
 
+  it('restarts a child killed after it ran a while, however often, without making it FATAL', () => {
+    const policy = new RestartPolicy();
+    const decisions = Array.from({ length: 10 }, (_, i) => policy.recordExit(i * 2000, 1500));
+    expect(decisions.every((d) => d.action === 'restart')).toBe(true);
+    expect(policy.recordExit(21_000, 0)).toEqual({ action: 'restart', delayMs: Math.round(100 * 1.5 ** 10) });
+  });
+
   it('resets the backoff after 30 s of stable running', () => {
     const policy = new RestartPolicy();
     policy.recordExit(0, 0);
