@@ -169,9 +169,13 @@ export class ChildRouter {
         upstream.session.cancelUpstream(id);
         this.#upstream.delete(id);
       }
+    }
+    // A child that died on its own will be back: replay what is safe, refuse the rest. One that was stopped or went
+    // FATAL will not: everything gets -32011 below.
+    if (previous === 'RUNNING' && !DOWN_STATES.has(state)) {
       for (const pending of [...this.#pending.values()]) {
         if (!pending.sent) continue;
-        if (isReplayable(pending.method, pending.params, this.link.tools) && !DOWN_STATES.has(state)) {
+        if (isReplayable(pending.method, pending.params, this.link.tools)) {
           pending.sent = false;
           continue;
         }

@@ -273,4 +273,12 @@ describe('gateway', () => {
       await other.cleanup();
     }
   });
+
+  it('answers -32011 for requests in flight when their child is stopped', async () => {
+    const client = await h.client('flaky');
+    const call = client.callTool({ name: 'slow', arguments: { ms: 5000 } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await h.cli(['stop', 'flaky', '--timeout', '1'])).code).toBe(0);
+    await expect(call).rejects.toMatchObject({ code: -32011, data: { child: 'flaky' } });
+  });
 });
