@@ -1,18 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CONTENT_CHARS, MAX_METADATA_CHARS } from '../../src/children/context/index.js';
+import { call, callJson, requireBuilt, StdioChildKit, textOf } from '../helpers/stdio-child.js';
 
 const CHILD = resolve('dist/src/children/context/main.js');
-
-interface Spawned {
-  client: Client;
-  transport: StdioClientTransport;
-}
+const kit = new StdioChildKit('omnimind-context');
+const spawnOurs = (dataDir: string) => kit.spawn(CHILD, { OMNIMIND_DATA_DIR: dataDir });
 
 interface Context {
   id: string;
@@ -29,44 +24,6 @@ interface Listing {
   contexts: { id: string; level: string; chars: number; preview: string }[];
 }
 
-const open: Spawned[] = [];
-const dirs: string[] = [];
-
-function makeTempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'omnimind-context-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function spawnOurs(dataDir: string): Promise<Spawned> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CHILD],
-    env: { ...(process.env as Record<string, string>), OMNIMIND_DATA_DIR: dataDir },
-    stderr: 'ignore',
-  });
-  const client = new Client({ name: 'context-test', version: '1.0.0' });
-  await client.connect(transport);
-  const spawned = { client, transport };
-  open.push(spawned);
-  return spawned;
-}
-
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
-}
-
-function textOf(result: CallToolResult): string {
-  const block = result.content[0];
-  return block?.type === 'text' ? block.text : '';
-}
-
-async function callJson<T>(client: Client, name: string, args: Record<string, unknown>): Promise<T> {
-  const result = await call(client, name, args);
-  expect(result.isError, textOf(result)).toBeFalsy();
-  return JSON.parse(textOf(result)) as T;
-}
-
 /** Stores a context and returns what retrieve_context later shows for it. */
 async function store(client: Client, level: string, content: string, metadata?: Record<string, unknown>) {
   const receipt = await callJson<{ id: string; level: string; createdAt: string; chars: number }>(
@@ -81,18 +38,13 @@ async function store(client: Client, level: string, content: string, metadata?: 
 const retrieve = async (client: Client, args: Record<string, unknown>) =>
   (await callJson<{ contexts: Context[] }>(client, 'retrieve_context', args)).contexts;
 
-beforeAll(() => {
-  if (!existsSync(CHILD)) throw new Error(`${CHILD} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
-});
+beforeAll(() => requireBuilt(CHILD));
 
-afterEach(async () => {
-  for (const { client } of open.splice(0)) await client.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => kit.cleanup());
 
 describe('context child', () => {
   it('stores, searches, lists and deletes contexts by level', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     const build = await store(client, 'project', 'The build runs TypeScript through tsc', { file: 'package.json' });
     const tests = await store(client, 'code', 'Tests run with vitest; running tests twice is slow. Tests!');
     const task = await store(client, 'task', 'Fix the flaky socket test');
@@ -121,7 +73,7 @@ describe('context child', () => {
   });
 
   it('keeps persistent levels across a SIGKILL and never writes ephemeral contexts to disk', async () => {
-    const dir = makeTempDir();
+    const dir = kit.tempDir();
     const first = await spawnOurs(dir);
     const marker = `ephemeral-marker-${Date.now()}`;
     await store(first.client, 'audit', 'persisted audit entry');
@@ -140,7 +92,7 @@ describe('context child', () => {
   });
 
   it('snapshots and restores persistent contexts, by name or id, leaving ephemeral ones alone', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     const kept = await store(client, 'project', 'original project notes', { v: 1 });
     const removed = await store(client, 'session', 'session notes to lose and get back');
     const snapshot = await callJson<{ snapshotId: string; name: string; contexts: number }>(
@@ -182,7 +134,7 @@ describe('context child', () => {
   });
 
   it('answers bad arguments and oversized payloads with a tool error that says what is wrong', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     const bigMetadata = { blob: 'm'.repeat(MAX_METADATA_CHARS) };
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ['store_context', { level: 'galaxy', content: 'x' }, /level/],
@@ -211,7 +163,7 @@ describe('context child', () => {
   });
 
   it('compresses stored contexts and plain text to a budget, keeping critical lines and headers', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     const filler = Array.from({ length: 300 }, (_, i) => `Line ${i} of a long and unremarkable status report.`).join(
       '\n',
     );
@@ -240,7 +192,7 @@ describe('context child', () => {
   });
 
   it('marks its read tools read-only and its write tools not', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     const tools = (await client.listTools()).tools;
     const readOnly = tools.filter((t) => t.annotations?.readOnlyHint).map((t) => t.name);
     expect(readOnly.sort()).toEqual([

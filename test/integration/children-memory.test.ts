@@ -1,54 +1,17 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type CallToolResult, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ARRAY_ITEMS, MAX_STRING_CHARS, runMemoryTransfer } from '../../src/children/memory/index.js';
+import { call, requireBuilt, StdioChildKit, textOf } from '../helpers/stdio-child.js';
 
 const CHILD = resolve('dist/src/children/memory/main.js');
+const kit = new StdioChildKit('omnimind-memory');
 const REFERENCE = resolve('node_modules/@modelcontextprotocol/server-memory/dist/index.js');
 
-interface Spawned {
-  client: Client;
-  transport: StdioClientTransport;
-}
-
-const open: Spawned[] = [];
-const dirs: string[] = [];
-
-function makeTempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'omnimind-memory-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function spawnServer(entry: string, env: Record<string, string>): Promise<Spawned> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [entry],
-    env: { ...(process.env as Record<string, string>), ...env },
-    stderr: 'ignore',
-  });
-  const client = new Client({ name: 'memory-test', version: '1.0.0' });
-  await client.connect(transport);
-  const spawned = { client, transport };
-  open.push(spawned);
-  return spawned;
-}
-
-const spawnOurs = (dataDir: string) => spawnServer(CHILD, { OMNIMIND_DATA_DIR: dataDir });
-const spawnReference = (file: string) => spawnServer(REFERENCE, { MEMORY_FILE_PATH: file });
-
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
-}
-
-function textOf(result: CallToolResult): string {
-  const block = result.content[0];
-  return block?.type === 'text' ? block.text : '';
-}
+const spawnOurs = (dataDir: string) => kit.spawn(CHILD, { OMNIMIND_DATA_DIR: dataDir });
+const spawnReference = (file: string) => kit.spawn(REFERENCE, { MEMORY_FILE_PATH: file });
 
 /** What a result means, independent of formatting: the error flag, the parsed text and the structured content. */
 function meaning(result: CallToolResult): unknown {
@@ -136,18 +99,13 @@ const SCRIPT: [string, Record<string, unknown>][] = [
   ['read_graph', {}],
 ];
 
-beforeAll(() => {
-  if (!existsSync(CHILD)) throw new Error(`${CHILD} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
-});
+beforeAll(() => requireBuilt(CHILD));
 
-afterEach(async () => {
-  for (const { client } of open.splice(0)) await client.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => kit.cleanup());
 
 describe('memory child', () => {
   it('offers the same tools and gives the same results as the reference server for a scripted session', async () => {
-    const dir = makeTempDir();
+    const dir = kit.tempDir();
     const ours = await spawnOurs(dir);
     const reference = await spawnReference(join(dir, 'reference.jsonl'));
 
@@ -184,7 +142,7 @@ describe('memory child', () => {
   });
 
   it('ranks entities that match in their name above those that match in an observation', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     await call(client, 'create_entities', {
       entities: [
         { name: 'Notes', entityType: 'doc', observations: ['mentions kubernetes once'] },
@@ -196,7 +154,7 @@ describe('memory child', () => {
   });
 
   it('notifies a subscribed client when the graph resource changes', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     const updated = new Promise<string>((resolveUpdate) => {
       client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) =>
         resolveUpdate(notification.params.uri),
@@ -208,7 +166,7 @@ describe('memory child', () => {
   });
 
   it('keeps every committed change when the child is killed with SIGKILL', async () => {
-    const dir = makeTempDir();
+    const dir = kit.tempDir();
     const first = await spawnOurs(dir);
     await call(first.client, 'create_entities', {
       entities: [{ name: 'Durable', entityType: 'fact', observations: ['survives kill -9'] }],
@@ -229,7 +187,7 @@ describe('memory child', () => {
   });
 
   it('answers bad arguments with a tool error that says what is wrong, and changes nothing', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ['create_entities', {}, /entities/],
       ['create_entities', { entities: [{ name: 'A', entityType: 7, observations: [] }] }, /entityType/],
@@ -266,7 +224,7 @@ describe('memory child', () => {
   });
 
   it('refuses strings over 1 MiB and arrays over 10,000 items', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     const long = 'x'.repeat(MAX_STRING_CHARS + 1);
     const tooLong = await call(client, 'create_entities', {
       entities: [{ name: 'Big', entityType: 't', observations: [long] }],
@@ -287,7 +245,7 @@ describe('memory child', () => {
   });
 
   it('imports the reference server JSONL file and exports one the reference server reads back', async () => {
-    const dir = makeTempDir();
+    const dir = kit.tempDir();
     const referenceFile = join(dir, 'reference.jsonl');
     const reference = await spawnReference(referenceFile);
     for (const [name, args] of SCRIPT) await call(reference.client, name, args);
@@ -317,7 +275,7 @@ describe('memory child', () => {
   });
 
   it('rejects a malformed JSONL file as a whole, naming the line', () => {
-    const dir = makeTempDir();
+    const dir = kit.tempDir();
     const file = join(dir, 'broken.jsonl');
     writeFileSync(
       file,

@@ -1,61 +1,14 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_THOUGHT_CHARS } from '../../src/children/thinking/index.js';
+import { call, callJson, requireBuilt, StdioChildKit, textOf } from '../helpers/stdio-child.js';
 
 const CHILD = resolve('dist/src/children/thinking/main.js');
+const kit = new StdioChildKit('omnimind-thinking', { DISABLE_THOUGHT_LOGGING: 'true' });
 const REFERENCE = resolve('node_modules/@modelcontextprotocol/server-sequential-thinking/dist/index.js');
 const TOOL = 'sequentialthinking';
 
-interface Spawned {
-  client: Client;
-  transport: StdioClientTransport;
-}
-
-const open: Spawned[] = [];
-const dirs: string[] = [];
-
-function makeTempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'omnimind-thinking-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function spawnServer(entry: string, env: Record<string, string>): Promise<Spawned> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [entry],
-    env: { ...(process.env as Record<string, string>), DISABLE_THOUGHT_LOGGING: 'true', ...env },
-    stderr: 'ignore',
-  });
-  const client = new Client({ name: 'thinking-test', version: '1.0.0' });
-  await client.connect(transport);
-  const spawned = { client, transport };
-  open.push(spawned);
-  return spawned;
-}
-
-const spawnOurs = (dataDir: string) => spawnServer(CHILD, { OMNIMIND_DATA_DIR: dataDir });
-
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
-}
-
-function textOf(result: CallToolResult): string {
-  const block = result.content[0];
-  return block?.type === 'text' ? block.text : '';
-}
-
-/** Calls a tool that must succeed and returns its JSON text, parsed. */
-async function callJson<T>(client: Client, name: string, args: Record<string, unknown>): Promise<T> {
-  const result = await call(client, name, args);
-  expect(result.isError, textOf(result)).toBeFalsy();
-  return JSON.parse(textOf(result)) as T;
-}
+const spawnOurs = (dataDir: string) => kit.spawn(CHILD, { OMNIMIND_DATA_DIR: dataDir });
 
 function thought(n: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { thought: `step ${n}`, thoughtNumber: n, totalThoughts: 3, nextThoughtNeeded: true, ...extra };
@@ -85,19 +38,14 @@ interface Receipt {
   thoughtHistoryLength: number;
 }
 
-beforeAll(() => {
-  if (!existsSync(CHILD)) throw new Error(`${CHILD} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
-});
+beforeAll(() => requireBuilt(CHILD));
 
-afterEach(async () => {
-  for (const { client } of open.splice(0)) await client.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => kit.cleanup());
 
 describe('thinking child', () => {
   it('answers sequentialthinking exactly as the reference server does for a scripted session', async () => {
-    const ours = await spawnOurs(makeTempDir());
-    const reference = await spawnServer(REFERENCE, {});
+    const ours = await spawnOurs(kit.tempDir());
+    const reference = await kit.spawn(REFERENCE, {});
 
     const ourTool = (await ours.client.listTools()).tools.find((t) => t.name === TOOL);
     const theirTools = (await reference.client.listTools()).tools;
@@ -119,7 +67,7 @@ describe('thinking child', () => {
   });
 
   it('keeps named sessions across a SIGKILL and starts a fresh default session on each start', async () => {
-    const dir = makeTempDir();
+    const dir = kit.tempDir();
     const first = await spawnOurs(dir);
     await callJson(first.client, TOOL, thought(1));
     await callJson(first.client, TOOL, thought(1, { sessionId: 'design' }));
@@ -157,7 +105,7 @@ describe('thinking child', () => {
   });
 
   it('exports a session as markdown and as JSON, and lists its branches', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     await callJson(client, TOOL, thought(1, { thought: 'Frame the problem' }));
     await callJson(client, TOOL, thought(2, { thought: 'Try a cache', branchFromThought: 1, branchId: 'cache' }));
     await callJson(client, TOOL, thought(3, { thought: 'No: measure first', isRevision: true, revisesThought: 2 }));
@@ -184,7 +132,7 @@ describe('thinking child', () => {
   });
 
   it('deletes a session', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     await callJson(client, TOOL, thought(1, { sessionId: 'scratch' }));
     expect(await callJson(client, 'delete_session', { sessionId: 'scratch' })).toEqual({
       sessionId: 'scratch',
@@ -196,7 +144,7 @@ describe('thinking child', () => {
   });
 
   it('answers bad arguments and oversized payloads with a tool error that says what is wrong', async () => {
-    const { client } = await spawnOurs(makeTempDir());
+    const { client } = await spawnOurs(kit.tempDir());
     const cases: [string, Record<string, unknown>, RegExp][] = [
       [TOOL, thought(1, { thought: 'x'.repeat(MAX_THOUGHT_CHARS + 1) }), /thought is longer than 1048576/],
       [TOOL, thought(1, { sessionId: 's'.repeat(257) }), /sessionId is longer than 256/],
