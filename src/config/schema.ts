@@ -99,7 +99,6 @@ export const configSchema = z
     health: z
       .object({
         pingIntervalMs: positiveInt.optional(),
-        pingTimeoutMs: positiveInt.optional(),
         maxMissedPings: positiveInt.optional(),
       })
       .strict()

@@ -59,7 +59,7 @@ export function requireBuilt(entry: string): void {
 }
 
 /** Calls a tool and returns its result. */
-export async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
   return (await client.callTool({ name, arguments: args })) as CallToolResult;
 }
 
@@ -74,4 +74,18 @@ export async function callJson<T>(client: Client, name: string, args: Record<str
   const result = await call(client, name, args);
   expect(result.isError, textOf(result)).toBeFalsy();
   return JSON.parse(textOf(result)) as T;
+}
+
+/** Calls a tool that must succeed and returns its text. */
+export async function text(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
+  const result = await call(client, name, args);
+  expect(result.isError, `${name} failed: ${textOf(result)}`).toBeFalsy();
+  return textOf(result);
+}
+
+/** Calls a tool that must fail and returns its error text. */
+export async function refused(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
+  const result = await call(client, name, args);
+  expect(result.isError, `${name} should have failed but returned: ${textOf(result)}`).toBe(true);
+  return textOf(result);
 }

@@ -15,9 +15,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { type CallToolResult, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { filesystemLimits } from '../../src/children/filesystem/index.js';
+import { call, refused, requireBuilt, text } from '../helpers/stdio-child.js';
 
 const CHILD = resolve('dist/src/children/filesystem/main.js');
 const REFERENCE = resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
@@ -76,30 +77,7 @@ function spawnReference(root: string): Promise<Client> {
   return connect([REFERENCE, root], {});
 }
 
-async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
-}
-
-function textOf(result: CallToolResult): string {
-  const block = result.content[0];
-  return block?.type === 'text' ? block.text : '';
-}
-
-async function text(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
-  const result = await call(client, name, args);
-  expect(result.isError, `${name} failed: ${textOf(result)}`).toBeFalsy();
-  return textOf(result);
-}
-
-async function refused(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
-  const result = await call(client, name, args);
-  expect(result.isError, `${name} should have failed but returned: ${textOf(result)}`).toBe(true);
-  return textOf(result);
-}
-
-beforeAll(() => {
-  if (!existsSync(CHILD)) throw new Error(`${CHILD} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
-});
+beforeAll(() => requireBuilt(CHILD));
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));

@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COMMIT_FORMAT } from '../../src/children/git/index.js';
+import { refused, requireBuilt, text } from '../helpers/stdio-child.js';
 
 const CHILD = resolve('dist/src/children/git/main.js');
 
@@ -83,30 +83,7 @@ async function spawnGit(repositories: string[], env: Record<string, string>): Pr
   return client;
 }
 
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
-}
-
-function textOf(result: CallToolResult): string {
-  const block = result.content[0];
-  return block?.type === 'text' ? block.text : '';
-}
-
-async function text(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
-  const result = await call(client, name, args);
-  expect(result.isError, `${name} failed: ${textOf(result)}`).toBeFalsy();
-  return textOf(result);
-}
-
-async function refused(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
-  const result = await call(client, name, args);
-  expect(result.isError, `${name} should have failed but returned: ${textOf(result)}`).toBe(true);
-  return textOf(result);
-}
-
-beforeAll(() => {
-  if (!existsSync(CHILD)) throw new Error(`${CHILD} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
-});
+beforeAll(() => requireBuilt(CHILD));
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));

@@ -6,17 +6,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../../src/children/python/index.js';
 
 const MAIN = resolve('dist/src/children/python/main.js');
 
-interface RunAnswer {
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  truncated: boolean;
-  durationMs: number;
+/** run_python's answer: the run's result and the timeout that applied. */
+interface RunAnswer extends RunResult {
   timeoutMs: number;
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness, fixture, type Harness, isRunning, NO_BUILTINS, runCli, waitFor } from '../helpers/harness.js';
@@ -172,6 +172,22 @@ describe('supervisor lifecycle', () => {
       { type: 'text', text: 'still here' },
     ]);
     expect((await h.cli(['status'])).stdout).toContain('cannot be written');
+  });
+
+  it('drains a child that floods stderr and rotates its log within the size cap', async () => {
+    const h = harness({ loud: fixture('--flood-stderr') }, { logs: { maxBytes: 1024 * 1024, keep: 2 } });
+    expect((await h.cli(['start'])).code).toBe(0);
+    const log = join(h.home, 'logs', 'loud.log');
+    await waitFor(() => existsSync(`${log}.2`));
+    const client = await h.client('loud');
+    expect((await client.callTool({ name: 'echo', arguments: { text: 'heard' } })).content).toEqual([
+      { type: 'text', text: 'heard' },
+    ]);
+    expect((await statusJson(h)).children[0]?.restarts).toBe(0);
+    // Stopped first, so no rotation runs while the files are measured.
+    expect((await h.cli(['stop', 'loud', '--timeout', '1'])).code).toBe(0);
+    expect(existsSync(`${log}.3`)).toBe(false);
+    for (const file of [log, `${log}.1`, `${log}.2`]) expect(statSync(file).size).toBeLessThanOrEqual(2 * 1024 * 1024);
   });
 
   it('lists every problem of an invalid config', async () => {
