@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { callControl } from '../src/supervisor/index.js';
 import { createHarness } from '../test/helpers/harness.js';
 import { SocketClientTransport } from '../test/helpers/socket-transport.js';
 import { fmt } from './driver.js';
+import { cpuSeconds, groupCpuSeconds, rssMb } from './proc-stats.js';
 import type { BenchSection } from './types.js';
 
 /** Concurrent MCP SDK clients, as the goal states. */
@@ -95,15 +96,6 @@ function workload(root: string): Array<{ weight: number; reads: Op[]; write: Op 
   ];
 }
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-}
-
 /** Seven built-in children through omnimind, 64 SDK clients, 70 % repeated reads / 30 % writes. */
 export async function run(): Promise<BenchSection> {
   const h = createHarness({});
@@ -162,10 +154,10 @@ export async function run(): Promise<BenchSection> {
     });
     let measuring = false;
     let stop = false;
-    let requests = 0;
     let errors = 0;
     const errorKinds = new Map<string, number>();
     const latencies: number[] = [];
+    const perChild = new Map<string, number[]>();
     let maxQueue = 0;
     await Promise.all([
       ...clients.map(async (client, c) => {
@@ -179,22 +171,26 @@ export async function run(): Promise<BenchSection> {
             const result = await client.callTool({ name: op.tool, arguments: op.args(i) });
             if (result.isError)
               throw new Error(`tool error ${op.child}/${op.tool}: ${JSON.stringify(result.content).slice(0, 120)}`);
-            if (measuring) latencies.push(performance.now() - t0);
+            if (!measuring) continue;
+            const ms = performance.now() - t0;
+            latencies.push(ms);
+            perChild.get(op.child)?.push(ms) ?? perChild.set(op.child, [ms]);
           } catch (error) {
-            if (measuring) {
-              errors++;
-              const kind = (error as Error).message.slice(0, 100);
-              errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
-            }
+            if (!measuring) continue;
+            errors++;
+            const kind = (error as Error).message.slice(0, 100);
+            errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
           }
-          if (measuring) requests++;
         }
       }),
       (async () => {
         await new Promise((r) => setTimeout(r, WARMUP_SECONDS * 1000));
         const status = await callControl(control, 'status', {});
         const pid = status.supervisor.pid;
+        const groups = status.children.map((child) => ({ name: child.name, pgid: child.pid ?? 0 }));
+        const groupCpu0 = groups.map((g) => groupCpuSeconds(g.pgid));
         const cpu0 = cpuSeconds(pid);
+        const loadCpu0 = process.cpuUsage();
         const hits0 = status.cache.hits;
         const misses0 = status.cache.misses;
         const rss0 = rssMb(pid);
@@ -209,22 +205,35 @@ export async function run(): Promise<BenchSection> {
         measuring = false;
         clearInterval(sampler);
         const elapsed = (performance.now() - t0) / 1000;
+        const loadCpu = process.cpuUsage(loadCpu0);
+        const supervisorCpu = cpuSeconds(pid) - cpu0;
+        const childCpu = groups.map((g, k) => ({ name: g.name, seconds: groupCpuSeconds(g.pgid) - groupCpu0[k]! }));
         const end = await callControl(control, 'status', {});
         stop = true;
-        latencies.sort((a, b) => a - b);
-        const at = (q: number) => latencies[Math.floor(q * (latencies.length - 1))] ?? 0;
+        const requests = latencies.length + errors;
         const hits = end.cache.hits - hits0;
         const misses = end.cache.misses - misses0;
         result = {
           rps: requests / elapsed,
-          p50: at(0.5),
-          p99: at(0.99),
+          p50: percentile(latencies, 0.5),
+          p99: percentile(latencies, 0.99),
           errorRate: requests === 0 ? 0 : errors / requests,
           hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
-          cpu: ((cpuSeconds(pid) - cpu0) / elapsed) * 100,
+          cpu: (supervisorCpu / elapsed) * 100,
           rss0,
           rss: rssMb(pid),
           limiterRps: end.limiter.rps,
+          cpuPerRequestUs: [
+            { name: 'load generator (64 SDK clients)', seconds: (loadCpu.user + loadCpu.system) / 1e6 },
+            { name: 'supervisor', seconds: supervisorCpu },
+            ...childCpu.map((c) => ({ name: `child ${c.name}`, seconds: c.seconds })),
+          ].map((c) => ({ name: c.name, us: (c.seconds / Math.max(1, requests)) * 1e6 })),
+          children: [...perChild].map(([name, ms]) => ({
+            name,
+            rps: ms.length / elapsed,
+            p50: percentile(ms, 0.5),
+            p99: percentile(ms, 0.99),
+          })),
         };
       })(),
     ]);
@@ -248,6 +257,24 @@ export async function run(): Promise<BenchSection> {
         `| limiter rate at the end | ${fmt(r.limiterRps, 0)} rps | |`,
         `| supervisor CPU | ${fmt(r.cpu, 0)} % of one core | |`,
         `| supervisor RSS before → after | ${fmt(r.rss0)} → ${fmt(r.rss)} MB | stable |`,
+        '',
+        'Per child (clients are pinned to one child each, in proportion to its weight):',
+        '',
+        '| child | req/s | p50 / p99 ms |',
+        '|---|---|---|',
+        ...r.children
+          .sort((a, b) => b.rps - a.rps)
+          .map((c) => `| ${c.name} | ${fmt(c.rps, 0)} | ${fmt(c.p50, 2)} / ${fmt(c.p99, 2)} |`),
+        '',
+        'CPU per request, by process (the two cores are the budget: 20,000 req/s allows 100 µs in all):',
+        '',
+        '| process | CPU µs per request |',
+        '|---|---|',
+        ...r.cpuPerRequestUs.map((c) => `| ${c.name} | ${fmt(c.us, 0)} |`),
+        `| all | ${fmt(
+          r.cpuPerRequestUs.reduce((sum, c) => sum + c.us, 0),
+          0,
+        )} |`,
         ...(kinds.length ? ['', 'Most frequent errors:', ...kinds.map(([k, n]) => `- ${n}× ${k}`)] : []),
       ].join('\n'),
     };
@@ -268,7 +295,15 @@ let result:
       rss0: number;
       rss: number;
       limiterRps: number;
+      cpuPerRequestUs: Array<{ name: string; us: number }>;
+      children: Array<{ name: string; rps: number; p50: number; p99: number }>;
     }
   | undefined;
+
+/** The q-quantile of unsorted samples (sorts them in place). */
+function percentile(values: number[], q: number): number {
+  values.sort((a, b) => a - b);
+  return values[Math.floor(q * (values.length - 1))] ?? 0;
+}
 
 if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${(await run()).markdown}\n`);

@@ -12,6 +12,7 @@ const SECTIONS: Record<string, () => Promise<{ run(): Promise<BenchSection> }>> 
   compress: () => import('./compress.js'),
   memory: () => import('./memory.js'),
   load: () => import('./load.js'),
+  peer: () => import('./peer.js'),
 };
 
 const wanted = process.argv.slice(2);

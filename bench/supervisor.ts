@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callControl } from '../src/supervisor/index.js';
 import { createHarness, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
 import { fmt } from './driver.js';
+import { rssMb } from './proc-stats.js';
 import type { BenchSection } from './types.js';
 
 /** Repetitions of each timed step: enough for a median and a max. */
@@ -11,11 +11,6 @@ const RUNS = 10;
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
-function rssMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) / 1024;
 }
 
 /** Start-up, crash recovery, idle memory and status latency of the supervisor with seven fixture children. */
