@@ -301,10 +301,17 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     this.#pingTimer.unref();
   }
 
-  /** Writes one message to the child's stdin; false if there is no live process. */
+  /**
+   * Writes one message to the child's stdin; false if there is no live process. Messages written in one turn of the
+   * event loop (many clients' requests) leave in one system call: the pipe is corked until the next check phase.
+   */
   send(message: unknown): boolean {
     const stdin = this.#process?.stdin;
     if (!stdin || stdin.destroyed || !stdin.writable) return false;
+    if (stdin.writableCorked === 0) {
+      stdin.cork();
+      setImmediate(() => stdin.uncork());
+    }
     stdin.write(typeof message === 'string' ? message : encodeFrame(message));
     return true;
   }

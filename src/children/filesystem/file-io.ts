@@ -28,7 +28,8 @@ async function openRegularFile(path: string): Promise<{ handle: FileHandle; size
 }
 
 async function readRange(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
+  // Only the bytes read are returned, so the buffer need not be zeroed first.
+  const buffer = Buffer.allocUnsafe(length);
   let filled = 0;
   while (filled < length) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
@@ -36,6 +37,25 @@ async function readRange(handle: FileHandle, position: number, length: number): 
     filled += bytesRead;
   }
   return buffer.subarray(0, filled);
+}
+
+/**
+ * Reads a file from its start to its end, stopping once more than `limit` bytes are in. The first read is sized by
+ * `expectedSize` (the file's size when opened) so a small file costs one small buffer; a file that grew since is read
+ * on in chunks.
+ */
+async function readToEnd(handle: FileHandle, expectedSize: number, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let want = Math.min(expectedSize, limit) + 1;
+  for (;;) {
+    const chunk = await readRange(handle, total, want);
+    chunks.push(chunk);
+    total += chunk.length;
+    if (chunk.length < want || total > limit) break;
+    want = Math.min(CHUNK_BYTES, limit + 1 - total);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 /** What to suggest when a file is over the read limit. */
@@ -48,7 +68,7 @@ export async function readFileCapped(path: string, maxBytes: number, hint = DEFA
     if (size > maxBytes) {
       throw new Error(`${path} is ${size} bytes, over the ${formatMiB(maxBytes)} read limit; ${hint}`);
     }
-    const data = await readRange(handle, 0, maxBytes + 1);
+    const data = await readToEnd(handle, size, maxBytes);
     if (data.length > maxBytes) {
       throw new Error(`${path} grew past the ${formatMiB(maxBytes)} read limit while being read; read part of it`);
     }

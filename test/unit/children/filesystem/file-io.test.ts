@@ -57,6 +57,17 @@ describe('readTextCapped', () => {
     await expect(readTextCapped(join(dir, 'sub'), 10)).rejects.toThrow(/is a directory/);
     await expect(readTextCapped('/dev/zero', 10)).rejects.toThrow(/not a regular file/);
   });
+
+  it('reads a file whole, to its end, whatever size it reported when opened', async () => {
+    const exact = 'z'.repeat(10);
+    expect(await readTextCapped(file('exact.txt', exact), 10)).toBe(exact);
+    expect(await readTextCapped(file('empty.txt', ''), 10)).toBe('');
+    // A /proc file reports size 0 yet has content: the read goes on past the size seen at open, in chunks.
+    const status = await readTextCapped('/proc/self/status', 1024 * 1024);
+    expect(status).toMatch(/^Name:/);
+    expect(status).toMatch(/VmRSS:[\s\S]*\n$/);
+    await expect(readTextCapped('/proc/self/status', 100)).rejects.toThrow(/grew past the .* read limit/);
+  });
 });
 
 describe('writeFileAtomic', () => {
