@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { callControl } from '../src/supervisor/index.js';
 import { createHarness, type Harness, isRunning } from '../test/helpers/harness.js';
+import { recordSections } from './record.js';
 import type { BenchSection } from './types.js';
+import { CLIENTS, type Op, startMixedLoad } from './workload.js';
 
 /** The long fault tests of `npm run soak` (not run in CI). OMNIMIND_SOAK_QUICK=1 shortens every phase tenfold. */
 const QUICK = process.env.OMNIMIND_SOAK_QUICK === '1';
 const KILL_PHASE_SECONDS = QUICK ? 10 : 60;
 const KILL_EVERY_MS = 2_000;
+const DISK_FULL_SECONDS = QUICK ? 5 : 30;
 const CYCLES = QUICK ? 10 : 100;
-const READERS = 16;
 /** A request unanswered for this long counts as a hang. */
 const HANG_MS = 30_000;
 
@@ -36,46 +38,52 @@ async function checksum(memory: Client, sqlite: Client): Promise<string> {
     .slice(0, 16);
 }
 
-/** A random child SIGKILLed every 2 s under read-only load: nothing lost, nothing hangs, no EADDRINUSE. */
+/** Outcomes of the mixed load, read-only calls and writes apart (a write cut off by a crash may fail; a read may not). */
+class Outcomes {
+  readsOk = 0;
+  readsLost = 0;
+  writesOk = 0;
+  writesFailed = 0;
+  hangs = 0;
+  readonly errors = new Map<string, number>();
+
+  record(op: Op, ms: number, error?: Error): void {
+    if (ms > HANG_MS) this.hangs++;
+    if (!error) {
+      if (op.readOnly) this.readsOk++;
+      else this.writesOk++;
+      return;
+    }
+    if (op.readOnly) this.readsLost++;
+    else this.writesFailed++;
+    const key = `${op.readOnly ? 'read' : 'write'}: ${error.message.slice(0, 80)}`;
+    this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
+  }
+
+  /** The most frequent errors as table rows under the fault's row. */
+  errorRows(): string[] {
+    return [...this.errors]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 3)
+      .map(([k, n]) => `| ↳ ${n}× | ${k.replace(/\|/g, '/')} | | |`);
+  }
+}
+
+/**
+ * The load bench's mix (64 SDK clients, 70 % reads / 30 % writes, all seven children) with a random child SIGKILLed
+ * every 2 s. Cache TTL 0, so every read reaches a child and must ride out its restart.
+ */
 async function killChildrenUnderLoad(): Promise<string[]> {
-  const h = createHarness({ cache: { ttlSeconds: 0 }, limiter: { maxQueue: 1000 } });
+  const load = await startMixedLoad({ cache: { ttlSeconds: 0 } });
+  const outcomes = new Outcomes();
+  let stop = false;
+  let kills = 0;
   try {
-    if ((await h.cli(['start'], { timeoutMs: 120_000 })).code !== 0) throw new Error('start failed');
-    const reads: Array<[string, string, Record<string, unknown>]> = [
-      ['memory', 'read_graph', {}],
-      ['context', 'list_contexts', {}],
-      ['thinking', 'list_sessions', {}],
-      ['filesystem', 'list_allowed_directories', {}],
-      ['sqlite', 'list_tables', {}],
-      ['git', 'git_status', { repo_path: h.dir }],
-      ['python', 'python_info', {}],
-    ];
-    const clients = await Promise.all(Array.from({ length: READERS }, (_, i) => h.client(reads[i % reads.length]![0])));
-    let stop = false;
-    let ok = 0;
-    let lost = 0;
-    let hangs = 0;
-    const errors = new Map<string, number>();
-    const control = join(h.runtimeDir, 'control.sock');
-    let kills = 0;
-    const readers = clients.map(async (client, i) => {
-      const [, tool, args] = reads[i % reads.length]!;
-      while (!stop) {
-        const t0 = Date.now();
-        try {
-          const result = (await client.callTool({ name: tool, arguments: args }, undefined, {
-            timeout: HANG_MS * 2,
-          })) as TextResult;
-          if (result.isError && tool !== 'git_status') throw new Error(result.content?.[0]?.text ?? 'tool error');
-          ok++;
-        } catch (error) {
-          lost++;
-          const key = (error as Error).message.slice(0, 80);
-          errors.set(key, (errors.get(key) ?? 0) + 1);
-        }
-        if (Date.now() - t0 > HANG_MS) hangs++;
-      }
-    });
+    const control = join(load.h.runtimeDir, 'control.sock');
+    const driving = load.drive(
+      () => stop,
+      (op, ms, error) => outcomes.record(op, ms, error),
+    );
     const deadline = Date.now() + KILL_PHASE_SECONDS * 1000;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, KILL_EVERY_MS));
@@ -88,14 +96,50 @@ async function killChildrenUnderLoad(): Promise<string[]> {
       }
     }
     stop = true;
-    await Promise.all(readers);
-    const addrInUse = countInLogs(h, 'EADDRINUSE');
+    await driving;
+    const addrInUse = countInLogs(load.h, 'EADDRINUSE');
+    const o = outcomes;
+    const met = o.readsLost === 0 && o.hangs === 0 && addrInUse === 0;
     return [
-      `| random child SIGKILL every 2 s for ${KILL_PHASE_SECONDS} s under ${READERS} readers | ${kills} kills, ${ok} read-only requests answered, ${lost} lost, ${hangs} hangs, ${addrInUse} EADDRINUSE | 0 lost, 0 hangs, 0 EADDRINUSE | ${lost === 0 && hangs === 0 && addrInUse === 0 ? 'yes' : 'no'} |`,
-      ...[...errors].slice(0, 3).map(([k, n]) => `| ↳ ${n}× | ${k.replace(/\|/g, '/')} | | |`),
+      `| random child SIGKILL every 2 s for ${KILL_PHASE_SECONDS} s under the load mix (${CLIENTS} clients) | ${kills} kills; ${o.readsOk} read-only calls answered, ${o.readsLost} lost; ${o.hangs} hangs; ${addrInUse} EADDRINUSE; writes: ${o.writesOk} done, ${o.writesFailed} refused as cut off by the crash | 0 lost, 0 hangs, 0 EADDRINUSE | ${met ? 'yes' : 'no'} |`,
+      ...o.errorRows(),
     ];
   } finally {
-    await h.cleanup();
+    stop = true;
+    await load.close();
+  }
+}
+
+/** The load mix with every log file (children's and the supervisor's) on a full disk: service goes on. */
+async function logDiskFull(): Promise<string[]> {
+  const names = ['supervisor', 'memory', 'context', 'thinking', 'python', 'filesystem', 'git', 'sqlite'];
+  const load = await startMixedLoad({}, (h) => {
+    mkdirSync(join(h.home, 'logs'), { recursive: true });
+    for (const name of names) symlinkSync('/dev/full', join(h.home, 'logs', `${name}.log`));
+  });
+  const outcomes = new Outcomes();
+  let stop = false;
+  try {
+    const driving = load.drive(
+      () => stop,
+      (op, ms, error) => outcomes.record(op, ms, error),
+    );
+    await new Promise((r) => setTimeout(r, DISK_FULL_SECONDS * 1000));
+    stop = true;
+    await driving;
+    const status = await callControl(join(load.h.runtimeDir, 'control.sock'), 'status', {});
+    const running = status.children.filter((c) => c.state === 'RUNNING').length;
+    const reported = status.children.filter((c) => c.logError).length;
+    const o = outcomes;
+    const failed = o.readsLost + o.writesFailed;
+    const met = failed === 0 && o.hangs === 0 && running === status.children.length;
+    return [
+      `| every log on a full disk (/dev/full) for ${DISK_FULL_SECONDS} s under the load mix | ${o.readsOk + o.writesOk} calls answered, ${failed} failed, ${o.hangs} hangs; ${running}/${status.children.length} children RUNNING, ${reported} reporting the log error in status | service continues: 0 failed, all RUNNING | ${met ? 'yes' : 'no'} |`,
+      ...o.errorRows(),
+    ];
+  } finally {
+    stop = true;
+    await load.close();
   }
 }
 
@@ -166,13 +210,15 @@ async function racingStarts(): Promise<string[]> {
   ];
 }
 
-/** The phases to run: all by default, or those named in OMNIMIND_SOAK_PHASES (kills,cycles,races). */
-const PHASES = new Set((process.env.OMNIMIND_SOAK_PHASES ?? 'kills,cycles,races').split(','));
+/** The phases to run: all by default, or those named in OMNIMIND_SOAK_PHASES (kills,diskfull,cycles,races). */
+const ALL_PHASES = ['kills', 'diskfull', 'cycles', 'races'];
+const PHASES = new Set(process.env.OMNIMIND_SOAK_PHASES?.split(',') ?? ALL_PHASES);
 
 /** Runs the chosen fault phases and reports them as one table. */
 export async function run(): Promise<BenchSection> {
   const rows = [
     ...(PHASES.has('kills') ? await killChildrenUnderLoad() : []),
+    ...(PHASES.has('diskfull') ? await logDiskFull() : []),
     ...(PHASES.has('cycles') ? await killSupervisorCycles() : []),
     ...(PHASES.has('races') ? await racingStarts() : []),
   ];
@@ -183,4 +229,9 @@ export async function run(): Promise<BenchSection> {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${(await run()).markdown}\n`);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const section = await run();
+  // Only a complete run is recorded: a quick or partial one is for trying things out.
+  if (!QUICK && PHASES.size === ALL_PHASES.length) recordSections([section], 'npm run soak', true);
+  process.stdout.write(`${section.markdown}\n`);
+}

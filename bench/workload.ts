@@ -1,0 +1,191 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { createHarness, type Harness } from '../test/helpers/harness.js';
+import { SocketClientTransport } from '../test/helpers/socket-transport.js';
+
+/** Concurrent MCP SDK clients, as the load goal states. */
+export const CLIENTS = 64;
+/** limiter.maxQueue for this many clients: every one of them may be waiting at once. */
+export const QUEUE_FOR_CLIENTS = 1024;
+/** Share of writes in the mix. */
+export const WRITE_SHARE = 0.3;
+
+/** One tool call of the mix; `readOnly` calls must survive a child restart (the gateway replays them). */
+export interface Op {
+  child: string;
+  tool: string;
+  readOnly: boolean;
+  args: (i: number) => Record<string, unknown>;
+}
+
+/** Per child: a small set of repeated reads and a write, weighted by how often clients would use the child. */
+interface ChildMix {
+  weight: number;
+  reads: Op[];
+  write: Op;
+}
+
+const read = (child: string, tool: string, args: Op['args']): Op => ({ child, tool, readOnly: true, args });
+const write = (child: string, tool: string, args: Op['args']): Op => ({ child, tool, readOnly: false, args });
+
+function mixes(root: string): ChildMix[] {
+  return [
+    {
+      weight: 30,
+      reads: [
+        read('memory', 'search_nodes', (i) => ({ query: `topic${i % 10}` })),
+        read('memory', 'open_nodes', (i) => ({ names: [`entity${i % 20}`] })),
+      ],
+      write: write('memory', 'add_observations', (i) => ({
+        observations: [{ entityName: `entity${i % 20}`, contents: [`observation ${i}`] }],
+      })),
+    },
+    {
+      weight: 20,
+      reads: [read('context', 'retrieve_context', (i) => ({ level: 'project', query: `topic${i % 10}`, limit: 5 }))],
+      write: write('context', 'store_context', (i) => ({ level: 'task', content: `note ${i} about topic${i % 10}` })),
+    },
+    {
+      weight: 20,
+      reads: [
+        read('filesystem', 'read_text_file', (i) => ({ path: join(root, `file${i % 10}.txt`) })),
+        read('filesystem', 'list_directory', () => ({ path: root })),
+      ],
+      write: write('filesystem', 'write_file', (i) => ({ path: join(root, `out${i % 10}.txt`), content: `v${i}` })),
+    },
+    {
+      weight: 20,
+      reads: [read('sqlite', 'read_query', (i) => ({ query: `SELECT * FROM items WHERE id = ${i % 50}` }))],
+      write: write('sqlite', 'write_query', (i) => ({
+        query: `UPDATE items SET hits = hits + 1 WHERE id = ${i % 50}`,
+      })),
+    },
+    {
+      weight: 5,
+      reads: [read('thinking', 'list_sessions', () => ({}))],
+      write: write('thinking', 'sequentialthinking', (i) => ({
+        thought: `step ${i}`,
+        thoughtNumber: 1,
+        totalThoughts: 3,
+        nextThoughtNeeded: true,
+      })),
+    },
+    {
+      weight: 4,
+      reads: [
+        read('git', 'git_status', () => ({ repo_path: root })),
+        read('git', 'git_log', () => ({ repo_path: root, max_count: 5 })),
+      ],
+      write: read('git', 'git_status', () => ({ repo_path: root })),
+    },
+    {
+      weight: 1,
+      reads: [read('python', 'python_info', () => ({}))],
+      write: read('python', 'python_info', () => ({})),
+    },
+  ];
+}
+
+/** A started omnimind with all seven built-in children, seeded data and connected clients. */
+export interface MixedLoad {
+  h: Harness;
+  clients: Array<{ client: Client; mix: ChildMix }>;
+  /** Runs every client in a closed loop until `stop()` returns true, reporting each call's outcome. */
+  drive(stop: () => boolean, onResult: (op: Op, ms: number, error?: Error) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts omnimind (with `config` merged over the workload's own; `beforeStart` may prepare its home) and connects
+ * `CLIENTS` SDK clients, spread over the children by weight.
+ */
+export async function startMixedLoad(
+  config: Record<string, unknown> = {},
+  beforeStart: (h: Harness) => void = () => {},
+): Promise<MixedLoad> {
+  const h = createHarness({});
+  const root = join(h.dir, 'project');
+  mkdirSync(root, { recursive: true });
+  for (let i = 0; i < 10; i++) writeFileSync(join(root, `file${i}.txt`), `file ${i} `.repeat(50));
+  execFileSync('git', ['init', '-q', root]);
+  execFileSync('git', ['-C', root, 'add', '.']);
+  execFileSync('git', ['-C', root, '-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-qm', 'init']);
+  h.writeConfig({
+    // 64 closed-loop clients keep up to 64 requests waiting: the default queue of 50 would shed some of them.
+    limiter: { maxQueue: QUEUE_FOR_CLIENTS },
+    ...config,
+    children: {
+      filesystem: { roots: [root] },
+      git: { repositories: [root] },
+      sqlite: { database: join(h.dir, 'bench.db') },
+    },
+  });
+  const clients: MixedLoad['clients'] = [];
+  const close = async () => {
+    await Promise.all(clients.map(({ client }) => client.close().catch(() => {})));
+    await h.cleanup();
+  };
+  try {
+    beforeStart(h);
+    const started = await h.cli(['start'], { timeoutMs: 120_000 });
+    if (started.code !== 0) throw new Error(`start failed: ${started.stderr}`);
+    await seed(h);
+    const all = mixes(root);
+    const weights = all.flatMap((mix, index) => Array.from({ length: mix.weight }, () => index));
+    for (let i = 0; i < CLIENTS; i++) {
+      const mix = all[weights[Math.floor((i * weights.length) / CLIENTS)]!]!;
+      const client = new Client({ name: 'load', version: '1' });
+      await client.connect(new SocketClientTransport(h.socket(mix.write.child)));
+      clients.push({ client, mix });
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const drive: MixedLoad['drive'] = (stop, onResult) =>
+    Promise.all(
+      clients.map(async ({ client, mix }, c) => {
+        for (let i = c * 1000; !stop(); i++) {
+          const op = Math.random() < WRITE_SHARE ? mix.write : mix.reads[i % mix.reads.length]!;
+          const t0 = performance.now();
+          try {
+            const result = await client.callTool({ name: op.tool, arguments: op.args(i) });
+            if (result.isError)
+              throw new Error(`tool error ${op.child}/${op.tool}: ${JSON.stringify(result.content).slice(0, 120)}`);
+            onResult(op, performance.now() - t0);
+          } catch (error) {
+            onResult(op, performance.now() - t0, error as Error);
+          }
+        }
+      }),
+    ).then(() => {});
+  return { h, clients, drive, close };
+}
+
+/** The data the reads find: 20 memory entities and a 50-row sqlite table. */
+async function seed(h: Harness): Promise<void> {
+  const memory = await h.client('memory');
+  await memory.callTool({
+    name: 'create_entities',
+    arguments: {
+      entities: Array.from({ length: 20 }, (_, i) => ({
+        name: `entity${i}`,
+        entityType: 'topic',
+        observations: [`about topic${i % 10}`],
+      })),
+    },
+  });
+  const sqlite = await h.client('sqlite');
+  await sqlite.callTool({
+    name: 'create_table',
+    arguments: { query: 'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, hits INTEGER DEFAULT 0)' },
+  });
+  await sqlite.callTool({
+    name: 'write_query',
+    arguments: {
+      query: `INSERT INTO items (id, name) VALUES ${Array.from({ length: 50 }, (_, i) => `(${i}, 'item${i}')`).join(',')}`,
+    },
+  });
+}
