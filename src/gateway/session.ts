@@ -9,6 +9,7 @@ import {
   LineSplitter,
   parseFrame,
   rejectionFor,
+  writeCoalesced,
 } from '../protocol/index.js';
 import type { ChildRouter, RouteOutcome } from './child-router.js';
 import { type CompressionPolicy, compressResultJson, resultBudget } from './result-compression.js';
@@ -82,7 +83,7 @@ export class ClientSession {
       this.#socket.destroy();
       return;
     }
-    this.#socket.write(frame);
+    writeCoalesced(this.#socket, frame);
   }
 
   #sendError(id: JsonRpcId | null, code: number, message: string, data?: unknown): void {

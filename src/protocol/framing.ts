@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Default largest frame a peer may send, in bytes (4 MiB: large tool results fit, a runaway stream does not). */
@@ -75,6 +76,18 @@ export class LineSplitter {
   get pendingBytes(): number {
     return this.#pendingBytes;
   }
+}
+
+/**
+ * Writes to a stream so that everything written to it in one turn of the event loop leaves in one system call
+ * (writev): the stream is corked until the next check phase. A burst of frames to one peer then costs one wake-up.
+ */
+export function writeCoalesced(stream: Writable, data: string): void {
+  if (stream.writableCorked === 0) {
+    stream.cork();
+    setImmediate(() => stream.uncork());
+  }
+  stream.write(data);
 }
 
 /** Serialises a message as one newline-terminated frame. */

@@ -5,6 +5,7 @@ export {
   encodeFrame,
   LineSplitter,
   type LineSplitterHandlers,
+  writeCoalesced,
 } from './framing.js';
 export {
   type ClassifiedMessage,

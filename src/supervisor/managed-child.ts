@@ -6,7 +6,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { ChildSpec } from '../config/index.js';
 import type { ChildLink, ToolSummary } from '../gateway/index.js';
 import { type Logger, RotatingLogFile, type RotatingLogFileOptions } from '../logs/index.js';
-import { classifyMessage, createLineReader, encodeFrame, LineSplitter } from '../protocol/index.js';
+import { classifyMessage, createLineReader, encodeFrame, LineSplitter, writeCoalesced } from '../protocol/index.js';
 import { readProcIdentity, signalGroup } from './proc.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { ChildState, ExitReason, ExitRecord } from './types.js';
@@ -301,18 +301,11 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     this.#pingTimer.unref();
   }
 
-  /**
-   * Writes one message to the child's stdin; false if there is no live process. Messages written in one turn of the
-   * event loop (many clients' requests) leave in one system call: the pipe is corked until the next check phase.
-   */
+  /** Writes one message to the child's stdin (coalesced with the others of this turn); false if there is no live process. */
   send(message: unknown): boolean {
     const stdin = this.#process?.stdin;
     if (!stdin || stdin.destroyed || !stdin.writable) return false;
-    if (stdin.writableCorked === 0) {
-      stdin.cork();
-      setImmediate(() => stdin.uncork());
-    }
-    stdin.write(typeof message === 'string' ? message : encodeFrame(message));
+    writeCoalesced(stdin, typeof message === 'string' ? message : encodeFrame(message));
     return true;
   }
 

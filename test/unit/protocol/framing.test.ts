@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../../src/protocol/index.js';
+import { LineSplitter, writeCoalesced } from '../../../src/protocol/index.js';
 
 function collect(max: number) {
   const frames: string[] = [];
@@ -35,5 +37,46 @@ describe('LineSplitter', () => {
 
   it('rejects a bad limit like p-queue does', () => {
     expect(() => collect(0)).toThrow('Expected `maxFrameBytes` to be an integer >= 1, got `0`');
+  });
+});
+
+describe('writeCoalesced', () => {
+  it('sends the frames of one event-loop turn in one writev, in order, and later ones in the next', async () => {
+    const batches: string[][] = [];
+    const sink = new Writable({
+      decodeStrings: false,
+      write(chunk: string, _encoding, done) {
+        batches.push([chunk]);
+        done();
+      },
+      writev(chunks, done) {
+        batches.push(chunks.map((c) => c.chunk as string));
+        done();
+      },
+    });
+    writeCoalesced(sink, 'a\n');
+    writeCoalesced(sink, 'b\n');
+    writeCoalesced(sink, 'c\n');
+    expect(batches).toEqual([]);
+    await nextTurn();
+    writeCoalesced(sink, 'd\n');
+    await nextTurn();
+    expect(batches).toEqual([['a\n', 'b\n', 'c\n'], ['d\n']]);
+    expect(sink.writableCorked).toBe(0);
+  });
+
+  it('flushes what is corked when the stream is ended in the same turn', async () => {
+    const written: string[] = [];
+    const sink = new Writable({
+      decodeStrings: false,
+      write(chunk: string, _encoding, done) {
+        written.push(chunk);
+        done();
+      },
+    });
+    writeCoalesced(sink, 'last\n');
+    sink.end();
+    await nextTurn();
+    expect(written).toEqual(['last\n']);
   });
 });
