@@ -225,7 +225,15 @@ export async function run(): Promise<BenchSection> {
   return {
     title: 'Faults under load (soak)',
     command: 'npm run soak',
-    markdown: ['| fault | result | goal | met |', '|---|---|---|---|', ...rows].join('\n'),
+    markdown: [
+      "The first two phases run the load bench's mix (64 MCP SDK clients over all seven built-in children, 70 % reads /",
+      '30 % writes, `limiter.maxQueue` 1024); the kill phase sets the cache TTL to 0 so that every read reaches a child and',
+      'must ride out its restart. A write cut off by a crash gets -32012 (not retried: it may not be safe to repeat).',
+      '',
+      '| fault | result | goal | met |',
+      '|---|---|---|---|',
+      ...rows,
+    ].join('\n'),
   };
 }
 
