@@ -6,7 +6,7 @@ import { callControl } from '../src/supervisor/index.js';
 import { createHarness, type Harness, isRunning } from '../test/helpers/harness.js';
 import { recordSections } from './record.js';
 import type { BenchSection } from './types.js';
-import { CLIENTS, type Op, startMixedLoad } from './workload.js';
+import { CLIENTS, type Op, QUEUE_FOR_CLIENTS, startMixedLoad } from './workload.js';
 
 /** The long fault tests of `npm run soak` (not run in CI). OMNIMIND_SOAK_QUICK=1 shortens every phase tenfold. */
 const QUICK = process.env.OMNIMIND_SOAK_QUICK === '1';
@@ -226,8 +226,8 @@ export async function run(): Promise<BenchSection> {
     title: 'Faults under load (soak)',
     command: 'npm run soak',
     markdown: [
-      "The first two phases run the load bench's mix (64 MCP SDK clients over all seven built-in children, 70 % reads /",
-      '30 % writes, `limiter.maxQueue` 1024); the kill phase sets the cache TTL to 0 so that every read reaches a child and',
+      `The first two phases run the load bench's mix (${CLIENTS} MCP SDK clients over all seven built-in children, 70 % reads /`,
+      `30 % writes, \`limiter.maxQueue\` ${QUEUE_FOR_CLIENTS}); the kill phase sets the cache TTL to 0 so that every read reaches a child and`,
       'must ride out its restart. A write cut off by a crash gets -32012 (not retried: it may not be safe to repeat).',
       '',
       '| fault | result | goal | met |',
