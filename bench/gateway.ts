@@ -1,5 +1,8 @@
+import { join } from 'node:path';
+import { callControl } from '../src/supervisor/index.js';
 import { createHarness, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
 import { closedLoop, fmt, socketRpc, stdioRpc } from './driver.js';
+import { cpuSeconds } from './proc-stats.js';
 import type { BenchSection } from './types.js';
 import { QUEUE_FOR_CLIENTS } from './workload.js';
 
@@ -20,6 +23,7 @@ export async function run(): Promise<BenchSection> {
   const verdicts: string[] = [];
   try {
     await h.cli(['start']);
+    const supervisorPid = (await callControl(join(h.runtimeDir, 'control.sock'), 'status', {})).supervisor.pid;
     for (const concurrency of CONCURRENCIES) {
       const direct = await stdioRpc(server.command, server.args);
       const viaSocket = await socketRpc(h.socket('echo'));
@@ -28,13 +32,15 @@ export async function run(): Promise<BenchSection> {
       await closedLoop(call(direct.rpc), concurrency, 2000);
       await closedLoop(call(viaSocket.rpc), concurrency, 2000);
       const d = await closedLoop(call(direct.rpc), concurrency, REQUESTS);
+      const cpu0 = cpuSeconds(supervisorPid);
       const o = await closedLoop(call(viaSocket.rpc), concurrency, REQUESTS);
+      const supervisorUs = ((cpuSeconds(supervisorPid) - cpu0) / REQUESTS) * 1e6;
       direct.close();
       viaSocket.close();
       const ratio = o.perSecond / d.perSecond;
       const overheadUs = (o.p50Ms - d.p50Ms) * 1000;
       rows.push(
-        `| ${concurrency} | ${fmt(d.perSecond, 0)} | ${fmt(o.perSecond, 0)} | ${fmt(ratio, 2)}× | ${fmt(d.p50Ms, 3)} / ${fmt(d.p99Ms, 3)} | ${fmt(o.p50Ms, 3)} / ${fmt(o.p99Ms, 3)} | ${fmt(overheadUs, 0)} µs | ${o.errors} |`,
+        `| ${concurrency} | ${fmt(d.perSecond, 0)} | ${fmt(o.perSecond, 0)} | ${fmt(ratio, 2)}× | ${fmt(d.p50Ms, 3)} / ${fmt(d.p99Ms, 3)} | ${fmt(o.p50Ms, 3)} / ${fmt(o.p99Ms, 3)} | ${fmt(overheadUs, 0)} µs | ${fmt(supervisorUs, 0)} µs | ${o.errors} |`,
       );
       if (concurrency === 64)
         verdicts.push(
@@ -76,8 +82,8 @@ export async function run(): Promise<BenchSection> {
       `${REQUESTS} \`tools/call echo\` requests per run (after 2,000 warm-up), one connection, closed loop;`,
       `\`limiter.maxQueue\` ${QUEUE_FOR_CLIENTS} so that all 64 may wait (the default 50 would shed some).`,
       '',
-      '| concurrency | direct req/s | omnimind req/s | ratio | direct p50 / p99 ms | omnimind p50 / p99 ms | p50 overhead | errors |',
-      '|---|---|---|---|---|---|---|---|',
+      '| concurrency | direct req/s | omnimind req/s | ratio | direct p50 / p99 ms | omnimind p50 / p99 ms | p50 overhead | supervisor CPU per request | errors |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
       ...verdicts.map((v) => `- ${v}`),
