@@ -81,13 +81,19 @@ export class LineSplitter {
 /**
  * Writes to a stream so that everything written to it in one turn of the event loop leaves in one system call
  * (writev): the stream is corked until the next check phase. A burst of frames to one peer then costs one wake-up.
+ * Returns what `write` returns: false asks the caller to wait for 'drain'.
  */
-export function writeCoalesced(stream: Writable, data: string): void {
+export function writeCoalesced(stream: Writable, data: string): boolean {
   if (stream.writableCorked === 0) {
     stream.cork();
     setImmediate(() => stream.uncork());
   }
-  stream.write(data);
+  return stream.write(data);
+}
+
+/** Sends what `writeCoalesced` holds for this turn now, e.g. before the process exits. */
+export function flushCoalesced(stream: Writable): void {
+  while (stream.writableCorked > 0) stream.uncork();
 }
 
 /** Serialises a message as one newline-terminated frame. */

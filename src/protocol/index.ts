@@ -3,6 +3,7 @@ export {
   createLineReader,
   DEFAULT_MAX_FRAME_BYTES,
   encodeFrame,
+  flushCoalesced,
   LineSplitter,
   type LineSplitterHandlers,
   writeCoalesced,

@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { flushCoalesced, writeCoalesced } from '../../protocol/index.js';
 
 /** The options section the supervisor passed to this built-in child (`OMNIMIND_CHILD_CONFIG`). */
 export function readChildConfig<T extends object>(env: NodeJS.ProcessEnv = process.env): Partial<T> {
@@ -22,6 +25,14 @@ export function childDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return dir;
 }
 
+/** The SDK's stdio transport, except that the answers of one event-loop turn leave in one write to stdout. */
+class CoalescingStdioTransport extends StdioServerTransport {
+  override send(message: JSONRPCMessage): Promise<void> {
+    if (writeCoalesced(process.stdout, serializeMessage(message))) return Promise.resolve();
+    return new Promise((resolve) => process.stdout.once('drain', resolve));
+  }
+}
+
 /** Serves an MCP server on stdio until stdin closes or SIGTERM/SIGINT arrives, then runs `onClose` and exits 0. */
 export async function serveStdio(server: McpServer, onClose: () => void | Promise<void> = () => {}): Promise<void> {
   let closing = false;
@@ -32,6 +43,7 @@ export async function serveStdio(server: McpServer, onClose: () => void | Promis
       await server.close();
       await onClose();
     } finally {
+      flushCoalesced(process.stdout);
       process.exit(0);
     }
   };
@@ -39,5 +51,5 @@ export async function serveStdio(server: McpServer, onClose: () => void | Promis
   process.stdin.on('close', shutdown);
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
-  await server.connect(new StdioServerTransport());
+  await server.connect(new CoalescingStdioTransport());
 }

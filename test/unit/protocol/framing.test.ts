@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, writeCoalesced } from '../../../src/protocol/index.js';
+import { flushCoalesced, LineSplitter, writeCoalesced } from '../../../src/protocol/index.js';
 
 function collect(max: number) {
   const frames: string[] = [];
@@ -62,6 +62,24 @@ describe('writeCoalesced', () => {
     writeCoalesced(sink, 'd\n');
     await nextTurn();
     expect(batches).toEqual([['a\n', 'b\n', 'c\n'], ['d\n']]);
+    expect(sink.writableCorked).toBe(0);
+  });
+
+  it('sends what it holds at once when flushed (before a process exits), and reports backpressure', () => {
+    const written: string[] = [];
+    const sink = new Writable({
+      decodeStrings: false,
+      highWaterMark: 8,
+      write(chunk: string, _encoding, done) {
+        written.push(chunk);
+        done();
+      },
+    });
+    expect(writeCoalesced(sink, 'one\n')).toBe(true);
+    expect(writeCoalesced(sink, 'two and more\n')).toBe(false);
+    expect(written).toEqual([]);
+    flushCoalesced(sink);
+    expect(written.join('')).toBe('one\ntwo and more\n');
     expect(sink.writableCorked).toBe(0);
   });
 
