@@ -21,76 +21,74 @@ export async function run(): Promise<BenchSection> {
     const latencies: number[] = [];
     const perChild = new Map<string, number[]>();
     let maxQueue = 0;
-    await Promise.all([
-      load.drive(
-        () => stop,
-        (op, ms, error) => {
-          if (!measuring) return;
-          if (error) {
-            errors++;
-            const kind = error.message.slice(0, 100);
-            errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
-            return;
-          }
-          latencies.push(ms);
-          perChild.get(op.child)?.push(ms) ?? perChild.set(op.child, [ms]);
-        },
-      ),
-      (async () => {
-        await new Promise((r) => setTimeout(r, WARMUP_SECONDS * 1000));
-        const status = await callControl(control, 'status', {});
-        const pid = status.supervisor.pid;
-        const groups = status.children.map((child) => ({ name: child.name, pgid: child.pid ?? 0 }));
-        const groupCpu0 = groups.map((g) => groupCpuSeconds(g.pgid));
-        const cpu0 = cpuSeconds(pid);
-        const loadCpu0 = process.cpuUsage();
-        const hits0 = status.cache.hits;
-        const misses0 = status.cache.misses;
-        const rss0 = rssMb(pid);
-        measuring = true;
-        const t0 = performance.now();
-        const sampler = setInterval(() => {
-          void callControl(control, 'status', {}).then((s) => {
-            maxQueue = Math.max(maxQueue, s.limiter.queued);
-          });
-        }, 500);
-        await new Promise((r) => setTimeout(r, SECONDS * 1000));
-        measuring = false;
-        clearInterval(sampler);
-        const elapsed = (performance.now() - t0) / 1000;
-        const loadCpu = process.cpuUsage(loadCpu0);
-        const supervisorCpu = cpuSeconds(pid) - cpu0;
-        const childCpu = groups.map((g, k) => ({ name: g.name, seconds: groupCpuSeconds(g.pgid) - groupCpu0[k]! }));
-        const end = await callControl(control, 'status', {});
-        stop = true;
-        const requests = latencies.length + errors;
-        const hits = end.cache.hits - hits0;
-        const misses = end.cache.misses - misses0;
-        result = {
-          rps: requests / elapsed,
-          p50: percentile(latencies, 0.5),
-          p99: percentile(latencies, 0.99),
-          errorRate: requests === 0 ? 0 : errors / requests,
-          hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
-          cpu: (supervisorCpu / elapsed) * 100,
-          rss0,
-          rss: rssMb(pid),
-          limiterRps: end.limiter.rps,
-          cpuPerRequestUs: [
-            { name: 'load generator (64 SDK clients)', seconds: (loadCpu.user + loadCpu.system) / 1e6 },
-            { name: 'supervisor', seconds: supervisorCpu },
-            ...childCpu.map((c) => ({ name: `child ${c.name}`, seconds: c.seconds })),
-          ].map((c) => ({ name: c.name, us: (c.seconds / Math.max(1, requests)) * 1e6 })),
-          children: [...perChild].map(([name, ms]) => ({
-            name,
-            rps: ms.length / elapsed,
-            p50: percentile(ms, 0.5),
-            p99: percentile(ms, 0.99),
-          })),
-        };
-      })(),
-    ]);
-    const r = result!;
+    const driving = load.drive(
+      () => stop,
+      (op, ms, error) => {
+        if (!measuring) return;
+        if (error) {
+          errors++;
+          const kind = error.message.slice(0, 100);
+          errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
+          return;
+        }
+        latencies.push(ms);
+        perChild.get(op.child)?.push(ms) ?? perChild.set(op.child, [ms]);
+      },
+    );
+    let r: LoadFigures;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
+      const status = await callControl(control, 'status', {});
+      const pid = status.supervisor.pid;
+      const groups = status.children.flatMap((child) => (child.pid ? [{ name: child.name, pgid: child.pid }] : []));
+      const groupCpu0 = groups.map((g) => groupCpuSeconds(g.pgid));
+      const cpu0 = cpuSeconds(pid);
+      const loadCpu0 = process.cpuUsage();
+      const rss0 = rssMb(pid);
+      measuring = true;
+      const t0 = performance.now();
+      const sampler = setInterval(() => {
+        void callControl(control, 'status', {}).then((s) => {
+          maxQueue = Math.max(maxQueue, s.limiter.queued);
+        });
+      }, 500);
+      await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+      measuring = false;
+      clearInterval(sampler);
+      const elapsed = (performance.now() - t0) / 1000;
+      const loadCpu = process.cpuUsage(loadCpu0);
+      const supervisorCpu = cpuSeconds(pid) - cpu0;
+      const childCpu = groups.map((g, k) => ({ name: g.name, seconds: groupCpuSeconds(g.pgid) - groupCpu0[k]! }));
+      const end = await callControl(control, 'status', {});
+      const requests = latencies.length + errors;
+      const hits = end.cache.hits - status.cache.hits;
+      const misses = end.cache.misses - status.cache.misses;
+      r = {
+        rps: requests / elapsed,
+        p50: percentile(latencies, 0.5),
+        p99: percentile(latencies, 0.99),
+        errorRate: requests === 0 ? 0 : errors / requests,
+        hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+        cpu: (supervisorCpu / elapsed) * 100,
+        rss0,
+        rss: rssMb(pid),
+        limiterRps: end.limiter.rps,
+        cpuPerRequestUs: [
+          { name: `load generator (${CLIENTS} SDK clients)`, seconds: (loadCpu.user + loadCpu.system) / 1e6 },
+          { name: 'supervisor', seconds: supervisorCpu },
+          ...childCpu.map((c) => ({ name: `child ${c.name}`, seconds: c.seconds })),
+        ].map((c) => ({ name: c.name, us: (c.seconds / Math.max(1, requests)) * 1e6 })),
+        children: [...perChild].map(([name, ms]) => ({
+          name,
+          rps: ms.length / elapsed,
+          p50: percentile(ms, 0.5),
+          p99: percentile(ms, 0.99),
+        })),
+      };
+    } finally {
+      stop = true;
+      await driving;
+    }
     const kinds = [...errorKinds].sort((a, b) => b[1] - a[1]).slice(0, 3);
     return {
       title: 'Load: seven built-in children, 64 MCP SDK clients',
@@ -137,21 +135,20 @@ export async function run(): Promise<BenchSection> {
   }
 }
 
-let result:
-  | {
-      rps: number;
-      p50: number;
-      p99: number;
-      errorRate: number;
-      hitRate: number;
-      cpu: number;
-      rss0: number;
-      rss: number;
-      limiterRps: number;
-      cpuPerRequestUs: Array<{ name: string; us: number }>;
-      children: Array<{ name: string; rps: number; p50: number; p99: number }>;
-    }
-  | undefined;
+/** What one load run measured. */
+interface LoadFigures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errorRate: number;
+  hitRate: number;
+  cpu: number;
+  rss0: number;
+  rss: number;
+  limiterRps: number;
+  cpuPerRequestUs: Array<{ name: string; us: number }>;
+  children: Array<{ name: string; rps: number; p50: number; p99: number }>;
+}
 
 /** The q-quantile of unsorted samples (sorts them in place). */
 function percentile(values: number[], q: number): number {
