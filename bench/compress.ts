@@ -8,6 +8,7 @@ import { countTokens } from '../src/compress/index.js';
 import { renderInput } from '../src/compress/render.js';
 import { generateAdversarialSamples, generateSample, type Sample } from './compress/generate.js';
 import { textRank } from './compress/textrank.js';
+import { percentile } from './driver.js';
 import type { BenchSection } from './types.js';
 
 /** Context sizes (o200k tokens) of the three tiers. */
@@ -51,11 +52,6 @@ function recall(output: string, spans: readonly string[]): number {
   if (spans.length === 0) return 1;
   const haystack = normalise(output);
   return spans.filter((span) => haystack.includes(normalise(span))).length / spans.length;
-}
-
-function percentile(values: readonly number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
 }
 
 function measure(compress: CompressModule['compress'], sample: Sample): Measured {

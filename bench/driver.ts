@@ -106,12 +106,24 @@ export async function closedLoop(
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { requests: total, errors, seconds, perSecond: total / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+  return {
+    requests: total,
+    errors,
+    seconds,
+    perSecond: total / seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+  };
 }
 
-/** Formats a number with a fixed number of decimals. */
+/** The nearest-rank quantile (0.5 = median, 0.99 = p99) of unsorted samples; NaN when there are none. */
+export function percentile(values: readonly number[], fraction: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
+}
+
+/** Formats a number with a fixed number of decimals; a missing figure (NaN) shows as a dash. */
 export function fmt(value: number, digits = 1): string {
-  return value.toFixed(digits);
+  return Number.isFinite(value) ? value.toFixed(digits) : '–';
 }

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AdaptiveLimiter, type LimiterRejection, PRIORITIES, type Priority } from '../src/limiter/index.js';
+import { fmt, percentile } from './driver.js';
 import type { BenchSection } from './types.js';
 
 /** Requests the simulated child serves at once; more wait in its own FIFO, as on a child's stdin. */
@@ -164,12 +165,6 @@ async function drive(limiter: AdaptiveLimiter, child: SimulatedChild, rps: numbe
   }
 }
 
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 function sum(record: Record<Priority, number>, priorities: readonly Priority[] = PRIORITIES): number {
   return priorities.reduce((total, priority) => total + record[priority], 0);
 }
@@ -178,10 +173,6 @@ function meanAndCv(values: number[]): { mean: number; cv: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
   return { mean, cv: mean > 0 ? Math.sqrt(variance) / mean : 0 };
-}
-
-function fmt(value: number, digits = 1): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : '–';
 }
 
 function verdict(met: boolean): string {
@@ -313,12 +304,12 @@ function report(r: {
   const rows = PRIORITIES.map((priority) => {
     const sent = overload.sent[priority];
     const shedPct = (100 * overload.shed[priority]) / Math.max(sent, 1);
-    return `| ${priority} | ${sent} | ${fmt(shedPct, 1)} % | ${overload.timedOut[priority]} | ${fmt(percentile(unloaded.latencies[priority], 99))} | ${fmt(percentile(overload.latencies[priority], 99))} |`;
+    return `| ${priority} | ${sent} | ${fmt(shedPct, 1)} % | ${overload.timedOut[priority]} | ${fmt(percentile(unloaded.latencies[priority], 0.99))} | ${fmt(percentile(overload.latencies[priority], 0.99))} |`;
   });
   const urgentShed = sum(overload.shed, urgent);
   const urgentSent = sum(overload.sent, urgent);
-  const p99Unloaded = percentile([...unloaded.latencies.CRITICAL, ...unloaded.latencies.HIGH], 99);
-  const p99Overload = percentile([...overload.latencies.CRITICAL, ...overload.latencies.HIGH], 99);
+  const p99Unloaded = percentile([...unloaded.latencies.CRITICAL, ...unloaded.latencies.HIGH], 0.99);
+  const p99Overload = percentile([...overload.latencies.CRITICAL, ...overload.latencies.HIGH], 0.99);
   const p99Ratio = p99Overload / p99Unloaded;
   const hung = unloaded.pending.size + sustainable.pending.size + overload.pending.size;
   const maxQueued = r.peakQueued;

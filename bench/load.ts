@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { callControl } from '../src/supervisor/index.js';
-import { fmt } from './driver.js';
+import { fmt, percentile } from './driver.js';
 import { cpuSeconds, groupCpuSeconds, rssMb } from './proc-stats.js';
 import type { BenchSection } from './types.js';
 import { CLIENTS, QUEUE_FOR_CLIENTS, startMixedLoad, WRITE_SHARE } from './workload.js';
@@ -148,12 +148,6 @@ interface LoadFigures {
   limiterRps: number;
   cpuPerRequestUs: Array<{ name: string; us: number }>;
   children: Array<{ name: string; rps: number; p50: number; p99: number }>;
-}
-
-/** The q-quantile of unsorted samples (sorts them in place). */
-function percentile(values: number[], q: number): number {
-  values.sort((a, b) => a - b);
-  return values[Math.floor(q * (values.length - 1))] ?? 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${(await run()).markdown}\n`);

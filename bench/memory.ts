@@ -6,13 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-
-/** One section of the benchmark report. */
-export interface BenchSection {
-  title: string;
-  command: string;
-  markdown: string;
-}
+import { percentile } from './driver.js';
+import type { BenchSection } from './types.js';
 
 const CHILD = resolve('dist/src/children/memory/main.js');
 const REFERENCE = resolve('node_modules/@modelcontextprotocol/server-memory/dist/index.js');
@@ -105,11 +100,6 @@ async function timeCall(server: Server, name: string, args: Record<string, unkno
   return { elapsed, result };
 }
 
-function percentile(samples: readonly number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
-
 const mean = (samples: readonly number[]) => samples.reduce((a, b) => a + b, 0) / samples.length;
 
 interface Figures {
@@ -173,8 +163,8 @@ export async function run(): Promise<BenchSection> {
     const searchRow = (label: string, ours: number, theirs: number, goal = '—') =>
       `| ${label} | ${ms(ours)} | ${ms(theirs)} | ${times(theirs / ours)} | ${goal} |`;
     const p99Goal = (value: number) => `≤ ${SEARCH_P99_GOAL_MS} ms: ${verdict(value <= SEARCH_P99_GOAL_MS)}`;
-    const oursP99 = percentile(oursFigures.searchMs, 99);
-    const oursSelectiveP99 = percentile(selective(oursFigures), 99);
+    const oursP99 = percentile(oursFigures.searchMs, 0.99);
+    const oursSelectiveP99 = percentile(selective(oursFigures), 0.99);
     const rows = [
       '| measure | omnimind memory | reference server-memory | omnimind faster by | goal |',
       '|---|---|---|---|---|',
@@ -192,16 +182,16 @@ export async function run(): Promise<BenchSection> {
       ),
       searchRow(
         `search_nodes at ${count(observations)} observations, p50`,
-        percentile(oursFigures.searchMs, 50),
-        percentile(refFigures.searchMs, 50),
+        percentile(oursFigures.searchMs, 0.5),
+        percentile(refFigures.searchMs, 0.5),
       ),
       searchRow(
         `search_nodes, p99 of queries matching ≤ ${SELECTIVE_MAX} entities`,
         oursSelectiveP99,
-        percentile(selective(refFigures), 99),
+        percentile(selective(refFigures), 0.99),
         p99Goal(oursSelectiveP99),
       ),
-      searchRow('search_nodes, p99 of all queries', oursP99, percentile(refFigures.searchMs, 99), p99Goal(oursP99)),
+      searchRow('search_nodes, p99 of all queries', oursP99, percentile(refFigures.searchMs, 0.99), p99Goal(oursP99)),
     ];
     const notes = [
       '',

@@ -7,6 +7,7 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/children/python/index.js';
+import { waitFor } from '../helpers/harness.js';
 
 const MAIN = resolve('dist/src/children/python/main.js');
 
@@ -87,11 +88,6 @@ function processesRunning(needle: string): number[] {
       }
     })
     .map(Number);
-}
-
-async function waitFor(condition: () => boolean, attempts = 100): Promise<boolean> {
-  for (let i = 0; i < attempts && !condition(); i++) await new Promise((done) => setTimeout(done, 50));
-  return condition();
 }
 
 /** The HOME a run printed on its first line. */

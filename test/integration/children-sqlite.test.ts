@@ -7,6 +7,7 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import { type CallToolResult, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/harness.js';
 
 const MAIN = resolve('dist/src/children/sqlite/main.js');
 const NEVER_ENDING = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
@@ -87,11 +88,6 @@ function childPids(parent: number): number[] {
       }
     })
     .map(Number);
-}
-
-async function waitFor(condition: () => boolean, attempts = 100): Promise<boolean> {
-  for (let i = 0; i < attempts && !condition(); i++) await new Promise((done) => setTimeout(done, 50));
-  return condition();
 }
 
 describe('sqlite child', () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { applySchema } from '../shared/store.js';
 import { MAX_EPHEMERAL_CONTEXTS } from './limits.js';
 
 /** The levels a context is filed under; `ephemeral` lives in memory only and is lost when the server stops. */
@@ -157,17 +158,15 @@ export class ContextStore {
     this.#db = db;
     this.#now = options.now ?? (() => new Date());
     this.#maxEphemeral = maxEphemeral;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new Error(
-        `The context store has schema version ${version}, newer than this program's ${SCHEMA_VERSION}: upgrade omnimind`,
-      );
-    }
     // Sorts and temporary indices stay in RAM too, so ephemeral text never reaches a temporary file.
     db.pragma('temp_store = MEMORY');
     db.exec(`ATTACH DATABASE ':memory:' AS ${EPHEMERAL}`);
-    db.exec(contextTablesSql(PERSISTENT) + contextTablesSql(EPHEMERAL) + SNAPSHOT_TABLES_SQL);
-    if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    applySchema(
+      db,
+      'context',
+      SCHEMA_VERSION,
+      contextTablesSql(PERSISTENT) + contextTablesSql(EPHEMERAL) + SNAPSHOT_TABLES_SQL,
+    );
   }
 
   /** Files a new context under `level` and returns it. */

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { applySchema } from '../shared/store.js';
 
 /** One node of the knowledge graph, shaped as the reference memory server shapes it. */
 export interface Entity {
@@ -78,14 +79,7 @@ interface RelationRow {
 
 /** Creates the knowledge-graph tables in `db` when missing; refuses a store written by a newer version. */
 export function ensureGraphSchema(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new Error(
-      `The memory store has schema version ${version}, newer than this program's ${SCHEMA_VERSION}: upgrade omnimind`,
-    );
-  }
-  db.exec(SCHEMA_SQL);
-  if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  applySchema(db, 'memory', SCHEMA_VERSION, SCHEMA_SQL);
 }
 
 /** Quotes a search string as one FTS5 phrase, so every character is matched literally. */

@@ -14,3 +14,18 @@ export function openStore(file: string, options: { readonly?: boolean } = {}): D
   }
   return db;
 }
+
+/**
+ * Creates a store's tables (`sql` must be idempotent: CREATE ... IF NOT EXISTS) and records `schemaVersion` in
+ * user_version; refuses a file written by a newer version of the program.
+ */
+export function applySchema(db: Database.Database, store: string, schemaVersion: number, sql: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > schemaVersion) {
+    throw new Error(
+      `The ${store} store has schema version ${version}, newer than this program's ${schemaVersion}: upgrade omnimind`,
+    );
+  }
+  db.exec(sql);
+  if (version < schemaVersion) db.pragma(`user_version = ${schemaVersion}`);
+}

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { applySchema } from '../shared/store.js';
 
 /** One thinking step, with the reference server's argument names. */
 export interface ThoughtInput {
@@ -148,14 +149,7 @@ export class SessionStore {
     this.#db = db;
     this.#now = options.now ?? (() => new Date());
     this.currentSessionId = options.currentSessionId;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new Error(
-        `The thinking store has schema version ${version}, newer than this program's ${SCHEMA_VERSION}: upgrade omnimind`,
-      );
-    }
-    db.exec(SCHEMA_SQL);
-    if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    applySchema(db, 'thinking', SCHEMA_VERSION, SCHEMA_SQL);
     const thoughtColumns =
       'thought, thought_number, total_thoughts, next_thought_needed, is_revision, revises_thought, ' +
       'branch_from_thought, branch_id, needs_more_thoughts, created_at';
