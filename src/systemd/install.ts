@@ -84,6 +84,7 @@ export async function installUnits(options: InstallOptions): Promise<InstallRepo
   const unitDir = unitDirectory(options.mode, env);
   const report = emptyReport('install', options, unitDir);
   const systemctl = systemctlPrefix(options.mode);
+  const enable = [...systemctl, 'enable', '--now', ...unitsToEnable(options.children)];
 
   const files = renderUnits(options).map((unit) => ({ path: join(unitDir, unit.name), text: unit.text }));
   const commands: string[][] = [];
@@ -95,7 +96,7 @@ export async function installUnits(options: InstallOptions): Promise<InstallRepo
     commands.push(['systemd-sysusers', ...(root === '' ? [] : [`--root=${root}`]), root + path]);
   }
   commands.push([...systemctl, 'daemon-reload']);
-  if (options.enable !== false) commands.push([...systemctl, 'enable', '--now', ...unitsToEnable(options.children)]);
+  if (options.enable !== false) commands.push(enable);
 
   for (const file of files) {
     const target = root + file.path;
@@ -114,9 +115,7 @@ export async function installUnits(options: InstallOptions): Promise<InstallRepo
     }
   }
   if (options.enable === false) {
-    report.advice.push(
-      `Enable it when ready: ${[...systemctl, 'enable', '--now', ...unitsToEnable(options.children)].join(' ')}`,
-    );
+    report.advice.push(`Enable it when ready: ${enable.join(' ')}`);
   }
   return report;
 }

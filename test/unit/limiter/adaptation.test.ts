@@ -1,27 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { AdaptiveLimiter, type LimiterOptions, MIN_CHILD_WINDOW } from '../../../src/limiter/index.js';
-import { createStubHealth, FakeClock, settle } from './fake-clock.js';
-
-const open: AdaptiveLimiter[] = [];
-afterEach(() => {
-  for (const limiter of open.splice(0)) limiter.close();
-});
+import { describe, expect, it } from 'vitest';
+import { type AdaptiveLimiter, type LimiterOptions, MIN_CHILD_WINDOW } from '../../../src/limiter/index.js';
+import { createTestLimiter, type FakeClock, settle } from './fake-clock.js';
 
 function createLimiter(options: LimiterOptions = {}) {
-  const clock = new FakeClock();
-  const health = createStubHealth();
   const warnings: string[] = [];
-  const limiter = new AdaptiveLimiter({
-    clock,
-    healthProbe: health.probe,
+  const created = createTestLimiter({
     sampleIntervalMs: 1_000,
     maxQueue: 100_000,
     timeoutMs: 600_000,
     logger: { info: () => {}, warn: (m) => warnings.push(m) },
     ...options,
   });
-  open.push(limiter);
-  return { clock, health, limiter, warnings };
+  return { ...created, warnings };
 }
 
 /** Keeps `backlog` instant requests waiting, so the rate limit binds whenever it is below the offered load. */

@@ -1,4 +1,5 @@
-import type { LimiterClock } from '../../../src/limiter/index.js';
+import { afterEach } from 'vitest';
+import { AdaptiveLimiter, type LimiterClock, type LimiterOptions } from '../../../src/limiter/index.js';
 
 interface FakeTimer {
   at: number;
@@ -89,4 +90,18 @@ export async function outcome<T>(promise: Promise<T>): Promise<{ ok?: T; error?:
   } catch (error) {
     return { error };
   }
+}
+
+const openLimiters: AdaptiveLimiter[] = [];
+afterEach(() => {
+  for (const limiter of openLimiters.splice(0)) limiter.close();
+});
+
+/** A limiter on a fresh fake clock with a stub health probe (`options` win), closed after the test. */
+export function createTestLimiter(options: LimiterOptions = {}) {
+  const clock = new FakeClock();
+  const health = createStubHealth();
+  const limiter = new AdaptiveLimiter({ clock, healthProbe: health.probe, ...options });
+  openLimiters.push(limiter);
+  return { clock, health, limiter };
 }

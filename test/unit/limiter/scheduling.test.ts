@@ -1,19 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { AdaptiveLimiter, type LimiterOptions, LimiterRejection, type Priority } from '../../../src/limiter/index.js';
-import { createStubHealth, deferred, FakeClock, outcome, settle } from './fake-clock.js';
-
-const open: AdaptiveLimiter[] = [];
-afterEach(() => {
-  for (const limiter of open.splice(0)) limiter.close();
-});
+import { describe, expect, it } from 'vitest';
+import {
+  type AdaptiveLimiter,
+  type LimiterOptions,
+  LimiterRejection,
+  type Priority,
+} from '../../../src/limiter/index.js';
+import { createTestLimiter, deferred, outcome, settle } from './fake-clock.js';
 
 /** A limiter on fake time whose rate never binds, so only priorities, queue and windows decide. */
 function createLimiter(options: LimiterOptions = {}) {
-  const clock = new FakeClock();
-  const health = createStubHealth();
-  const limiter = new AdaptiveLimiter({ initialRps: 1e6, maxRps: 1e6, clock, healthProbe: health.probe, ...options });
-  open.push(limiter);
-  return { clock, limiter };
+  return createTestLimiter({ initialRps: 1e6, maxRps: 1e6, ...options });
 }
 
 /** Starts a request whose task logs its start and then waits for `gate`. */

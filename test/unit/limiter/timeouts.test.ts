@@ -1,25 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { AdaptiveLimiter, type LimiterOptions, LimiterRejection } from '../../../src/limiter/index.js';
-import { createStubHealth, deferred, FakeClock, outcome, settle } from './fake-clock.js';
-
-const open: AdaptiveLimiter[] = [];
-afterEach(() => {
-  for (const limiter of open.splice(0)) limiter.close();
-});
+import { describe, expect, it } from 'vitest';
+import { type LimiterOptions, LimiterRejection } from '../../../src/limiter/index.js';
+import { createTestLimiter, deferred, outcome, settle } from './fake-clock.js';
 
 function createLimiter(options: LimiterOptions = {}) {
-  const clock = new FakeClock();
-  const limiter = new AdaptiveLimiter({
-    initialRps: 1e6,
-    maxRps: 1e6,
-    clock,
-    healthProbe: createStubHealth().probe,
-    timeoutMs: 1_000,
-    maxTimeoutMs: 5_000,
-    ...options,
-  });
-  open.push(limiter);
-  return { clock, limiter };
+  return createTestLimiter({ initialRps: 1e6, maxRps: 1e6, timeoutMs: 1_000, maxTimeoutMs: 5_000, ...options });
 }
 
 describe('AdaptiveLimiter timeouts', () => {
