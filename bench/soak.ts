@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'n
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { callControl } from '../src/supervisor/index.js';
-import { createHarness, type Harness, isRunning } from '../test/helpers/harness.js';
+import { type Harness, isRunning } from '../test/helpers/harness.js';
 import { recordSections } from './record.js';
 import type { BenchSection } from './types.js';
-import { CLIENTS, type Op, QUEUE_FOR_CLIENTS, startMixedLoad } from './workload.js';
+import { CLIENTS, type MixedLoad, type Op, QUEUE_FOR_CLIENTS, startMixedLoad } from './workload.js';
 
 /** The long fault tests of `npm run soak` (not run in CI). OMNIMIND_SOAK_QUICK=1 shortens every phase tenfold. */
 const QUICK = process.env.OMNIMIND_SOAK_QUICK === '1';
@@ -25,8 +25,10 @@ function countInLogs(h: Harness, needle: string): number {
   return readdirSync(dir).reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').split(needle).length - 1, 0);
 }
 
-async function checksum(memory: Client, sqlite: Client): Promise<string> {
-  const graph = (await memory.callTool({ name: 'read_graph', arguments: {} })) as TextResult;
+/** A digest of what the cycles wrote: their memory entities (the load writes others) and the ledger table. */
+async function checksum(memory: Client, sqlite: Client, cycles: number): Promise<string> {
+  const names = Array.from({ length: cycles }, (_, cycle) => `cycle${cycle}`);
+  const graph = (await memory.callTool({ name: 'open_nodes', arguments: { names } })) as TextResult;
   const rows = (await sqlite.callTool({
     name: 'read_query',
     arguments: { query: 'SELECT * FROM ledger ORDER BY id' },
@@ -143,14 +145,33 @@ async function logDiskFull(): Promise<string[]> {
   }
 }
 
-/** Supervisor SIGKILL + start cycles: no orphans, no stale-socket failure, data intact. */
+/** Runs `phase` on a started omnimind while the load mix drives it; returns how many calls were answered meanwhile. */
+async function underLoad(phase: (load: MixedLoad) => Promise<void>): Promise<number> {
+  const load = await startMixedLoad();
+  let stop = false;
+  let answered = 0;
+  const driving = load.drive(
+    () => stop,
+    (_op, _ms, error) => {
+      if (!error) answered++;
+    },
+  );
+  try {
+    await phase(load);
+    return answered;
+  } finally {
+    stop = true;
+    await driving;
+    await load.close();
+  }
+}
+
+/** Supervisor SIGKILL + start cycles under the load mix: no orphans, no stale-socket failure, data intact. */
 async function killSupervisorCycles(): Promise<string[]> {
-  const h = createHarness({});
   let orphans = 0;
   let startFailures = 0;
   let corrupt = 0;
-  try {
-    if ((await h.cli(['start'], { timeoutMs: 120_000 })).code !== 0) throw new Error('start failed');
+  const answered = await underLoad(async ({ h }) => {
     const sqlite = await h.client('sqlite');
     await sqlite.callTool({
       name: 'create_table',
@@ -170,7 +191,7 @@ async function killSupervisorCycles(): Promise<string[]> {
         name: 'write_query',
         arguments: { query: `INSERT INTO ledger (note) VALUES ('cycle ${cycle}')` },
       });
-      const before = await checksum(memory, db);
+      const before = await checksum(memory, db, cycle + 1);
       const status = await callControl(control, 'status', {});
       const pids = status.children.map((c) => c.pid).filter((p): p is number => p !== null);
       process.kill(status.supervisor.pid, 'SIGKILL');
@@ -178,35 +199,30 @@ async function killSupervisorCycles(): Promise<string[]> {
       const restarted = await h.cli(['start'], { timeoutMs: 120_000 });
       if (restarted.code !== 0) startFailures++;
       orphans += pids.filter(isRunning).length;
-      const after = await checksum(await h.client('memory'), await h.client('sqlite'));
+      const after = await checksum(await h.client('memory'), await h.client('sqlite'), cycle + 1);
       if (after !== before) corrupt++;
     }
-  } finally {
-    await h.cleanup();
-  }
+  });
   return [
-    `| ${CYCLES} supervisor SIGKILL + start cycles (all seven children) | ${orphans} orphans, ${startFailures} failed starts, ${corrupt} checksum mismatches (memory graph + sqlite rows) | 0, 0, 0 | ${orphans + startFailures + corrupt === 0 ? 'yes' : 'no'} |`,
+    `| ${CYCLES} supervisor SIGKILL + start cycles under the load mix (${answered} calls answered meanwhile) | ${orphans} orphans, ${startFailures} failed starts, ${corrupt} checksum mismatches (the cycles' memory entities + sqlite rows) | 0, 0, 0 | ${orphans + startFailures + corrupt === 0 ? 'yes' : 'no'} |`,
   ];
 }
 
-/** Two `omnimind start` racing, many times: exactly one supervisor each time. */
+/** Two `omnimind start` racing, many times, under the load mix: exactly one supervisor each time. */
 async function racingStarts(): Promise<string[]> {
-  const h = createHarness({ children: { python: { enabled: false }, git: { enabled: false } } });
   let wrong = 0;
   let failed = 0;
-  try {
+  const answered = await underLoad(async ({ h }) => {
     for (let i = 0; i < CYCLES; i++) {
+      await h.cli(['stop']);
       const before = countInLogs(h, ' started (pid');
       const results = await Promise.all([h.cli(['start']), h.cli(['start'])]);
       if (results.some((r) => r.code !== 0)) failed++;
       if (countInLogs(h, ' started (pid') - before !== 1) wrong++;
-      await h.cli(['stop']);
     }
-  } finally {
-    await h.cleanup();
-  }
+  });
   return [
-    `| ${CYCLES} racing double starts | ${wrong} cycles without exactly one supervisor, ${failed} with a failed start | 0, 0 | ${wrong + failed === 0 ? 'yes' : 'no'} |`,
+    `| ${CYCLES} racing double starts under the load mix (${answered} calls answered meanwhile) | ${wrong} cycles without exactly one supervisor, ${failed} with a failed start | 0, 0 | ${wrong + failed === 0 ? 'yes' : 'no'} |`,
   ];
 }
 
@@ -226,9 +242,10 @@ export async function run(): Promise<BenchSection> {
     title: 'Faults under load (soak)',
     command: 'npm run soak',
     markdown: [
-      `The first two phases run the load bench's mix (${CLIENTS} MCP SDK clients over all seven built-in children, 70 % reads /`,
-      `30 % writes, \`limiter.maxQueue\` ${QUEUE_FOR_CLIENTS}); the kill phase sets the cache TTL to 0 so that every read reaches a child and`,
-      'must ride out its restart. A write cut off by a crash gets -32012 (not retried: it may not be safe to repeat).',
+      `Every phase runs under the load bench's mix (${CLIENTS} MCP SDK clients over all seven built-in children, 70 % reads /`,
+      `30 % writes, \`limiter.maxQueue\` ${QUEUE_FOR_CLIENTS}); clients reconnect when the supervisor is killed or stopped. The kill`,
+      'phase sets the cache TTL to 0 so that every read reaches a child and must ride out its restart. A write cut off by a',
+      'crash gets -32012 (not retried: it may not be safe to repeat).',
       '',
       '| fault | result | goal | met |',
       '|---|---|---|---|',

@@ -88,13 +88,40 @@ function mixes(root: string): ChildMix[] {
   ];
 }
 
+/** A load client: the SDK client of the moment (replaced when the supervisor restarts) and its share of the mix. */
+interface LoadClient {
+  client: Client;
+  readonly mix: ChildMix;
+}
+
 /** A started omnimind with all seven built-in children, seeded data and connected clients. */
 export interface MixedLoad {
   h: Harness;
-  clients: Array<{ client: Client; mix: ChildMix }>;
-  /** Runs every client in a closed loop until `stop()` returns true, reporting each call's outcome. */
+  clients: LoadClient[];
+  /**
+   * Runs every client in a closed loop until `stop()` returns true, reporting each call's outcome. A client whose
+   * connection closed (the supervisor was killed) reconnects, every 50 ms until the socket answers again.
+   */
   drive(stop: () => boolean, onResult: (op: Op, ms: number, error?: Error) => void): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Connects an SDK client to a child's socket. */
+async function connectClient(socket: string): Promise<Client> {
+  const client = new Client({ name: 'load', version: '1' });
+  await client.connect(new SocketClientTransport(socket));
+  return client;
+}
+
+/** Replaces a closed client with a new connection; false while the socket does not answer. */
+async function reconnect(h: Harness, entry: LoadClient): Promise<boolean> {
+  try {
+    entry.client = await connectClient(h.socket(entry.mix.write.child));
+    return true;
+  } catch {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return false;
+  }
 }
 
 /**
@@ -136,9 +163,7 @@ export async function startMixedLoad(
     const weights = all.flatMap((mix, index) => Array.from({ length: mix.weight }, () => index));
     for (let i = 0; i < CLIENTS; i++) {
       const mix = all[weights[Math.floor((i * weights.length) / CLIENTS)]!]!;
-      const client = new Client({ name: 'load', version: '1' });
-      await client.connect(new SocketClientTransport(h.socket(mix.write.child)));
-      clients.push({ client, mix });
+      clients.push({ client: await connectClient(h.socket(mix.write.child)), mix });
     }
   } catch (error) {
     await close();
@@ -146,12 +171,15 @@ export async function startMixedLoad(
   }
   const drive: MixedLoad['drive'] = (stop, onResult) =>
     Promise.all(
-      clients.map(async ({ client, mix }, c) => {
+      clients.map(async (entry, c) => {
+        const { mix } = entry;
         for (let i = c * 1000; !stop(); i++) {
+          // The SDK drops a client's transport when its connection closes.
+          if (entry.client.transport === undefined && !(await reconnect(h, entry))) continue;
           const op = Math.random() < WRITE_SHARE ? mix.write : mix.reads[i % mix.reads.length]!;
           const t0 = performance.now();
           try {
-            const result = await client.callTool({ name: op.tool, arguments: op.args(i) });
+            const result = await entry.client.callTool({ name: op.tool, arguments: op.args(i) });
             if (result.isError)
               throw new Error(`tool error ${op.child}/${op.tool}: ${JSON.stringify(result.content).slice(0, 120)}`);
             onResult(op, performance.now() - t0);
