@@ -43,9 +43,15 @@ export function stringifyParams(params: Record<string, unknown> | undefined): st
 
 /**
  * The cache key of one request. Plain keys start with the child's name, digests with a NUL, so the two never collide.
+ * `scope` holds what else changes the answer for this client (its MCP roots, for a child that honours them).
  */
-export function deriveKey(child: string, method: string, params: Record<string, unknown> | undefined): string {
-  const plain = `${child}\u0000${method}\u0000${stringifyParams(params)}`;
+export function deriveKey(
+  child: string,
+  method: string,
+  params: Record<string, unknown> | undefined,
+  scope = '',
+): string {
+  const plain = `${child}\u0000${scope}\u0000${method}\u0000${stringifyParams(params)}`;
   return plain.length <= MAX_PLAIN_KEY_LENGTH ? plain : `\u0000${hash('sha1', plain, 'base64')}`;
 }
 

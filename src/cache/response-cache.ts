@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { OmnimindError } from '../protocol/index.js';
+import { ErrorCode, OmnimindError } from '../protocol/index.js';
 import { AdmissionLru } from './admission-lru.js';
 import { deriveKey, stringifyCanonical } from './key.js';
 import { L2Store, MIN_L2_MAX_BYTES } from './l2-store.js';
@@ -49,8 +49,12 @@ interface ChildState {
   policy: CompiledPolicy;
   /** The tools the child listed in this run; undefined until its first tools/list (every tool is then unknown). */
   tools: ToolAnnotations | undefined;
-  /** Digest of the last tool list, as recorded in L2. */
+  /** Digest of the last tool list, prefixed with the child's identity, as recorded in L2. */
   fingerprint: string | null;
+  /** Digest of everything that configures the child (command, args, env, cwd, options); unset until configured. */
+  identity: string | undefined;
+  /** Whether some entries were stored under a caller scope (then one resource update drops all resource reads). */
+  scoped: boolean;
   /**
    * One generation per scope; an entry is valid while the generation it was stored under is current. The data
    * generation is a random 53-bit number recorded in L2, so no later run can ever recreate an invalidated value.
@@ -74,13 +78,36 @@ interface Entry {
   readonly inL2: boolean;
 }
 
-/** A load in progress that identical requests join. */
+/** Loads one answer from the child; aborting the signal cancels the request there. */
+export type CacheLoader = (signal: AbortSignal) => Promise<CacheOutcome>;
+
+/** What else a cached request depends on besides its child, method and params. */
+export interface FetchOptions {
+  /** Aborted when this caller no longer wants the answer (cancelled, timed out, disconnected). */
+  signal?: AbortSignal;
+  /** What else changes the answer for this caller, e.g. its MCP roots (part of the key; '' for none). */
+  scope?: string;
+}
+
+/** A load in progress that identical requests join; it is cancelled only once every caller has gone. */
 interface Flight {
   readonly gen: number;
   readonly promise: Promise<CacheOutcome>;
+  readonly controller: AbortController;
+  /** Callers still waiting for the answer. */
+  waiters: number;
   /** Set when the answer being loaded was invalidated (resources/updated): it must not be stored. */
   stale: boolean;
 }
+
+/** The outcome a caller gets when it gave up on a request before the answer came. */
+const ABANDONED: CacheOutcome = {
+  kind: 'error',
+  error: { code: ErrorCode.RequestTimeout, message: 'Request cancelled or timed out before the child answered' },
+};
+
+/** A signal that never aborts, for callers that give none. */
+const NEVER = new AbortController().signal;
 
 /** A fresh random data generation. */
 function createGeneration(): number {
@@ -100,8 +127,8 @@ function readInteger(name: string, value: number | undefined, fallback: number, 
 }
 
 /** Runs a loader so that a synchronous throw becomes a rejection. */
-async function invokeLoad(load: () => Promise<CacheOutcome>): Promise<CacheOutcome> {
-  return load();
+async function invokeLoad(load: CacheLoader, signal: AbortSignal): Promise<CacheOutcome> {
+  return load(signal);
 }
 
 /** Whether resources/read params are exactly `{uri}` (plus `_meta`), the only shape resources/updated can match. */
@@ -157,9 +184,25 @@ export class ResponseCache {
     else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-  /** Sets how a child's answers may be cached (untrusted, default TTL, no overrides until called). */
-  setPolicy(child: string, policy: ChildCachePolicy): void {
-    this.#state(child).policy = compilePolicy(child, policy, this.#defaultTtlMs);
+  /**
+   * Sets how a child's answers may be cached (untrusted, default TTL, no overrides until called) and what the child
+   * is: `identity` digests everything that configures it. Answers cached under another identity, in this run or an
+   * earlier one, are never served again.
+   */
+  setPolicy(child: string, policy: ChildCachePolicy, identity = ''): void {
+    const state = this.#state(child);
+    state.policy = compilePolicy(child, policy, this.#defaultTtlMs);
+    const previous = state.identity;
+    state.identity = identity;
+    const nothingRecorded = state.fingerprint === null && state.persistedGen === 0;
+    const recordedHere = state.fingerprint?.startsWith(`${identity}:`) === true;
+    if ((previous === undefined || previous === identity) && (nothingRecorded || recordedHere)) return;
+    state.fingerprint = null;
+    state.tools = undefined;
+    this.#invalidate(state);
+    this.#persist(state);
+    this.#l2.purgeChild(child, state.gens[SCOPE_DATA]!);
+    for (const [key, entry] of [...this.#l1.entries()]) if (entry.state === state) this.#l1.delete(key);
   }
 
   /**
@@ -172,7 +215,7 @@ export class ResponseCache {
     const summaries = tools
       .map((tool) => ({ name: tool.name, annotations: tool.annotations }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const fingerprint = hash('sha1', stringifyCanonical(summaries), 'base64');
+    const fingerprint = `${state.identity ?? ''}:${hash('sha1', stringifyCanonical(summaries), 'base64')}`;
     state.tools = new Map(summaries.map((tool) => [tool.name, tool.annotations]));
     if (state.fingerprint === fingerprint) return;
     const changed = state.fingerprint !== null;
@@ -191,25 +234,31 @@ export class ResponseCache {
     child: string,
     method: string,
     params: Record<string, unknown> | undefined,
-    load: () => Promise<CacheOutcome>,
+    load: CacheLoader,
+    options: FetchOptions = {},
   ): Promise<CacheOutcome & { cached: boolean }> {
     const state = this.#state(child);
+    const signal = options.signal ?? NEVER;
+    const scope = options.scope ?? '';
+    if (scope !== '') state.scoped = true;
     if (method === 'tools/call') {
       const name = params?.name;
       const plan = typeof name === 'string' ? planToolCall(state.policy, state.tools, name) : PLAN_WRITE;
-      if (plan === PLAN_WRITE) return this.#write(state, load);
-      if (plan === PLAN_PASS) return this.#pass(load);
-      return this.#cached(state, SCOPE_DATA, deriveKey(child, method, params), plan, load, true);
+      if (plan === PLAN_WRITE) return this.#write(state, load, signal);
+      if (plan === PLAN_PASS) return this.#pass(load, signal);
+      return this.#cached(state, SCOPE_DATA, deriveKey(child, method, params, scope), plan, load, true, signal);
     }
-    if (state.policy.ttlMs <= 0) return this.#pass(load);
+    if (state.policy.ttlMs <= 0) return this.#pass(load, signal);
     if (method === 'resources/read') {
-      if (!isPlainResourceRead(params)) return this.#pass(load);
-      return this.#cached(state, SCOPE_DATA, deriveKey(child, method, params), state.policy.ttlMs, load, false);
+      if (!isPlainResourceRead(params)) return this.#pass(load, signal);
+      const key = deriveKey(child, method, params, scope);
+      return this.#cached(state, SCOPE_DATA, key, state.policy.ttlMs, load, false, signal);
     }
-    const scope = LIST_SCOPES[method];
-    if (scope === undefined) return this.#pass(load);
+    const listScope = LIST_SCOPES[method];
+    if (listScope === undefined) return this.#pass(load, signal);
     const loadList = method === 'tools/list' && params?.cursor === undefined ? this.#learningTools(child, load) : load;
-    return this.#cached(state, scope, deriveKey(child, method, params), state.policy.ttlMs, loadList, false);
+    const key = deriveKey(child, method, params, scope);
+    return this.#cached(state, listScope, key, state.policy.ttlMs, loadList, false, signal);
   }
 
   /** Applies a child's notification: list_changed drops that list, resources/updated drops that resource. */
@@ -232,6 +281,11 @@ export class ResponseCache {
       case 'notifications/resources/updated': {
         const uri = params?.uri;
         if (typeof uri !== 'string') break;
+        // Reads cached under callers' scopes have keys of their own: drop every resource read of the child.
+        if (state.scoped) {
+          this.#bumpData(state);
+          break;
+        }
         const key = deriveKey(child, 'resources/read', { uri });
         this.#l1.delete(key);
         this.#l2.deleteKey(key);
@@ -302,6 +356,8 @@ export class ResponseCache {
       policy: compilePolicy(child, { trusted: false }, this.#defaultTtlMs),
       tools: undefined,
       fingerprint: recorded?.fingerprint ?? null,
+      identity: undefined,
+      scoped: false,
       gens,
       persistedGen: recorded?.gen ?? 0,
       persistedHasRows: recorded !== undefined,
@@ -335,9 +391,9 @@ export class ResponseCache {
   }
 
   /** Wraps a tools/list loader so that a complete answer updates what the cache knows of the child's tools. */
-  #learningTools(child: string, load: () => Promise<CacheOutcome>): () => Promise<CacheOutcome> {
-    return async () => {
-      const outcome = await load();
+  #learningTools(child: string, load: CacheLoader): CacheLoader {
+    return async (signal) => {
+      const outcome = await load(signal);
       if (outcome.kind !== 'result') return outcome;
       let result: { tools?: unknown; nextCursor?: unknown } | undefined;
       try {
@@ -353,14 +409,14 @@ export class ResponseCache {
     };
   }
 
-  async #pass(load: () => Promise<CacheOutcome>): Promise<CacheOutcome & { cached: boolean }> {
-    return { ...(await load()), cached: false };
+  async #pass(load: CacheLoader, signal: AbortSignal): Promise<CacheOutcome & { cached: boolean }> {
+    return { ...(await load(signal)), cached: false };
   }
 
-  async #write(state: ChildState, load: () => Promise<CacheOutcome>): Promise<CacheOutcome & { cached: boolean }> {
+  async #write(state: ChildState, load: CacheLoader, signal: AbortSignal): Promise<CacheOutcome & { cached: boolean }> {
     this.#bumpData(state);
     try {
-      return { ...(await load()), cached: false };
+      return { ...(await load(signal)), cached: false };
     } finally {
       this.#bumpData(state);
     }
@@ -372,8 +428,9 @@ export class ResponseCache {
     scope: number,
     key: string,
     ttlMs: number,
-    load: () => Promise<CacheOutcome>,
+    load: CacheLoader,
     isToolCall: boolean,
+    signal: AbortSignal,
   ): Promise<CacheOutcome & { cached: boolean }> {
     const gen = state.gens[scope]!;
     const now = this.#now();
@@ -389,7 +446,7 @@ export class ResponseCache {
     if (flight !== undefined && flight.gen === gen && !flight.stale) {
       this.#hits++;
       this.#coalesced++;
-      return flight.promise.then((outcome) => ({ ...outcome, cached: true }));
+      return this.#wait(flight, signal).then((outcome) => ({ ...outcome, cached: true }));
     }
     if (scope === SCOPE_DATA) {
       const row = this.#l2.get(key);
@@ -403,7 +460,29 @@ export class ResponseCache {
         this.#l2.deleteRow(row.id);
       }
     }
-    return this.#load(state, scope, key, gen, now, load, isToolCall);
+    return this.#load(state, scope, key, gen, now, load, isToolCall, signal);
+  }
+
+  /**
+   * One caller's wait for a shared load: the caller that gives up gets its own abandoned outcome at once, and the
+   * load itself is cancelled only when no caller is left.
+   */
+  #wait(flight: Flight, signal: AbortSignal): Promise<CacheOutcome> {
+    flight.waiters++;
+    if (signal === NEVER) return flight.promise;
+    return new Promise<CacheOutcome>((resolve) => {
+      const leave = (): void => {
+        signal.removeEventListener('abort', leave);
+        if (--flight.waiters === 0) flight.controller.abort(signal.reason);
+        resolve(ABANDONED);
+      };
+      if (signal.aborted) return leave();
+      signal.addEventListener('abort', leave, { once: true });
+      flight.promise.then((outcome) => {
+        signal.removeEventListener('abort', leave);
+        resolve(outcome);
+      });
+    });
   }
 
   /** Loads a miss once for all identical requests and stores the answer if nothing invalidated it meanwhile. */
@@ -413,12 +492,15 @@ export class ResponseCache {
     key: string,
     gen: number,
     startedAt: number,
-    load: () => Promise<CacheOutcome>,
+    load: CacheLoader,
     isToolCall: boolean,
+    signal: AbortSignal,
   ): Promise<CacheOutcome & { cached: boolean }> {
     this.#misses++;
-    const flight: Flight = { gen, promise: invokeLoad(load), stale: false };
+    const controller = new AbortController();
+    const flight: Flight = { gen, promise: invokeLoad(load, controller.signal), controller, waiters: 0, stale: false };
     this.#flights.set(key, flight);
+    const mine = this.#wait(flight, signal);
     let outcome: CacheOutcome;
     try {
       outcome = await flight.promise;
@@ -433,7 +515,7 @@ export class ResponseCache {
     ) {
       this.#store(state, scope, key, gen, startedAt, outcome.json);
     }
-    return { ...outcome, cached: false };
+    return { ...(await mine), cached: false };
   }
 
   #store(state: ChildState, scope: number, key: string, gen: number, storedAt: number, json: string): void {

@@ -7,6 +7,8 @@ import type { ChildLink, RequestCache, RequestLimiter } from './types.js';
 export interface ChildGatewayOptions extends Omit<SessionServices, 'waitForRunning'> {
   cache?: RequestCache;
   limiter?: RequestLimiter;
+  /** The child's configured roots (file:// URIs): the answer to a `roots/list` no single client can be asked. */
+  configuredRoots?: readonly string[];
 }
 
 const DOWN = new Set(['FATAL', 'STOPPED']);
@@ -18,7 +20,11 @@ export class ChildGateway {
   readonly #services: SessionServices;
 
   constructor(link: ChildLink, options: ChildGatewayOptions) {
-    this.router = new ChildRouter(link, { cache: options.cache, limiter: options.limiter });
+    this.router = new ChildRouter(link, {
+      cache: options.cache,
+      limiter: options.limiter,
+      configuredRoots: options.configuredRoots,
+    });
     this.#services = { ...options, waitForRunning: (signal) => waitForRunning(link, signal) };
     this.server = createServer((socket) => new ClientSession(socket, this.router, this.#services));
     this.server.on('error', () => {});

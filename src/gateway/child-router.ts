@@ -11,7 +11,6 @@ export type RouteOutcome = CacheOutcome;
 /** A request the router forwards (or will forward) to the child. */
 interface PendingRequest {
   childId: number;
-  session: ClientSession | undefined;
   method: string;
   params: Record<string, unknown> | undefined;
   sent: boolean;
@@ -57,11 +56,16 @@ export class ChildRouter {
   #wasRunning = false;
   readonly #cache: RequestCache | undefined;
   readonly #limiter: RequestLimiter | undefined;
+  readonly #configuredRoots: readonly string[];
 
-  constructor(link: ChildLink, services: { cache?: RequestCache; limiter?: RequestLimiter } = {}) {
+  constructor(
+    link: ChildLink,
+    services: { cache?: RequestCache; limiter?: RequestLimiter; configuredRoots?: readonly string[] } = {},
+  ) {
     this.link = link;
     this.#cache = services.cache;
     this.#limiter = services.limiter;
+    this.#configuredRoots = services.configuredRoots ?? [];
     link.on('message', (message) => this.#onChildMessage(message));
     link.on('state', (state, previous) => this.#onChildState(state, previous));
     link.on('tools', (tools) => this.#cache?.noteTools(link.name, tools));
@@ -86,7 +90,6 @@ export class ChildRouter {
       const forwarded = session ? this.#remapProgress(session, childId, params) : params;
       const pending: PendingRequest = {
         childId,
-        session,
         method,
         params: forwarded,
         sent: false,
@@ -216,34 +219,41 @@ export class ChildRouter {
 
   #onChildRequest(message: Record<string, unknown>, method: string): void {
     const childRequestId = message.id as string | number;
-    const session = this.#pickSessionFor(method);
-    if (!session) {
-      this.link.send({
-        jsonrpc: '2.0',
-        id: childRequestId,
-        error: { code: ErrorCode.MethodNotFound, message: `No connected client can answer ${method}` },
-      });
+    const session = this.#attributedSession(method);
+    if (session) {
+      const gatewayId = `g${this.#nextUpstream++}`;
+      this.#upstream.set(gatewayId, { childRequestId, session });
+      session.sendMessage({ ...message, id: gatewayId });
       return;
     }
-    const gatewayId = `g${this.#nextUpstream++}`;
-    this.#upstream.set(gatewayId, { childRequestId, session });
-    session.sendMessage({ ...message, id: gatewayId });
+    if (method === 'roots/list') {
+      const roots = this.#configuredRoots.map((uri) => ({ uri }));
+      this.link.send({ jsonrpc: '2.0', id: childRequestId, result: { roots } });
+      return;
+    }
+    this.link.send({
+      jsonrpc: '2.0',
+      id: childRequestId,
+      error: {
+        code: ErrorCode.MethodNotFound,
+        message: `${method} cannot be attributed to exactly one client: it is answered only while one client, which declared the capability, has requests in flight`,
+      },
+    });
   }
 
-  #pickSessionFor(method: string): ClientSession | undefined {
-    const capability = CAPABILITY_FOR_METHOD[method];
-    const able = (s: ClientSession) => capability === undefined || s.hasCapability(capability);
-    let best: ClientSession | undefined;
-    let bestStarted = -1;
-    for (const pending of this.#pending.values()) {
-      if (pending.sent && pending.session && able(pending.session) && pending.startedAt > bestStarted) {
-        best = pending.session;
-        bestStarted = pending.startedAt;
-      }
+  /**
+   * The client a server→client request belongs to beyond doubt: the only attached client with requests in flight,
+   * if it declared the capability the request needs. With several clients in flight nothing is guessed.
+   */
+  #attributedSession(method: string): ClientSession | undefined {
+    let only: ClientSession | undefined;
+    for (const session of this.sessions) {
+      if (session.requestsInFlight === 0) continue;
+      if (only) return undefined;
+      only = session;
     }
-    if (best) return best;
-    for (const session of this.sessions) if (able(session)) return session;
-    return undefined;
+    const capability = CAPABILITY_FOR_METHOD[method];
+    return only && (capability === undefined || only.hasCapability(capability)) ? only : undefined;
   }
 
   /** Routes a client's answer to a server→client request back to the child. */
@@ -311,12 +321,12 @@ export class ChildRouter {
     return false;
   }
 
-  /** Detaches a closed session: its in-flight requests are cancelled at the child and its upstream requests failed. */
+  /**
+   * Detaches a closed session and fails the server→client requests it was asked. Its own requests were cancelled
+   * through their signals, so a flight other clients still wait for goes on.
+   */
   detach(session: ClientSession): void {
     this.sessions.delete(session);
-    for (const pending of [...this.#pending.values()]) {
-      if (pending.session === session) this.#abort(pending, new Error('client disconnected'));
-    }
     for (const [id, upstream] of this.#upstream) {
       if (upstream.session !== session) continue;
       this.#upstream.delete(id);

@@ -8,6 +8,7 @@ import {
   type JsonRpcId,
   LineSplitter,
   parseFrame,
+  readIdText,
   rejectionFor,
   writeCoalesced,
 } from '../protocol/index.js';
@@ -19,6 +20,10 @@ import type { RequestCache, RequestLimiter } from './types.js';
 const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 /** How long `initialize` waits for a child that is (re)starting. */
 const INITIALIZE_WAIT_MS = 30_000;
+/** How long requests wait for a client's answer to `roots/list` before using the configured roots (a short pause). */
+const ROOTS_WAIT_MS = 5_000;
+/** The `_meta` key that carries a client's MCP roots to a built-in child that honours them, per request. */
+export const ROOTS_META_KEY = 'omnimind/roots';
 
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
@@ -33,6 +38,38 @@ export interface SessionServices {
   compression?: CompressionPolicy;
   /** Waits until the child is RUNNING (true) or down for good / timed out (false). */
   waitForRunning(signal: AbortSignal): Promise<boolean>;
+  /** The child confines each request to the roots of the client that sent it (`_meta["omnimind/roots"]`). */
+  honoursRoots?: boolean;
+}
+
+/** The key of an in-flight request: ids that JSON-RPC treats as equal map to the same key. */
+function keyOfId(id: JsonRpcId): string {
+  return typeof id === 'string' ? `s${id}` : `n${id}`;
+}
+
+/** The wire error for a request the limiter refused or that failed inside the gateway. */
+function errorFor(error: {
+  code?: string;
+  retryAfterMs?: number;
+  priority?: string;
+  timeoutMs?: number;
+  message?: string;
+}): JsonRpcErrorObject {
+  if (error.code === 'SHED') {
+    return {
+      code: ErrorCode.Overloaded,
+      message: 'Overloaded: request shed; retry later',
+      data: { retryAfterMs: error.retryAfterMs, priority: error.priority },
+    };
+  }
+  if (error.code === 'TIMEOUT') {
+    return {
+      code: ErrorCode.RequestTimeout,
+      message: `Request timed out after ${error.timeoutMs} ms`,
+      data: { timeoutMs: error.timeoutMs },
+    };
+  }
+  return { code: ErrorCode.InternalError, message: `Internal error: ${error.message ?? String(error)}` };
 }
 
 /** One connected MCP client on a child's socket. */
@@ -44,10 +81,17 @@ export class ClientSession {
   readonly #router: ChildRouter;
   readonly #services: SessionServices;
   readonly #splitter: LineSplitter;
-  readonly #inFlight = new Map<JsonRpcId, AbortController>();
+  readonly #inFlight = new Map<string, AbortController>();
   #capabilities: Record<string, unknown> = {};
   #clientPriority: Priority | undefined;
   #closed = false;
+  /** The client's root URIs (undefined: it declared none) and their text as part of cache keys. */
+  #roots: string[] | undefined;
+  #rootsScope = '';
+  /** Settles once the client's first roots are known; undefined when nothing is being waited for. */
+  #rootsPending: Promise<void> | undefined;
+  #rootsSettle: (() => void) | undefined;
+  #rootsRequest = 0;
 
   constructor(socket: Socket, router: ChildRouter, services: SessionServices) {
     this.#socket = socket;
@@ -56,8 +100,15 @@ export class ClientSession {
     this.#splitter = new LineSplitter(
       {
         onFrame: (frame) => this.#onFrame(frame),
-        onOversize: (limitBytes) =>
-          this.#sendError(null, ErrorCode.FrameTooLarge, `Frame larger than ${limitBytes} bytes`, { limitBytes }),
+        onOversize: (limitBytes, head) => {
+          const idText = readIdText(head);
+          const frame = `{"jsonrpc":"2.0","id":${idText ?? 'null'},"error":${JSON.stringify({
+            code: ErrorCode.FrameTooLarge,
+            message: `Frame larger than ${limitBytes} bytes`,
+            data: { limitBytes },
+          })}}\n`;
+          this.#write(frame);
+        },
       },
       services.maxFrameBytes,
     );
@@ -65,6 +116,11 @@ export class ClientSession {
     socket.on('data', (chunk: Buffer) => this.#splitter.push(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
+  }
+
+  /** Requests of this client that have not been answered yet. */
+  get requestsInFlight(): number {
+    return this.#inFlight.size;
   }
 
   /** Whether the client declared a capability (sampling, elicitation, roots) in `initialize`. */
@@ -91,10 +147,10 @@ export class ClientSession {
     this.sendMessage({ jsonrpc: '2.0', id, error });
   }
 
-  #sendOutcome(id: JsonRpcId, outcome: RouteOutcome): void {
-    if (outcome.kind === 'result')
-      this.#write(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${outcome.json}}\n`);
-    else this.sendMessage({ jsonrpc: '2.0', id, error: outcome.error });
+  /** Answers a request; `idText` is its id exactly as the client wrote it. */
+  #sendOutcome(idText: string, outcome: RouteOutcome): void {
+    if (outcome.kind === 'result') this.#write(`{"jsonrpc":"2.0","id":${idText},"result":${outcome.json}}\n`);
+    else this.#write(`{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify(outcome.error)}}\n`);
   }
 
   /** Tells the client that a server→client request it was asked is void (the child restarted). */
@@ -107,20 +163,63 @@ export class ClientSession {
   }
 
   #onFrame(frame: string): void {
+    try {
+      this.#handleFrame(frame);
+    } catch (error) {
+      // Input no handler can cope with (nesting too deep to re-encode, say) costs this frame only, never the others.
+      const idText = readIdText(frame) ?? 'null';
+      const message = `Internal error: ${error instanceof Error ? error.message : String(error)}`;
+      this.#write(
+        `{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify({ code: ErrorCode.InternalError, message })}}\n`,
+      );
+    }
+  }
+
+  #handleFrame(frame: string): void {
     const parsed = parseFrame(frame);
     const rejection = rejectionFor(parsed);
     if (rejection) return this.sendMessage(rejection);
     switch (parsed.kind) {
-      case 'request':
-        return this.#onRequest(parsed.message.id, parsed.message.method, parsed.message.params);
+      case 'request': {
+        const id = parsed.message.id;
+        const idText = typeof id === 'number' ? (readIdText(frame) ?? String(id)) : JSON.stringify(id);
+        return this.#onRequest(id, idText, parsed.message.method, parsed.message.params);
+      }
       case 'notification':
         return this.#onNotification(parsed.message.method, parsed.message.params);
       case 'response':
+        if (parsed.message.id === this.#rootsRequestId()) return this.#onRootsAnswer(parsed.message);
         return this.#router.answerUpstream(this, parsed.message as unknown as Record<string, unknown>);
     }
   }
 
-  #onRequest(id: JsonRpcId, method: string, params: Record<string, unknown> | undefined): void {
+  #rootsRequestId(): string {
+    return `omnimind-roots-${this.#rootsRequest}`;
+  }
+
+  /** Asks the client for its roots; requests wait (briefly) for the first answer. */
+  #requestRoots(): void {
+    this.#rootsRequest++;
+    this.sendMessage({ jsonrpc: '2.0', id: this.#rootsRequestId(), method: 'roots/list' });
+  }
+
+  /** Takes the client's answer to `roots/list`: its roots apply to its own requests only. */
+  #onRootsAnswer(message: { result?: unknown; error?: unknown }): void {
+    const roots = (message.result as { roots?: unknown } | undefined)?.roots;
+    if (Array.isArray(roots)) {
+      this.#roots = roots.flatMap((root) => (typeof root?.uri === 'string' ? [root.uri as string] : [])).sort();
+      this.#rootsScope = JSON.stringify(this.#roots);
+    }
+    this.#settleRoots();
+  }
+
+  #settleRoots(): void {
+    this.#rootsSettle?.();
+    this.#rootsSettle = undefined;
+    this.#rootsPending = undefined;
+  }
+
+  #onRequest(id: JsonRpcId, idText: string, method: string, params: Record<string, unknown> | undefined): void {
     switch (method) {
       case 'initialize':
         return void this.#initialize(id, params);
@@ -145,11 +244,18 @@ export class ClientSession {
         }
         break;
     }
-    this.#dispatch(id, method, params);
+    this.#dispatch(id, idText, method, params);
   }
 
   async #initialize(id: JsonRpcId, params: Record<string, unknown> | undefined): Promise<void> {
     this.#capabilities = (params?.capabilities as Record<string, unknown> | undefined) ?? {};
+    if (this.#capabilities.roots !== undefined && this.#services.honoursRoots && this.#rootsPending === undefined) {
+      // Until the client's roots are known its requests wait, so none runs with roots wider than it declared.
+      this.#rootsPending = new Promise<void>((resolve) => {
+        this.#rootsSettle = resolve;
+      });
+      setTimeout(() => this.#settleRoots(), ROOTS_WAIT_MS).unref();
+    }
     const clientName = (params?.clientInfo as { name?: unknown } | undefined)?.name;
     if (typeof clientName === 'string') this.#clientPriority = this.#services.priorities.clients[clientName];
     const link = this.#router.link;
@@ -168,12 +274,43 @@ export class ClientSession {
     this.sendMessage({ jsonrpc: '2.0', id, result: { ...childResult, protocolVersion } });
   }
 
-  #dispatch(id: JsonRpcId, method: string, params: Record<string, unknown> | undefined): void {
-    if (this.#inFlight.has(id)) {
-      return this.#sendError(id, ErrorCode.InvalidRequest, `Request id ${JSON.stringify(id)} is already in flight`);
+  #dispatch(id: JsonRpcId, idText: string, method: string, params: Record<string, unknown> | undefined): void {
+    const key = keyOfId(id);
+    if (this.#inFlight.has(key)) {
+      return this.#sendOutcome(idText, {
+        kind: 'error',
+        error: { code: ErrorCode.InvalidRequest, message: `Request id ${idText} is already in flight` },
+      });
     }
     const controller = new AbortController();
-    this.#inFlight.set(id, controller);
+    this.#inFlight.set(key, controller);
+    if (this.#rootsPending !== undefined) {
+      const pending = this.#rootsPending;
+      void pending.then(() => {
+        if (this.#inFlight.get(key) === controller) this.#run(key, idText, controller, method, params);
+      });
+      return;
+    }
+    this.#run(key, idText, controller, method, params);
+  }
+
+  /** This client's roots on a request to a child that honours them; whatever the client put there is replaced. */
+  #withRoots(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+    const meta = { ...(params?._meta as Record<string, unknown> | undefined) };
+    if (this.#roots === undefined) delete meta[ROOTS_META_KEY];
+    else meta[ROOTS_META_KEY] = this.#roots;
+    return { ...params, _meta: meta };
+  }
+
+  #run(
+    key: string,
+    idText: string,
+    controller: AbortController,
+    method: string,
+    requestParams: Record<string, unknown> | undefined,
+  ): void {
+    const params = this.#services.honoursRoots ? this.#withRoots(requestParams) : requestParams;
+    const scope = this.#services.honoursRoots ? this.#rootsScope : '';
     const startedAt = performance.now();
     const child = this.#router.link.name;
     const meta = params?._meta;
@@ -185,17 +322,18 @@ export class ClientSession {
     const metaTimeout = (meta as Record<string, unknown> | undefined)?.timeoutMs;
     const timeoutMs = typeof metaTimeout === 'number' && metaTimeout > 0 ? metaTimeout : undefined;
     const budget = resultBudget(this.#services.compression, method, params);
-    const load = (signal: AbortSignal) => {
-      const forward = () => {
-        const answer = this.#router.forward(this, method, params, signal);
-        return budget === undefined
-          ? answer
-          : answer.then(async (o) =>
-              o.kind === 'result' ? { ...o, json: await compressResultJson(o.json, budget) } : o,
-            );
-      };
-      return this.#services.cache ? this.#services.cache.fetch(child, method, params, forward) : forward();
+    const forward = (signal: AbortSignal) => {
+      const answer = this.#router.forward(this, method, params, signal);
+      return budget === undefined
+        ? answer
+        : answer.then(async (o) =>
+            o.kind === 'result' ? { ...o, json: await compressResultJson(o.json, budget) } : o,
+          );
     };
+    const load = (signal: AbortSignal) =>
+      this.#services.cache
+        ? this.#services.cache.fetch(child, method, params, forward, { signal, scope })
+        : forward(signal);
     const run = this.#services.limiter
       ? this.#services.limiter.run(load, {
           priority,
@@ -207,40 +345,41 @@ export class ClientSession {
     run.then(
       (outcome) => {
         if ((outcome as { cached?: boolean }).cached) this.#router.stats.recordHit(performance.now() - startedAt);
-        if (this.#inFlight.get(id) !== controller) return;
-        this.#inFlight.delete(id);
-        this.#sendOutcome(id, outcome);
+        if (this.#inFlight.get(key) !== controller) return;
+        this.#inFlight.delete(key);
+        this.#sendOutcome(idText, outcome);
       },
       (error: { code?: string; retryAfterMs?: number; priority?: string; timeoutMs?: number; message?: string }) => {
-        if (this.#inFlight.get(id) !== controller) return;
-        this.#inFlight.delete(id);
-        if (error.code === 'SHED') {
-          this.#sendError(id, ErrorCode.Overloaded, 'Overloaded: request shed; retry later', {
-            retryAfterMs: error.retryAfterMs,
-            priority: error.priority,
-          });
-        } else if (error.code === 'TIMEOUT') {
-          this.#sendError(id, ErrorCode.RequestTimeout, `Request timed out after ${error.timeoutMs} ms`, {
-            timeoutMs: error.timeoutMs,
-          });
-        } else {
-          this.#sendError(id, ErrorCode.InternalError, `Internal error: ${error.message ?? String(error)}`);
-        }
+        if (this.#inFlight.get(key) !== controller) return;
+        this.#inFlight.delete(key);
+        this.#sendOutcome(idText, { kind: 'error', error: errorFor(error) });
       },
     );
   }
 
   #onNotification(method: string, params: Record<string, unknown> | undefined): void {
-    if (method === 'notifications/cancelled') {
-      const requestId = params?.requestId as JsonRpcId | undefined;
-      const controller = requestId === undefined ? undefined : this.#inFlight.get(requestId);
-      if (controller && requestId !== undefined) {
-        this.#inFlight.delete(requestId);
-        controller.abort(new Error('cancelled by the client'));
+    switch (method) {
+      case 'notifications/cancelled': {
+        const requestId = params?.requestId;
+        if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
+        const key = keyOfId(requestId);
+        const controller = this.#inFlight.get(key);
+        if (controller) {
+          this.#inFlight.delete(key);
+          controller.abort(new Error('cancelled by the client'));
+        }
+        return;
       }
-      return;
+      case 'notifications/initialized':
+        if (this.#rootsPending !== undefined) this.#requestRoots();
+        return;
+      case 'notifications/roots/list_changed':
+        // A client's roots bind its own requests only: the shared child is never told, so no client steers another.
+        if (this.#services.honoursRoots && this.hasCapability('roots')) this.#requestRoots();
+        return;
+      default:
+        this.#router.forwardNotification(method, params);
     }
-    this.#router.forwardNotification(method, params);
   }
 
   /** Closes the connection; in-flight requests are cancelled at the child. Idempotent. */

@@ -1,4 +1,4 @@
-import type { CacheOutcome, ToolInfo } from '../cache/index.js';
+import type { CacheLoader, CacheOutcome, FetchOptions, ToolInfo } from '../cache/index.js';
 import type { Priority } from '../limiter/index.js';
 
 /** The part of a tool definition the gateway needs: its name and behaviour hints. */
@@ -27,7 +27,8 @@ export interface RequestCache {
     child: string,
     method: string,
     params: Record<string, unknown> | undefined,
-    load: () => Promise<CacheOutcome>,
+    load: CacheLoader,
+    options?: FetchOptions,
   ): Promise<CacheOutcome & { cached: boolean }>;
   noteTools(child: string, tools: ToolSummary[]): void;
   onNotification(child: string, method: string, params: Record<string, unknown> | undefined): void;

@@ -8,11 +8,14 @@ export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 export interface LineSplitterHandlers {
   /** A complete frame without its newline. Empty lines are skipped. */
   onFrame(frame: string): void;
-  /** A frame exceeded the limit; its bytes up to the next newline are discarded. */
-  onOversize(limitBytes: number): void;
+  /** A frame exceeded the limit; its bytes up to the next newline are discarded. `head` is its first bytes. */
+  onOversize(limitBytes: number, head: string): void;
 }
 
 const NEWLINE = 0x0a;
+
+/** Bytes of an oversized frame kept to read its id from (a request's id comes early in any real client's frame). */
+const OVERSIZE_HEAD_BYTES = 4096;
 
 /** Splits a byte stream into newline-delimited frames, never buffering more than `maxFrameBytes`. */
 export class LineSplitter {
@@ -44,10 +47,12 @@ export class LineSplitter {
       }
       const pieceLength = end - start;
       if (this.#pendingBytes + pieceLength > this.#maxFrameBytes) {
+        const first = this.#chunks[0] ?? chunk.subarray(start, end);
+        const head = first.toString('utf8', 0, Math.min(first.length, OVERSIZE_HEAD_BYTES));
         this.#chunks = [];
         this.#pendingBytes = 0;
         this.#discarding = newline === -1;
-        this.#handlers.onOversize(this.#maxFrameBytes);
+        this.#handlers.onOversize(this.#maxFrameBytes, head);
         if (newline === -1) return;
         start = newline + 1;
         continue;

@@ -18,6 +18,7 @@ export {
   type JsonRpcRequest,
   type JsonRpcResponse,
   parseFrame,
+  readIdText,
   rejectionFor,
   resultResponse,
 } from './messages.js';

@@ -99,3 +99,54 @@ export function rejectionFor(parsed: ReturnType<typeof parseFrame>): JsonRpcResp
     return errorResponse(parsed.id, ErrorCode.InvalidRequest, `Invalid request: ${parsed.reason}`);
   return undefined;
 }
+
+/** Whether a UTF-16 unit is JSON white space. */
+function isJsonSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+/** The index just past the JSON string that opens at `start`, or -1 when the text ends first. */
+function skipString(text: string, start: number): number {
+  let i = start + 1;
+  while (i < text.length) {
+    const code = text.charCodeAt(i);
+    if (code === 0x5c) i += 2;
+    else if (code === 0x22) return i + 1;
+    else i++;
+  }
+  return -1;
+}
+
+/**
+ * The exact JSON text of the top-level member `id` of a frame, or undefined. It reads only as far as the id, so it
+ * also works on the head of a frame too large to parse, and it keeps numbers that JSON.parse would round.
+ */
+export function readIdText(frame: string): string | undefined {
+  let depth = 0;
+  let i = 0;
+  while (i < frame.length) {
+    const code = frame.charCodeAt(i);
+    if (code === 0x22) {
+      const end = skipString(frame, i);
+      if (end === -1) return undefined;
+      const isIdKey = depth === 1 && end - i === 4 && frame.startsWith('"id"', i);
+      i = end;
+      if (!isIdKey) continue;
+      while (i < frame.length && isJsonSpace(frame.charCodeAt(i))) i++;
+      if (frame.charCodeAt(i) !== 0x3a) continue;
+      i++;
+      while (i < frame.length && isJsonSpace(frame.charCodeAt(i))) i++;
+      const valueStart = i;
+      if (frame.charCodeAt(i) === 0x22) {
+        const valueEnd = skipString(frame, i);
+        return valueEnd === -1 ? undefined : frame.slice(valueStart, valueEnd);
+      }
+      while (i < frame.length && !isJsonSpace(frame.charCodeAt(i)) && !',}]'.includes(frame[i]!)) i++;
+      return i === frame.length || i === valueStart ? undefined : frame.slice(valueStart, i);
+    }
+    if (code === 0x7b || code === 0x5b) depth++;
+    else if (code === 0x7d || code === 0x5d) depth--;
+    i++;
+  }
+  return undefined;
+}

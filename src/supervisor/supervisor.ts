@@ -13,6 +13,7 @@ import { ChildGateway, type CompressionPolicy, waitForRunning } from '../gateway
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
+import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
 import type { ChildReport, StatusReport } from './control-protocol.js';
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
@@ -133,11 +134,15 @@ export class Supervisor {
       priorities?: Record<string, Priority>;
       compress?: CompressionPolicy;
     };
-    this.#cache?.setPolicy(spec.name, {
-      trusted: spec.builtin,
-      ...(options.cache ?? {}),
-      statefulTools: spec.name === 'thinking' && spec.builtin ? ['sequentialthinking'] : [],
-    });
+    this.#cache?.setPolicy(
+      spec.name,
+      {
+        trusted: spec.builtin,
+        ...(options.cache ?? {}),
+        statefulTools: spec.name === 'thinking' && spec.builtin ? ['sequentialthinking'] : [],
+      },
+      childIdentity(spec),
+    );
     this.#gateways.set(
       spec.name,
       new ChildGateway(child, {
@@ -146,6 +151,8 @@ export class Supervisor {
         maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
         priorities: { clients: config.limiter?.clients ?? {}, tools: options.priorities ?? {} },
         compression: options.compress,
+        honoursRoots: honoursClientRoots(spec),
+        configuredRoots: configuredRootUris(spec),
       }),
     );
   }
