@@ -31,7 +31,8 @@ export interface Harness {
   writeConfig(config: unknown): void;
   cli(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<CliResult>;
   socket(child: string): string;
-  client(child: string, capabilities?: Record<string, unknown>): Promise<Client>;
+  /** Connects an SDK client; `setup` registers its handlers before the handshake. */
+  client(child: string, capabilities?: Record<string, unknown>, setup?: (client: Client) => void): Promise<Client>;
   cleanup(): Promise<void>;
 }
 
@@ -69,8 +70,9 @@ export function createHarness(config: unknown = { children: NO_BUILTINS }): Harn
     writeConfig: (value) => writeFileSync(configFile, JSON.stringify(value, null, 2)),
     cli: (args, options = {}) => runCli(args, env, dir, options),
     socket: (child) => join(runtimeDir, `${child}.sock`),
-    async client(child, capabilities = {}) {
+    async client(child, capabilities = {}, setup) {
       const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities });
+      setup?.(client);
       await client.connect(new SocketClientTransport(harness.socket(child)));
       clients.push(client);
       return client;
