@@ -61,6 +61,10 @@ const externalServerSchema = z
     args: z.array(z.string()).optional(),
     cwd: z.string().optional(),
     type: z.literal('stdio').optional(),
+    /** `per-client`: one process per client connection, for servers that keep per-session state. */
+    isolation: z.enum(['shared', 'per-client']).optional(),
+    /** How many per-client processes may run at once (clients beyond it are refused). */
+    maxInstances: z.number().int().min(1).max(1024).optional(),
     ...commonChildShape,
   })
   .strict();

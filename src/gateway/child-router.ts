@@ -57,15 +57,23 @@ export class ChildRouter {
   readonly #cache: RequestCache | undefined;
   readonly #limiter: RequestLimiter | undefined;
   readonly #configuredRoots: readonly string[];
+  readonly #dedicated: boolean;
 
   constructor(
     link: ChildLink,
-    services: { cache?: RequestCache; limiter?: RequestLimiter; configuredRoots?: readonly string[] } = {},
+    services: {
+      cache?: RequestCache;
+      limiter?: RequestLimiter;
+      configuredRoots?: readonly string[];
+      /** The child serves one client for its whole life (`per-client` isolation): all it asks is that client's. */
+      dedicated?: boolean;
+    } = {},
   ) {
     this.link = link;
     this.#cache = services.cache;
     this.#limiter = services.limiter;
     this.#configuredRoots = services.configuredRoots ?? [];
+    this.#dedicated = services.dedicated === true;
     link.on('message', (message) => this.#onChildMessage(message));
     link.on('state', (state, previous) => this.#onChildState(state, previous));
     link.on('tools', (tools) => this.#cache?.noteTools(link.name, tools));
@@ -243,12 +251,13 @@ export class ChildRouter {
 
   /**
    * The client a server→client request belongs to beyond doubt: the only attached client with requests in flight,
-   * if it declared the capability the request needs. With several clients in flight nothing is guessed.
+   * if it declared the capability the request needs. With several clients in flight nothing is guessed. A dedicated
+   * child's one client is always the one.
    */
   #attributedSession(method: string): ClientSession | undefined {
     let only: ClientSession | undefined;
     for (const session of this.sessions) {
-      if (session.requestsInFlight === 0) continue;
+      if (session.requestsInFlight === 0 && !this.#dedicated) continue;
       if (only) return undefined;
       only = session;
     }

@@ -9,7 +9,13 @@ import {
   type RawConfig,
   VERSION,
 } from '../config/index.js';
-import { ChildGateway, type CompressionPolicy, waitForRunning } from '../gateway/index.js';
+import {
+  ChildGateway,
+  type ChildRouter,
+  type CompressionPolicy,
+  PerClientGateway,
+  waitForRunning,
+} from '../gateway/index.js';
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
@@ -26,6 +32,8 @@ import { StateDb } from './state-db.js';
 const DEFAULT_PING_INTERVAL_MS = 5_000;
 /** Three missed pings in a row mean a hung child: restart it. */
 const DEFAULT_MAX_MISSED_PINGS = 3;
+/** How many processes a `per-client` child may run at once by default. */
+const DEFAULT_MAX_INSTANCES = 64;
 /** How long `wait` (used by `omnimind start`) waits for children to settle by default. */
 const DEFAULT_WAIT_MS = 60_000;
 /** Variables a child must never inherit from the supervisor (systemd's, or omnimind's own). */
@@ -57,6 +65,8 @@ export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #children = new Map<string, ManagedChild>();
   readonly #gateways = new Map<string, ChildGateway>();
+  /** Children in `per-client` isolation: one process per connection, started on connect. */
+  readonly #pools = new Map<string, PerClientGateway<ManagedChild>>();
   readonly #boundPaths: string[] = [];
   #lock: Server | undefined;
   #control: Server | undefined;
@@ -106,7 +116,9 @@ export class Supervisor {
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PRIVATE_ENV.test(e[0])),
     );
     for (const spec of enabled) this.#addChild(spec, env);
-    for (const [name, gateway] of this.#gateways) await this.#bind(gateway.server, name, childSocketPath(paths, name));
+    for (const [name, gateway] of [...this.#gateways, ...this.#pools]) {
+      await this.#bind(gateway.server, name, childSocketPath(paths, name));
+    }
     this.#control = createControlServer(this.#handlers());
     await this.#bind(this.#control, 'control', paths.controlSocket);
     logger.info(`supervisor ${VERSION} started (pid ${process.pid}); ${enabled.length} children`);
@@ -114,9 +126,9 @@ export class Supervisor {
     void this.#notifyWhenSettled();
   }
 
-  #addChild(spec: ChildSpec, env: Record<string, string>): void {
+  #createChild(spec: ChildSpec, env: Record<string, string>): ManagedChild {
     const { config, logger, paths } = this.#options;
-    const child = new ManagedChild(spec, {
+    return new ManagedChild(spec, {
       logsDir: paths.logsDir,
       logger,
       log: { maxBytes: config.logs?.maxBytes, keep: config.logs?.keep },
@@ -127,13 +139,35 @@ export class Supervisor {
       env,
       onRecord: (c) => this.#record(c),
     });
-    child.on('state', () => this.#systemdStatus());
-    this.#children.set(spec.name, child);
+  }
+
+  #addChild(spec: ChildSpec, env: Record<string, string>): void {
+    const { config } = this.#options;
     const options = spec.options as {
       cache?: Record<string, unknown>;
       priorities?: Record<string, Priority>;
       compress?: CompressionPolicy;
+      isolation?: 'shared' | 'per-client';
+      maxInstances?: number;
     };
+    const services = {
+      limiter: this.#limiter,
+      maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      priorities: { clients: config.limiter?.clients ?? {}, tools: options.priorities ?? {} },
+      compression: options.compress,
+    };
+    if (options.isolation === 'per-client') {
+      const pool = new PerClientGateway({
+        ...services,
+        maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
+        createInstance: (slot) => this.#createChild({ ...spec, name: `${spec.name}#${slot}` }, env),
+      });
+      this.#pools.set(spec.name, pool);
+      return;
+    }
+    const child = this.#createChild(spec, env);
+    child.on('state', () => this.#systemdStatus());
+    this.#children.set(spec.name, child);
     this.#cache?.setPolicy(
       spec.name,
       {
@@ -146,11 +180,8 @@ export class Supervisor {
     this.#gateways.set(
       spec.name,
       new ChildGateway(child, {
+        ...services,
         cache: this.#cache,
-        limiter: this.#limiter,
-        maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-        priorities: { clients: config.limiter?.clients ?? {}, tools: options.priorities ?? {} },
-        compression: options.compress,
         honoursRoots: honoursClientRoots(spec),
         configuredRoots: configuredRootUris(spec),
       }),
@@ -195,16 +226,24 @@ export class Supervisor {
     this.#options.systemd?.status(this.#summary());
   }
 
+  /** The shared children among `names` (all when none are named); an unknown name is an error. */
   #named(names: string[] | undefined): ManagedChild[] {
     if (!names || names.length === 0) return [...this.#children.values()];
-    const unknown = names.filter((n) => !this.#children.has(n));
+    const unknown = names.filter((n) => !this.#children.has(n) && !this.#pools.has(n));
     if (unknown.length > 0) {
+      const known = [...this.#children.keys(), ...this.#pools.keys()];
       throw new OmnimindError(
         'UNKNOWN_CHILD',
-        `Unknown child ${unknown.map((n) => `"${n}"`).join(', ')}. Known children: ${[...this.#children.keys()].join(', ')}.`,
+        `Unknown child ${unknown.map((n) => `"${n}"`).join(', ')}. Known children: ${known.join(', ')}.`,
       );
     }
-    return names.map((n) => this.#children.get(n)!);
+    return names.flatMap((n) => this.#children.get(n) ?? []);
+  }
+
+  /** The per-client children among `names` (all when none are named). */
+  #namedPools(names: string[] | undefined): PerClientGateway<ManagedChild>[] {
+    if (!names || names.length === 0) return [...this.#pools.values()];
+    return names.flatMap((n) => this.#pools.get(n) ?? []);
   }
 
   /** Waits until each named child is RUNNING, FATAL or STOPPED (or the signal aborts). */
@@ -221,20 +260,25 @@ export class Supervisor {
   status(names?: string[]): StatusReport {
     const { paths } = this.#options;
     const limiter = this.#limiter?.stats();
-    const children: ChildReport[] = this.#named(names).map((child) => {
-      const gateway = this.#gateways.get(child.name)!;
-      return {
-        ...child.snapshot(),
-        socket: childSocketPath(paths, child.name),
-        clients: gateway.clients,
-        requests: gateway.router.stats.requests,
-        errors: gateway.router.stats.errors,
-        inFlight: gateway.router.inFlight,
-        cacheHits: gateway.router.stats.cacheHits,
-        queued: limiter?.children[child.name]?.queued ?? 0,
-        latencyMs: gateway.router.stats.percentiles(),
-      };
+    const report = (child: ManagedChild, router: ChildRouter, socketName: string): ChildReport => ({
+      ...child.snapshot(),
+      socket: childSocketPath(paths, socketName),
+      clients: router.sessions.size,
+      requests: router.stats.requests,
+      errors: router.stats.errors,
+      inFlight: router.inFlight,
+      cacheHits: router.stats.cacheHits,
+      queued: limiter?.children[child.name]?.queued ?? 0,
+      latencyMs: router.stats.percentiles(),
     });
+    const children: ChildReport[] = this.#named(names).map((child) =>
+      report(child, this.#gateways.get(child.name)!.router, child.name),
+    );
+    // A per-client child shows one row per live process, named `<child>#<slot>`.
+    for (const [name, pool] of this.#pools) {
+      if (!this.#namedPools(names).includes(pool)) continue;
+      for (const instance of pool.instances.values()) children.push(report(instance.link, instance.router, name));
+    }
     return {
       supervisor: {
         pid: process.pid,
@@ -278,7 +322,10 @@ export class Supervisor {
       },
       restart: async ({ children, timeoutMs }) => {
         const targets = this.#named(children);
-        await Promise.all(targets.map((c) => c.stop(timeoutMs)));
+        await Promise.all([
+          ...targets.map((c) => c.stop(timeoutMs)),
+          ...this.#namedPools(children).map((p) => p.disconnectAll()),
+        ]);
         for (const child of targets) child.start();
         await this.#settle(children, AbortSignal.timeout(DEFAULT_WAIT_MS));
         return this.status(children);
@@ -286,11 +333,14 @@ export class Supervisor {
       stop: async ({ children, timeoutMs }) => {
         if (!children || children.length === 0) {
           setImmediate(() => void this.shutdown(timeoutMs));
-          return { stopped: [...this.#children.keys()], supervisor: true };
+          return { stopped: [...this.#children.keys(), ...this.#pools.keys()], supervisor: true };
         }
         const targets = this.#named(children);
-        await Promise.all(targets.map((c) => c.stop(timeoutMs)));
-        return { stopped: targets.map((c) => c.name), supervisor: false };
+        await Promise.all([
+          ...targets.map((c) => c.stop(timeoutMs)),
+          ...this.#namedPools(children).map((p) => p.disconnectAll()),
+        ]);
+        return { stopped: children, supervisor: false };
       },
       'cache.clear': async ({ child }) => {
         if (child !== undefined) this.#named([child]);
@@ -309,7 +359,7 @@ export class Supervisor {
     const { logger } = this.#options;
     logger.info('supervisor stopping');
     this.#options.systemd?.stopping();
-    await Promise.all([...this.#gateways.values()].map((g) => g.close()));
+    await Promise.all([...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()));
     await Promise.all([...this.#children.values()].map((c) => c.stop(timeoutMs)));
     this.#cache?.close();
     this.#limiter?.close();

@@ -1,11 +1,11 @@
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CreateMessageRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, fixture, type Harness, NO_BUILTINS } from '../helpers/harness.js';
+import { createHarness, fixture, type Harness, NO_BUILTINS, ROOT, waitFor } from '../helpers/harness.js';
 
 type ToolResult = { content?: Array<{ type: string; text?: string }>; isError?: boolean };
 
@@ -263,5 +263,89 @@ describe('cached answers never outlive the configuration that produced them', ()
     const answer = textOf(await client.callTool(query));
     expect(answer).toContain('second database');
     expect(answer).not.toContain('first database');
+  });
+});
+
+/** Pids of live processes whose command line contains `marker`. */
+function processesWith(marker: string): number[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker) ? [Number(entry)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+const TINY_STATEFUL = join(ROOT, 'test', 'fixtures', 'children', 'tiny-stateful.mjs');
+
+describe('per-client isolation', () => {
+  let h: Harness;
+  let marker: string;
+  beforeAll(async () => {
+    h = createHarness();
+    marker = `--marker=${h.dir}`;
+    h.writeConfig({
+      children: NO_BUILTINS,
+      mcpServers: {
+        stateful: {
+          command: process.execPath,
+          args: [TINY_STATEFUL, marker],
+          isolation: 'per-client',
+          maxInstances: 200,
+        },
+      },
+    });
+    expect((await h.cli(['start'])).code).toBe(0);
+  });
+  afterAll(async () => await h.cleanup());
+
+  it('gives every client its own process, so none sees another one’s state', async () => {
+    const a = await h.client('stateful');
+    const b = await h.client('stateful');
+    await a.callTool({ name: 'write', arguments: { key: 'k', value: 'written by A' } });
+    await b.callTool({ name: 'write', arguments: { key: 'other', value: 'written by B' } });
+    expect(textOf(await a.callTool({ name: 'read', arguments: { key: 'k' } }))).toBe('written by A');
+    expect(textOf(await b.callTool({ name: 'read', arguments: { key: 'k' } }))).toBe('');
+    expect(textOf(await a.callTool({ name: 'read', arguments: { key: 'other' } }))).toBe('');
+    const pidA = textOf(await a.callTool({ name: 'pid', arguments: {} }));
+    const pidB = textOf(await b.callTool({ name: 'pid', arguments: {} }));
+    expect(pidA).not.toBe(pidB);
+    const status = JSON.parse((await h.cli(['status', '--json', 'stateful'])).stdout) as {
+      children: Array<{ name: string; state: string; clients: number }>;
+    };
+    expect(status.children.map((c) => c.state)).toEqual(['RUNNING', 'RUNNING']);
+    expect(status.children.every((c) => c.name.startsWith('stateful#') && c.clients === 1)).toBe(true);
+    await a.close();
+    await b.close();
+    await waitFor(() => processesWith(marker).length === 0);
+  });
+
+  it('leaves no process behind when 100 clients connect and leave', async () => {
+    for (let wave = 0; wave < 4; wave++) {
+      const clients = await Promise.all(Array.from({ length: 25 }, () => h.client('stateful')));
+      const pids = await Promise.all(
+        clients.map(async (c) => textOf(await c.callTool({ name: 'pid', arguments: {} }))),
+      );
+      expect(new Set(pids).size).toBe(25);
+      // Half leave politely, half vanish (their socket is simply destroyed).
+      await Promise.all(clients.map((c, i) => (i % 2 === 0 ? c.close() : c.transport?.close())));
+    }
+    await waitFor(() => processesWith(marker).length === 0, 30_000);
+    const status = JSON.parse((await h.cli(['status', '--json', 'stateful'])).stdout) as { children: unknown[] };
+    expect(status.children).toEqual([]);
+  }, 120_000);
+
+  it('stops every process of the child with `omnimind stop <child>`, and with the supervisor', async () => {
+    const clients = await Promise.all(Array.from({ length: 3 }, () => h.client('stateful')));
+    for (const c of clients) await c.callTool({ name: 'pid', arguments: {} });
+    expect(processesWith(marker).length).toBe(3);
+    expect((await h.cli(['stop', 'stateful'])).code).toBe(0);
+    expect(processesWith(marker)).toEqual([]);
+    const more = await Promise.all(Array.from({ length: 3 }, () => h.client('stateful')));
+    for (const c of more) await c.callTool({ name: 'pid', arguments: {} });
+    expect((await h.cli(['stop'])).code).toBe(0);
+    await waitFor(() => processesWith(marker).length === 0);
   });
 });

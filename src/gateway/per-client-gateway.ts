@@ -1,0 +1,111 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { ErrorCode } from '../protocol/index.js';
+import { waitForRunning } from './child-gateway.js';
+import { ChildRouter } from './child-router.js';
+import { ClientSession, type SessionServices } from './session.js';
+import type { ChildLink, RequestLimiter } from './types.js';
+
+/** A child process started for one client and stopped when that client leaves. */
+export interface InstanceLink extends ChildLink {
+  start(): void;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Options of a PerClientGateway. */
+export interface PerClientGatewayOptions<L extends InstanceLink = InstanceLink>
+  extends Omit<SessionServices, 'waitForRunning' | 'cache'> {
+  limiter?: RequestLimiter;
+  /** Processes that may run at once; a client beyond it is refused. */
+  maxInstances: number;
+  /** Creates (without starting) the process of one slot; slots are reused once their process is gone. */
+  createInstance(slot: number): L;
+}
+
+/** One live instance: its process and the router of the one client it serves. */
+export interface ClientInstance<L extends InstanceLink = InstanceLink> {
+  readonly slot: number;
+  readonly link: L;
+  readonly router: ChildRouter;
+}
+
+/**
+ * A child's socket in `per-client` isolation: every connection gets its own process, supervised like any child and
+ * stopped (its whole process group) when the connection closes, so no client ever shares state with another.
+ * Nothing is cached: an answer belongs to one process's state.
+ */
+export class PerClientGateway<L extends InstanceLink = InstanceLink> {
+  readonly server: Server;
+  readonly instances = new Map<number, ClientInstance<L>>();
+  readonly #options: PerClientGatewayOptions<L>;
+  readonly #releases = new Map<number, Promise<void>>();
+  #closing = false;
+
+  constructor(options: PerClientGatewayOptions<L>) {
+    this.#options = options;
+    this.server = createServer((socket) => this.#accept(socket));
+    this.server.on('error', () => {});
+  }
+
+  /** Clients connected now (one per instance). */
+  get clients(): number {
+    let count = 0;
+    for (const instance of this.instances.values()) count += instance.router.sessions.size;
+    return count;
+  }
+
+  #accept(socket: Socket): void {
+    socket.on('error', () => {});
+    const slot = this.#freeSlot();
+    if (this.#closing || slot === undefined) {
+      const error = {
+        code: ErrorCode.Overloaded,
+        message: `Too many clients: this server runs one process per client, at most ${this.#options.maxInstances}`,
+        data: { maxInstances: this.#options.maxInstances },
+      };
+      socket.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error })}\n`);
+      return;
+    }
+    const link = this.#options.createInstance(slot);
+    const router = new ChildRouter(link, { limiter: this.#options.limiter, dedicated: true });
+    const instance: ClientInstance<L> = { slot, link, router };
+    this.instances.set(slot, instance);
+    new ClientSession(socket, router, { ...this.#options, waitForRunning: (signal) => waitForRunning(link, signal) });
+    socket.once('close', () => void this.#release(instance));
+    link.start();
+  }
+
+  #freeSlot(): number | undefined {
+    for (let slot = 1; slot <= this.#options.maxInstances; slot++) if (!this.instances.has(slot)) return slot;
+    return undefined;
+  }
+
+  /** Stops an instance whose client left (once); its slot is free once the process group is gone. */
+  #release(instance: ClientInstance<L>): Promise<void> {
+    let release = this.#releases.get(instance.slot);
+    if (release) return release;
+    release = instance.link
+      .stop()
+      .catch(() => {})
+      .finally(() => {
+        this.instances.delete(instance.slot);
+        this.#releases.delete(instance.slot);
+      });
+    this.#releases.set(instance.slot, release);
+    return release;
+  }
+
+  /** Disconnects every client and waits until each one's process is gone. */
+  async disconnectAll(): Promise<void> {
+    const instances = [...this.instances.values()];
+    for (const instance of instances) for (const session of [...instance.router.sessions]) session.close();
+    await Promise.all(instances.map((instance) => this.#release(instance)));
+  }
+
+  /** Stops accepting, disconnects every client and stops every process. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.disconnectAll();
+    await closed;
+  }
+}
