@@ -65,6 +65,8 @@ const externalServerSchema = z
     isolation: z.enum(['shared', 'per-client']).optional(),
     /** How many per-client processes may run at once (clients beyond it are refused). */
     maxInstances: z.number().int().min(1).max(1024).optional(),
+    /** What a `roots/list` from the child is answered with when no single client can be asked. */
+    roots: z.array(z.string().min(1)).optional(),
     ...commonChildShape,
   })
   .strict();

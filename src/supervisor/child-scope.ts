@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringifyCanonical } from '../cache/index.js';
 import type { ChildSpec } from '../config/index.js';
@@ -17,9 +18,14 @@ export function honoursClientRoots(spec: ChildSpec): boolean {
   return spec.builtin && ROOT_HONOURING_BUILTINS.has(spec.name);
 }
 
-/** The child's configured roots as file:// URIs: its `roots` (or git's `repositories`), else its working directory. */
+/**
+ * The child's configured roots as file:// URIs: its `roots` (or git's `repositories`), else its working directory;
+ * relative paths are taken from that directory.
+ */
 export function configuredRootUris(spec: ChildSpec): string[] {
   const { roots, repositories } = spec.options as { roots?: unknown; repositories?: unknown };
   const list = Array.isArray(roots) ? roots : Array.isArray(repositories) ? repositories : [spec.cwd];
-  return list.filter((path): path is string => typeof path === 'string').map((path) => pathToFileURL(path).href);
+  return list
+    .filter((path): path is string => typeof path === 'string')
+    .map((path) => pathToFileURL(resolve(spec.cwd, path)).href);
 }
