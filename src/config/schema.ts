@@ -101,7 +101,16 @@ export const configSchema = z
       })
       .strict()
       .optional(),
-    gateway: z.object({ maxFrameBytes: positiveInt.optional() }).strict().optional(),
+    gateway: z
+      .object({
+        maxFrameBytes: positiveInt.optional(),
+        maxConnections: positiveInt.optional(),
+        maxConnectionsPerSocket: positiveInt.optional(),
+        maxBufferedBytes: positiveInt.optional(),
+        frameTimeoutMs: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
     health: z
       .object({
         pingIntervalMs: positiveInt.optional(),

@@ -26,7 +26,12 @@ export class ChildGateway {
       configuredRoots: options.configuredRoots,
     });
     this.#services = { ...options, waitForRunning: (signal) => waitForRunning(link, signal) };
-    this.server = createServer((socket) => new ClientSession(socket, this.router, this.#services));
+    this.server = createServer((socket) => {
+      const release = options.budget ? options.budget.admit(link.name, socket) : () => {};
+      if (!release) return;
+      socket.once('close', release);
+      new ClientSession(socket, this.router, this.#services);
+    });
     this.server.on('error', () => {});
   }
 

@@ -15,6 +15,8 @@ export interface InstanceLink extends ChildLink {
 export interface PerClientGatewayOptions<L extends InstanceLink = InstanceLink>
   extends Omit<SessionServices, 'waitForRunning' | 'cache'> {
   limiter?: RequestLimiter;
+  /** The child's name (its socket's). */
+  name: string;
   /** Processes that may run at once; a client beyond it is refused. */
   maxInstances: number;
   /** Creates (without starting) the process of one slot; slots are reused once their process is gone. */
@@ -55,6 +57,10 @@ export class PerClientGateway<L extends InstanceLink = InstanceLink> {
 
   #accept(socket: Socket): void {
     socket.on('error', () => {});
+    const { budget, name } = this.#options;
+    const release = budget ? budget.admit(name, socket) : () => {};
+    if (!release) return;
+    socket.once('close', release);
     const slot = this.#freeSlot();
     if (this.#closing || slot === undefined) {
       const error = {

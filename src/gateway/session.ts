@@ -13,6 +13,7 @@ import {
   writeCoalesced,
 } from '../protocol/index.js';
 import type { ChildRouter, RouteOutcome } from './child-router.js';
+import type { ConnectionBudget } from './connection-budget.js';
 import { type CompressionPolicy, compressResultJson, resultBudget } from './result-compression.js';
 import type { RequestCache, RequestLimiter } from './types.js';
 
@@ -24,6 +25,9 @@ const INITIALIZE_WAIT_MS = 30_000;
 const ROOTS_WAIT_MS = 5_000;
 /** The `_meta` key that carries a client's MCP roots to a built-in child that honours them, per request. */
 export const ROOTS_META_KEY = 'omnimind/roots';
+
+/** The answer of requests answered here with nothing to say (ping, logging/setLevel). */
+const EMPTY_RESULT: RouteOutcome = { kind: 'result', json: '{}' };
 
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
@@ -40,6 +44,8 @@ export interface SessionServices {
   waitForRunning(signal: AbortSignal): Promise<boolean>;
   /** The child confines each request to the roots of the client that sent it (`_meta["omnimind/roots"]`). */
   honoursRoots?: boolean;
+  /** The supervisor-wide bound on unfinished frames, and how long one may stay unfinished. */
+  budget?: ConnectionBudget;
 }
 
 /** The key of an in-flight request: ids that JSON-RPC treats as equal map to the same key. */
@@ -92,6 +98,10 @@ export class ClientSession {
   #rootsPending: Promise<void> | undefined;
   #rootsSettle: (() => void) | undefined;
   #rootsRequest = 0;
+  /** Bytes of this client's unfinished frame counted in the budget. */
+  #bufferedBytes = 0;
+  #frames = 0;
+  #frameTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, router: ChildRouter, services: SessionServices) {
     this.#socket = socket;
@@ -99,7 +109,10 @@ export class ClientSession {
     this.#services = services;
     this.#splitter = new LineSplitter(
       {
-        onFrame: (frame) => this.#onFrame(frame),
+        onFrame: (frame) => {
+          this.#frames++;
+          this.#onFrame(frame);
+        },
         onOversize: (limitBytes, head) => {
           const idText = readIdText(head);
           const frame = `{"jsonrpc":"2.0","id":${idText ?? 'null'},"error":${JSON.stringify({
@@ -113,9 +126,40 @@ export class ClientSession {
       services.maxFrameBytes,
     );
     router.sessions.add(this);
-    socket.on('data', (chunk: Buffer) => this.#splitter.push(chunk));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
+  }
+
+  /** Splits the client's bytes into frames, keeping its unfinished frame within the budget's bytes and time. */
+  #onData(chunk: Buffer): void {
+    const frames = this.#frames;
+    this.#splitter.push(chunk);
+    const budget = this.#services.budget;
+    if (!budget || this.#closed) return;
+    const pending = this.#splitter.pendingBytes;
+    if (!budget.adjustBuffered(pending - this.#bufferedBytes)) {
+      return this.#closeWithError(
+        `The supervisor holds too many unfinished frames (gateway.maxBufferedBytes = ${budget.limits.maxBufferedBytes}); send whole frames`,
+      );
+    }
+    this.#bufferedBytes = pending;
+    if (pending === 0 || frames !== this.#frames) {
+      clearTimeout(this.#frameTimer);
+      this.#frameTimer = undefined;
+    }
+    if (pending > 0 && this.#frameTimer === undefined) {
+      const { frameTimeoutMs } = budget.limits;
+      this.#frameTimer = setTimeout(
+        () => this.#closeWithError(`Frame not completed within ${frameTimeoutMs} ms (gateway.frameTimeoutMs)`),
+        frameTimeoutMs,
+      );
+    }
+  }
+
+  #closeWithError(message: string): void {
+    this.#sendError('null', ErrorCode.InvalidRequest, message);
+    this.close(true);
   }
 
   /** Requests of this client that have not been answered yet. */
@@ -142,9 +186,10 @@ export class ClientSession {
     writeCoalesced(this.#socket, frame);
   }
 
-  #sendError(id: JsonRpcId | null, code: number, message: string, data?: unknown): void {
+  /** Answers with an error; `idText` is the request's id as the client wrote it (`null` when it has none). */
+  #sendError(idText: string, code: number, message: string, data?: unknown): void {
     const error: JsonRpcErrorObject = data === undefined ? { code, message } : { code, message, data };
-    this.sendMessage({ jsonrpc: '2.0', id, error });
+    this.#sendOutcome(idText, { kind: 'error', error });
   }
 
   /** Answers a request; `idText` is its id exactly as the client wrote it. */
@@ -222,16 +267,16 @@ export class ClientSession {
   #onRequest(id: JsonRpcId, idText: string, method: string, params: Record<string, unknown> | undefined): void {
     switch (method) {
       case 'initialize':
-        return void this.#initialize(id, params);
+        return void this.#initialize(idText, params);
       case 'ping':
-        return this.sendMessage({ jsonrpc: '2.0', id, result: {} });
+        return this.#sendOutcome(idText, EMPTY_RESULT);
       case 'logging/setLevel': {
         const index = LEVELS.indexOf(String(params?.level));
         if (index === -1)
-          return this.#sendError(id, ErrorCode.InvalidParams, `Unknown log level ${String(params?.level)}`);
+          return this.#sendError(idText, ErrorCode.InvalidParams, `Unknown log level ${String(params?.level)}`);
         this.minLogLevelIndex = index;
         this.#router.updateLogLevel();
-        return this.sendMessage({ jsonrpc: '2.0', id, result: {} });
+        return this.#sendOutcome(idText, EMPTY_RESULT);
       }
       case 'resources/subscribe':
         if (typeof params?.uri === 'string') this.subscriptions.add(params.uri);
@@ -239,15 +284,14 @@ export class ClientSession {
       case 'resources/unsubscribe':
         if (typeof params?.uri === 'string') {
           this.subscriptions.delete(params.uri);
-          if (this.#router.hasOtherSubscriber(params.uri, this))
-            return this.sendMessage({ jsonrpc: '2.0', id, result: {} });
+          if (this.#router.hasOtherSubscriber(params.uri, this)) return this.#sendOutcome(idText, EMPTY_RESULT);
         }
         break;
     }
     this.#dispatch(id, idText, method, params);
   }
 
-  async #initialize(id: JsonRpcId, params: Record<string, unknown> | undefined): Promise<void> {
+  async #initialize(idText: string, params: Record<string, unknown> | undefined): Promise<void> {
     this.#capabilities = (params?.capabilities as Record<string, unknown> | undefined) ?? {};
     if (this.#capabilities.roots !== undefined && this.#services.honoursRoots && this.#rootsPending === undefined) {
       // Until the client's roots are known its requests wait, so none runs with roots wider than it declared.
@@ -260,7 +304,7 @@ export class ClientSession {
     if (typeof clientName === 'string') this.#clientPriority = this.#services.priorities.clients[clientName];
     const link = this.#router.link;
     if (link.state !== 'RUNNING' && !(await this.#services.waitForRunning(AbortSignal.timeout(INITIALIZE_WAIT_MS)))) {
-      return this.#sendError(id, ErrorCode.ChildUnavailable, `Child "${link.name}" is ${link.state}`, {
+      return this.#sendError(idText, ErrorCode.ChildUnavailable, `Child "${link.name}" is ${link.state}`, {
         child: link.name,
         state: link.state,
       });
@@ -271,7 +315,7 @@ export class ClientSession {
       typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
         ? requested
         : childResult.protocolVersion;
-    this.sendMessage({ jsonrpc: '2.0', id, result: { ...childResult, protocolVersion } });
+    this.#sendOutcome(idText, { kind: 'result', json: JSON.stringify({ ...childResult, protocolVersion }) });
   }
 
   #dispatch(id: JsonRpcId, idText: string, method: string, params: Record<string, unknown> | undefined): void {
@@ -382,13 +426,18 @@ export class ClientSession {
     }
   }
 
-  /** Closes the connection; in-flight requests are cancelled at the child. Idempotent. */
-  close(): void {
+  /** Closes the connection (after flushing what was written, if `flush`); in-flight requests are cancelled. Idempotent. */
+  close(flush = false): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#frameTimer);
+    this.#services.budget?.adjustBuffered(-this.#bufferedBytes);
+    this.#bufferedBytes = 0;
     for (const controller of this.#inFlight.values()) controller.abort(new Error('client disconnected'));
     this.#inFlight.clear();
     this.#router.detach(this);
-    this.#socket.destroy();
+    if (!flush) return void this.#socket.destroy();
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), 1_000).unref();
   }
 }

@@ -13,6 +13,7 @@ import {
   ChildGateway,
   type ChildRouter,
   type CompressionPolicy,
+  ConnectionBudget,
   PerClientGateway,
   waitForRunning,
 } from '../gateway/index.js';
@@ -73,6 +74,7 @@ export class Supervisor {
   #stateDb: StateDb | undefined;
   #cache: ResponseCache | undefined;
   #limiter: AdaptiveLimiter | undefined;
+  #budget: ConnectionBudget | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed!: () => void;
   /** Resolves once the supervisor has shut down completely. */
@@ -112,6 +114,8 @@ export class Supervisor {
     });
     this.#limiter = new AdaptiveLimiter({ ...config.limiter, childConcurrency: childConcurrency(enabled), logger });
 
+    const { maxFrameBytes: _, ...limits } = config.gateway ?? {};
+    this.#budget = new ConnectionBudget(limits);
     const env = Object.fromEntries(
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PRIVATE_ENV.test(e[0])),
     );
@@ -152,6 +156,7 @@ export class Supervisor {
     };
     const services = {
       limiter: this.#limiter,
+      budget: this.#budget,
       maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       priorities: { clients: config.limiter?.clients ?? {}, tools: options.priorities ?? {} },
       compression: options.compress,
@@ -159,6 +164,7 @@ export class Supervisor {
     if (options.isolation === 'per-client') {
       const pool = new PerClientGateway({
         ...services,
+        name: spec.name,
         maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
         createInstance: (slot) => this.#createChild({ ...spec, name: `${spec.name}#${slot}` }, env),
       });

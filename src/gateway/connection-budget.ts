@@ -1,0 +1,80 @@
+import type { Socket } from 'node:net';
+import { ErrorCode, encodeFrame } from '../protocol/index.js';
+
+/** Limits on what clients may hold open in the supervisor, across all of its child sockets. */
+export interface ConnectionLimits {
+  /** Client connections open at once, all sockets together. */
+  maxConnections: number;
+  /** Client connections open at once on one child's socket. */
+  maxConnectionsPerSocket: number;
+  /** Bytes of unfinished frames held for all clients together. */
+  maxBufferedBytes: number;
+  /** How long a frame may stay half received before its connection is closed (ms). */
+  frameTimeoutMs: number;
+}
+
+/** The defaults of `gateway.*` (CONTRACT: bounded connections and buffers). */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 1024,
+  maxConnectionsPerSocket: 256,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  frameTimeoutMs: 30_000,
+};
+
+/**
+ * Counts connections per socket and in total, and the bytes of unfinished frames held for them, so that no number
+ * of clients, slow or hostile, can make the supervisor hold more than the limits say.
+ */
+export class ConnectionBudget {
+  readonly limits: ConnectionLimits;
+  readonly #perSocket = new Map<string, number>();
+  #connections = 0;
+  #bufferedBytes = 0;
+
+  constructor(limits: Partial<ConnectionLimits> = {}) {
+    this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...limits };
+  }
+
+  /** Bytes of unfinished frames held now. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /**
+   * Takes a new connection on `socketName` if the limits allow and returns its release function (idempotent);
+   * otherwise tells the client why, closes it and returns undefined.
+   */
+  admit(socketName: string, socket: Socket): (() => void) | undefined {
+    const onSocket = this.#perSocket.get(socketName) ?? 0;
+    const { maxConnections, maxConnectionsPerSocket } = this.limits;
+    if (this.#connections >= maxConnections || onSocket >= maxConnectionsPerSocket) {
+      const total = this.#connections >= maxConnections;
+      const error = {
+        code: ErrorCode.Overloaded,
+        message: total
+          ? `Too many connections: the supervisor accepts at most ${maxConnections} (gateway.maxConnections)`
+          : `Too many connections to "${socketName}": at most ${maxConnectionsPerSocket} (gateway.maxConnectionsPerSocket)`,
+      };
+      socket.on('error', () => {});
+      socket.end(encodeFrame({ jsonrpc: '2.0', id: null, error }));
+      setTimeout(() => socket.destroy(), 1_000).unref();
+      return undefined;
+    }
+    this.#connections++;
+    this.#perSocket.set(socketName, onSocket + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#connections--;
+      this.#perSocket.set(socketName, (this.#perSocket.get(socketName) ?? 1) - 1);
+    };
+  }
+
+  /** Accounts a change in one connection's unfinished bytes; false when the total would exceed the limit. */
+  adjustBuffered(delta: number): boolean {
+    if (delta > 0 && this.#bufferedBytes + delta > this.limits.maxBufferedBytes) return false;
+    this.#bufferedBytes += delta;
+    return true;
+  }
+}
