@@ -34,6 +34,11 @@ function open(path: string): Promise<RawConnection> {
   });
 }
 
+/** The error message of the first line a connection received. */
+function firstErrorMessage(connection: RawConnection): string {
+  return String((connection.lines[0]?.error as { message?: string } | undefined)?.message);
+}
+
 /** Writes and resolves once the bytes are handed to the kernel (or the peer went away). */
 function send(connection: RawConnection, data: string | Buffer): Promise<void> {
   return new Promise((resolve) => {
@@ -69,7 +74,7 @@ describe('the gateway bounds what clients can make it hold', () => {
     const refused = await open(h.socket('echo'));
     await waitFor(() => refused.closed);
     expect(refused.lines[0]).toMatchObject({ error: { code: -32010 } });
-    expect(String((refused.lines[0]?.error as { message: string }).message)).toContain('maxConnectionsPerSocket');
+    expect(firstErrorMessage(refused)).toContain('maxConnectionsPerSocket');
     // Another child's socket has its own count, and the held connections still work.
     const client = await h.client('other');
     expect(await client.ping()).toEqual({});
@@ -105,7 +110,7 @@ describe('the gateway bounds what clients can make it hold', () => {
     await send(slow, '{"jsonrpc":"2.0","id":7,"method":"pi');
     await waitFor(() => slow.closed, 10_000);
     expect(slow.lines[0]).toMatchObject({ error: { code: -32600 } });
-    expect(String((slow.lines[0]?.error as { message: string }).message)).toContain('frameTimeoutMs');
+    expect(firstErrorMessage(slow)).toContain('frameTimeoutMs');
   });
 
   it('survives a notification nested 20,000 deep and answers the frames after it', async () => {
