@@ -5,6 +5,7 @@ import type { BenchSection } from './types.js';
 const SECTIONS: Record<string, () => Promise<{ run(): Promise<BenchSection> }>> = {
   supervisor: () => import('./supervisor.js'),
   gateway: () => import('./gateway.js'),
+  isolation: () => import('./isolation.js'),
   cache: () => import('./cache.js'),
   limiter: () => import('./limiter.js'),
   compress: () => import('./compress.js'),
@@ -13,8 +14,11 @@ const SECTIONS: Record<string, () => Promise<{ run(): Promise<BenchSection> }>> 
   peer: () => import('./peer.js'),
 };
 
+/** Sections that need something set up first (a baseline checkout): run only when named. */
+const NAMED_ONLY = new Set(['isolation']);
+
 const wanted = process.argv.slice(2);
-const names = wanted.length > 0 ? wanted : Object.keys(SECTIONS);
+const names = wanted.length > 0 ? wanted : Object.keys(SECTIONS).filter((name) => !NAMED_ONLY.has(name));
 const sections: BenchSection[] = [];
 for (const name of names) {
   const load = SECTIONS[name];
