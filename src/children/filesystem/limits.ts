@@ -37,3 +37,6 @@ export const MAX_DIFF_CHARS = MAX_READ_BYTES;
 
 /** Alternatives one glob may expand to through braces (`{a,b}`, `{1..9}`), against patterns that explode. */
 export const MAX_GLOB_ALTERNATIVES = 256;
+
+/** Characters one glob may have: far past any real pattern, and it keeps each match's automaton small. */
+export const MAX_GLOB_PATTERN_CHARS = 1_000;

@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isWithinAny } from './allowed-roots.js';
+import { withContainedDir } from './contained.js';
 import { compileGlob, type GlobMatcher } from './glob.js';
 
 /** One directory_tree node: directories always carry `children`, files never do. */
@@ -41,13 +42,12 @@ export function compileSearchExcludes(patterns: readonly string[]): GlobMatcher 
   return (relativePath) => matchers.some((matcher) => matcher(relativePath));
 }
 
-/** Real directory contents that stay inside the roots: a subdirectory replaced by an escaping link is refused. */
-async function readContainedDir(dir: string, roots: readonly string[]): Promise<Dirent[]> {
-  const real = await realpath(dir);
-  if (!isWithinAny(real, roots)) {
-    throw new Error(`Access denied - symlink target outside allowed directories: ${real} not in ${roots.join(', ')}`);
-  }
-  return readdir(real, { withFileTypes: true });
+/**
+ * The entries of a directory inside the roots, read through a checked descriptor of it: a directory replaced by
+ * a link that escapes, before or while it is walked, is refused.
+ */
+export function readContainedDir(dir: string, roots: readonly string[]): Promise<Dirent[]> {
+  return withContainedDir(dir, roots, (at) => readdir(at, { withFileTypes: true }));
 }
 
 function relativeName(prefix: string, name: string): string {

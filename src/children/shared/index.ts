@@ -1,3 +1,4 @@
+export { CLIENT_ROOTS_META_KEY } from './client-roots.js';
 export { guardTool, jsonResult, textResult, toolError } from './results.js';
 export { childDataDir, readChildConfig, serveStdio } from './runtime.js';
 export { applySchema, openStore } from './store.js';
