@@ -40,3 +40,6 @@ export const MAX_GLOB_ALTERNATIVES = 256;
 
 /** Characters one glob may have: far past any real pattern, and it keeps each match's automaton small. */
 export const MAX_GLOB_PATTERN_CHARS = 1_000;
+
+/** Longest stretch (ms) a directory walk keeps the event loop before letting other requests in: well below a health check's patience. */
+export const WALK_YIELD_MS = 20;

@@ -116,15 +116,29 @@ function orderAssertions(states: readonly State[]): number[] {
 }
 
 function createRunner(states: readonly State[], start: number): SegmentMatcher {
-  // Who reaches each state without consuming input: splits always, assertions when they pass.
+  // Dense arrays for the per-position loops: who reaches each state without consuming input (splits always,
+  // assertions when they pass), the character states with their tests and targets, the assertions in order.
   const predecessors: number[][] = states.map(() => []);
-  const charStates: number[] = [];
+  const isSplit = new Uint8Array(states.length);
+  const charIndex: number[] = [];
+  const charNext: number[] = [];
+  const charTest: ((char: string) => boolean)[] = [];
   states.forEach((state, index) => {
-    if (state.kind === 'split') for (const next of state.next) predecessors[next]!.push(index);
-    else if (state.kind === 'assert') predecessors[state.next]!.push(index);
-    else if (state.kind === 'char') charStates.push(index);
+    if (state.kind === 'split') {
+      isSplit[index] = 1;
+      for (const next of state.next) predecessors[next]!.push(index);
+    } else if (state.kind === 'assert') {
+      predecessors[state.next]!.push(index);
+    } else if (state.kind === 'char') {
+      charIndex.push(index);
+      charNext.push(state.next);
+      charTest.push(state.test);
+    }
   });
-  const assertions = orderAssertions(states);
+  const order = orderAssertions(states);
+  const assertIndex = Int32Array.from(order);
+  const assertSub = Int32Array.from(order, (index) => (states[index] as Extract<State, { kind: 'assert' }>).sub);
+  const assertNext = Int32Array.from(order, (index) => (states[index] as Extract<State, { kind: 'assert' }>).next);
 
   return (segment) => {
     const chars = Array.from(segment);
@@ -141,7 +155,7 @@ function createRunner(states: readonly State[], start: number): SegmentMatcher {
     const propagate = () => {
       while (queue.length > 0) {
         for (const previous of predecessors[queue.pop()!]!) {
-          if (states[previous]!.kind === 'split' || passing[previous] === 1) mark(previous);
+          if (isSplit[previous] === 1 || passing[previous] === 1) mark(previous);
         }
       }
     };
@@ -151,18 +165,16 @@ function createRunner(states: readonly State[], start: number): SegmentMatcher {
       if (position === chars.length) mark(0);
       else {
         const char = chars[position]!;
-        for (const index of charStates) {
-          const state = states[index] as Extract<State, { kind: 'char' }>;
-          if (after[state.next] === 1 && state.test(char)) mark(index);
+        for (let k = 0; k < charIndex.length; k++) {
+          if (after[charNext[k]!] === 1 && charTest[k]!(char)) mark(charIndex[k]!);
         }
       }
       propagate();
-      for (const index of assertions) {
-        const state = states[index] as Extract<State, { kind: 'assert' }>;
-        if (live[state.sub] === 1) continue;
-        passing[index] = 1;
-        if (live[state.next] === 1) {
-          mark(index);
+      for (let k = 0; k < assertIndex.length; k++) {
+        if (live[assertSub[k]!] === 1) continue;
+        passing[assertIndex[k]!] = 1;
+        if (live[assertNext[k]!] === 1) {
+          mark(assertIndex[k]!);
           propagate();
         }
       }
