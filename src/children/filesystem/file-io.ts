@@ -96,7 +96,12 @@ export async function readTextCapped(
 }
 
 /** The first `lines` lines of a text file inside `roots`, joined by `\n` without a final newline, within `maxBytes`. */
-export async function readHead(path: string, roots: readonly string[], lines: number, maxBytes: number): Promise<string> {
+export async function readHead(
+  path: string,
+  roots: readonly string[],
+  lines: number,
+  maxBytes: number,
+): Promise<string> {
   const { handle } = await openRegularFile(path, roots);
   try {
     const chunks: Buffer[] = [];
@@ -125,7 +130,12 @@ export async function readHead(path: string, roots: readonly string[], lines: nu
 }
 
 /** The last `lines` lines of a text file inside `roots` (a final newline ends the last line), within `maxBytes`. */
-export async function readTail(path: string, roots: readonly string[], lines: number, maxBytes: number): Promise<string> {
+export async function readTail(
+  path: string,
+  roots: readonly string[],
+  lines: number,
+  maxBytes: number,
+): Promise<string> {
   const { handle, size } = await openRegularFile(path, roots);
   try {
     const chunks: Buffer[] = [];

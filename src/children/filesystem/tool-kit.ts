@@ -58,10 +58,7 @@ export async function runTool(
     );
   });
   try {
-    return await Promise.race([
-      guardTool(async () => body(await context.roots.forRequest(request._meta))),
-      timeout,
-    ]);
+    return await Promise.race([guardTool(async () => body(await context.roots.forRequest(request._meta))), timeout]);
   } finally {
     clearTimeout(timer);
   }

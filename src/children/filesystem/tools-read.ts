@@ -42,7 +42,10 @@ const readTextInput = {
 
 /** Registers read_file (the deprecated alias of read_text_file), read_text_file, read_media_file and read_multiple_files. */
 export function registerReadTools(server: McpServer, context: FilesystemContext): void {
-  const readText = (args: { path: string; head?: number; tail?: number }, request: RequestInfo): Promise<CallToolResult> =>
+  const readText = (
+    args: { path: string; head?: number; tail?: number },
+    request: RequestInfo,
+  ): Promise<CallToolResult> =>
     runTool('read_text_file', context, request, async (roots) => {
       const path = await resolveAllowedPath(args.path, roots);
       const head = lineCount(args.head, 'head');

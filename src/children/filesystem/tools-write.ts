@@ -122,7 +122,9 @@ export function registerMoveTool(server: McpServer, context: FilesystemContext):
               await rename(from, to);
             } catch (error) {
               if ((error as NodeJS.ErrnoException).code === 'EXDEV') {
-                throw new Error(`Cannot move ${args.source} to ${args.destination}: they are on different file systems`);
+                throw new Error(
+                  `Cannot move ${args.source} to ${args.destination}: they are on different file systems`,
+                );
               }
               throw error;
             }

@@ -86,7 +86,9 @@ describe('writeFileAtomic', () => {
   });
 
   it('says when the parent directory is missing and refuses to overwrite a directory', async () => {
-    await expect(writeFileAtomic(join(dir, 'no', 'such.txt'), [dir], 'x')).rejects.toThrow(/Parent directory does not exist/);
+    await expect(writeFileAtomic(join(dir, 'no', 'such.txt'), [dir], 'x')).rejects.toThrow(
+      /Parent directory does not exist/,
+    );
     mkdirSync(join(dir, 'd'));
     await expect(writeFileAtomic(join(dir, 'd'), [dir], 'x')).rejects.toThrow(/is a directory/);
     expect(readdirSync(dir).sort()).toEqual(['d']);

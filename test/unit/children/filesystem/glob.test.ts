@@ -66,7 +66,7 @@ describe('compileGlob', () => {
   it('answers patterns that make backtracking matchers blow up, and right', () => {
     const name = 'a'.repeat(255);
     expect(compileGlob(`${'*a'.repeat(300)}*b`)(name)).toBe(false);
-    expect(compileGlob(`${'*a'.repeat(300)}*b`)(`${name}b`)).toBe(true);
+    expect(compileGlob(`${'*a'.repeat(200)}*b`)(`${name}b`)).toBe(true);
     expect(compileGlob(`${'+(a|aa)'.repeat(100)}b`)(name)).toBe(false);
     expect(compileGlob('*(*(*(*(*(*(*(*(a))))))))b')(name)).toBe(false);
     expect(compileGlob(`@(!(${'*a'.repeat(100)}*b))`)(name)).toBe(true);
