@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, readlink } from 'node:fs/promises';
-import { relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { isWithin, isWithinAny } from './allowed-roots.js';
+import { assertWritable } from './resolve-path.js';
 
 /**
  * Linux's O_PATH (the same value on every architecture Node runs on): a descriptor that names a file or directory
@@ -36,6 +37,14 @@ async function realPathOf(handle: FileHandle): Promise<string> {
  * list or write goes through a descriptor checked this way.
  */
 export async function openContained(path: string, flags: number, roots: readonly string[]): Promise<FileHandle> {
+  return (await openChecked(path, flags, roots)).handle;
+}
+
+async function openChecked(
+  path: string,
+  flags: number,
+  roots: readonly string[],
+): Promise<{ handle: FileHandle; real: string }> {
   const handle = await open(path, flags);
   try {
     const real = await realPathOf(handle);
@@ -44,7 +53,7 @@ export async function openContained(path: string, flags: number, roots: readonly
         `Access denied - ${path} led outside the allowed directories (to ${real}) when opened; it changed while in use`,
       );
     }
-    return handle;
+    return { handle, real };
   } catch (error) {
     await handle.close();
     throw error;
@@ -52,17 +61,18 @@ export async function openContained(path: string, flags: number, roots: readonly
 }
 
 /**
- * Runs `body` with a checked descriptor of the directory `dir` (opened without reading it) and the path that
- * reaches it through that descriptor; names below that path stay in the checked directory. Closes it afterwards.
+ * Runs `body` with the path that reaches the directory `dir` through a checked descriptor of it (opened without
+ * reading it) and the directory's real path as the descriptor found it; names below `at` stay in the checked
+ * directory. Closes the descriptor afterwards.
  */
 export async function withContainedDir<T>(
   dir: string,
   roots: readonly string[],
-  body: (at: string, handle: FileHandle) => Promise<T>,
+  body: (at: string, real: string) => Promise<T>,
 ): Promise<T> {
-  const handle = await openContained(dir, DIRECTORY_FLAGS, roots);
+  const { handle, real } = await openChecked(dir, DIRECTORY_FLAGS, roots);
   try {
-    return await body(descriptorPath(handle), handle);
+    return await body(descriptorPath(handle), real);
   } finally {
     await handle.close();
   }
@@ -76,33 +86,35 @@ export function openContainedEntry(path: string, roots: readonly string[]): Prom
 /**
  * Creates `path` and any missing parents one name at a time, each below a checked descriptor of the one before,
  * starting from the allowed root that holds it: a link swapped in for a directory along the way is met with
- * O_NOFOLLOW and refused, so no directory is ever made outside the roots. `path` is a real path inside `roots`.
+ * O_NOFOLLOW and refused, so no directory is ever made outside the roots, nor inside a `.git` directory.
+ * `path` is a real path inside `roots`.
  */
 export async function makeContainedDirectory(path: string, roots: readonly string[]): Promise<void> {
   const root = [...roots].sort((a, b) => b.length - a.length).find((candidate) => isWithin(path, candidate));
   if (root === undefined) throw new Error(`Access denied - ${path} is outside the allowed directories`);
-  let current = await openContained(root, DIRECTORY_FLAGS, roots);
+  let current = await openChecked(root, DIRECTORY_FLAGS, roots);
   try {
     for (const name of relative(root, path).split(sep).filter(Boolean)) {
-      const below = `${descriptorPath(current)}/${name}`;
+      assertWritable(join(current.real, name));
+      const below = `${descriptorPath(current.handle)}/${name}`;
       try {
         await mkdir(below);
       } catch (error) {
         if (errorCode(error) !== 'EEXIST') throw error;
       }
-      let next: FileHandle;
+      let next: { handle: FileHandle; real: string };
       try {
-        next = await openContained(below, DIRECTORY_FLAGS | constants.O_NOFOLLOW, roots);
+        next = await openChecked(below, DIRECTORY_FLAGS | constants.O_NOFOLLOW, roots);
       } catch (error) {
         if (errorCode(error) === 'ENOTDIR' || errorCode(error) === 'ELOOP') {
           throw new Error(`Cannot create ${path}: ${name} is not a directory (or was replaced while in use)`);
         }
         throw error;
       }
-      await current.close();
+      await current.handle.close();
       current = next;
     }
   } finally {
-    await current.close();
+    await current.handle.close();
   }
 }

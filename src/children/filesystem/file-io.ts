@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { openContained, withContainedDir } from './contained.js';
+import { assertWritable } from './resolve-path.js';
 
 /** Bytes read per step by head and tail: large enough for few system calls, small next to the read cap. */
 const CHUNK_BYTES = 64 * 1024;
@@ -169,12 +170,16 @@ export async function readTail(
  * (or the umask default for a new file) and is renamed over the target, so readers see the old or the new content,
  * never a mix, and a link planted at the target is replaced, not followed. The directory is opened first and its
  * descriptor checked; the temporary file and the rename name entries below that descriptor, so a directory
- * swapped for a link to elsewhere between the check and the write cannot take the write out of the roots.
+ * swapped for a link to elsewhere between the check and the write cannot take the write out of the roots (nor
+ * into a `.git` directory: that rule is checked again on the directory as opened).
  */
 export async function writeFileAtomic(path: string, roots: readonly string[], content: string): Promise<void> {
   const name = basename(path);
   try {
-    await withContainedDir(dirname(path), roots, (at) => writeBelow(at, name, path, content));
+    await withContainedDir(dirname(path), roots, (at, real) => {
+      assertWritable(join(real, name));
+      return writeBelow(at, name, path, content);
+    });
   } catch (error) {
     if (errorCode(error) === 'ENOENT' && error instanceof Error && error.message.includes(`'${dirname(path)}'`)) {
       throw new Error(`Parent directory does not exist: ${dirname(path)}; create it with create_directory first`);

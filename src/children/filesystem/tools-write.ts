@@ -112,8 +112,10 @@ export function registerMoveTool(server: McpServer, context: FilesystemContext):
         const destination = assertWritable(await resolveAllowedEntry(args.destination, roots, 'destination'));
         // Both names are taken below checked descriptors of their directories, so the rename stays in the roots
         // even if either directory is swapped for a link between the checks above and the rename.
-        await withContainedDir(dirname(source), roots, (sourceDir) =>
-          withContainedDir(dirname(destination), roots, async (destinationDir) => {
+        await withContainedDir(dirname(source), roots, (sourceDir, sourceReal) =>
+          withContainedDir(dirname(destination), roots, async (destinationDir, destinationReal) => {
+            assertWritable(join(sourceReal, basename(source)));
+            assertWritable(join(destinationReal, basename(destination)));
             const from = join(sourceDir, basename(source));
             const to = join(destinationDir, basename(destination));
             if (await isFree(from)) throw new Error(`Source does not exist: ${args.source}`);
