@@ -20,7 +20,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { type CallToolResult, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { filesystemLimits } from '../../src/children/filesystem/index.js';
-import { CLIENT_ROOTS_META_KEY } from '../../src/children/shared/index.js';
+import { CLIENT_ROOTS_META_KEY } from '../../src/children/shared/client-roots.js';
 import { call, refused, requireBuilt, text, textOf } from '../helpers/stdio-child.js';
 
 const CHILD = resolve('dist/src/children/filesystem/main.js');

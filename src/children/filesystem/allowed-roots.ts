@@ -2,7 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLIENT_ROOTS_META_KEY } from '../shared/index.js';
+import { CLIENT_ROOTS_META_KEY } from '../shared/client-roots.js';
 
 /** Expands a leading `~` to the home directory, as the reference server does. */
 export function expandHome(path: string): string {

@@ -22,7 +22,7 @@ function errorCode(error: unknown): string | undefined {
  * very directory whatever has since been renamed or swapped for a link along the path it was opened by: this is
  * how names are resolved relative to a checked directory, as openat would, in a runtime that has no openat.
  */
-export function descriptorPath(handle: FileHandle): string {
+function descriptorPath(handle: FileHandle): string {
   return `/proc/self/fd/${handle.fd}`;
 }
 

@@ -1,4 +1,3 @@
-export { CLIENT_ROOTS_META_KEY } from './client-roots.js';
 export { guardTool, jsonResult, textResult, toolError } from './results.js';
 export { childDataDir, readChildConfig, serveStdio } from './runtime.js';
 export { applySchema, openStore } from './store.js';
