@@ -28,6 +28,7 @@ const ANY_CHAR = () => true;
  */
 export function compileSegmentMatcher(tokens: readonly SegmentToken[]): SegmentMatcher {
   const states: State[] = [{ kind: 'accept' }];
+  const ACCEPT = 0;
   const add = (state: State): number => states.push(state) - 1;
 
   const buildSequence = (sequence: readonly SegmentToken[], next: number): number => {
@@ -54,16 +55,29 @@ export function compileSegmentMatcher(tokens: readonly SegmentToken[]): SegmentM
         return token.quantifier === '*' ? loopIndex : add({ kind: 'split', next: starts });
       }
       case 'not': {
-        const rest = buildSequence(token.rest, next);
+        const rest = next === ACCEPT ? buildToEnd(token.rest) : buildSequence(token.rest, next);
         const loop: State = { kind: 'split', next: [] };
         const loopIndex = add(loop);
         loop.next = [add({ kind: 'char', test: ANY_CHAR, next: loopIndex }), rest];
-        const sub = add({ kind: 'split', next: buildAlternatives(token.alternatives, rest) });
+        // The lookahead checks the alternatives then this segment's rest up to the end of the name, as minimatch's
+        // `(?!(?:alts)rest$)` does; at the top level that is the very same rest.
+        const restToEnd = next === ACCEPT ? rest : buildToEnd(token.rest);
+        const sub = add({ kind: 'split', next: buildAlternatives(token.alternatives, restToEnd) });
         return add({ kind: 'assert', sub, next: loopIndex });
       }
     }
   };
-  const start = buildSequence(tokens, 0);
+  // Each rest is built to the end of the name at most once, so nested negations keep the automaton linear in size.
+  const builtToEnd = new Map<readonly SegmentToken[], number>();
+  const buildToEnd = (sequence: readonly SegmentToken[]): number => {
+    let start = builtToEnd.get(sequence);
+    if (start === undefined) {
+      start = buildSequence(sequence, ACCEPT);
+      builtToEnd.set(sequence, start);
+    }
+    return start;
+  };
+  const start = buildSequence(tokens, ACCEPT);
   return createRunner(states, start);
 }
 
