@@ -506,6 +506,8 @@ describe('filesystem child: roots per request', () => {
 describe('filesystem child: races and hostile patterns', () => {
   /** How long the swap race runs (ms). */
   const RACE_MS = 5_000;
+  /** How long the swapped name stays a directory, or a link, before it changes again (ms). */
+  const SWAP_HOLD_MS = 0.5;
 
   /**
    * Swaps `root/swap` between a real directory and a link to `outside`, as fast as it can, for `ms`, in a process
@@ -514,7 +516,7 @@ describe('filesystem child: races and hostile patterns', () => {
   function startSwapper(root: string, outside: string, ms: number) {
     const script = `
       const { lstatSync, renameSync, rmSync, symlinkSync } = require('node:fs');
-      const [root, outside, ms] = process.argv.slice(1);
+      const [root, outside, ms, holdMs] = process.argv.slice(1);
       const swap = root + '/swap';
       symlinkSync(outside, root + '/parked-link');
       const deadline = Date.now() + Number(ms);
@@ -523,12 +525,19 @@ describe('filesystem child: races and hostile patterns', () => {
         for (const parked of [root + '/parked-dir', root + '/parked-link']) {
           // create_directory may have made a directory of its own at swap: clear it (it is inside the root).
           try { lstatSync(swap); rmSync(swap, { recursive: true, force: true }); } catch {}
-          try { renameSync(parked, swap); renameSync(swap, parked); swaps++; } catch {}
+          try {
+            renameSync(parked, swap);
+            // Hold each state a moment, so calls also meet a steady directory or link, not only a transition.
+            const until = performance.now() + Number(holdMs);
+            while (performance.now() < until);
+            renameSync(swap, parked);
+            swaps++;
+          } catch {}
         }
       }
       console.log(swaps);
     `;
-    const child = spawn(process.execPath, ['-e', script, root, outside, String(ms)], {
+    const child = spawn(process.execPath, ['-e', script, root, outside, String(ms), String(SWAP_HOLD_MS)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';
