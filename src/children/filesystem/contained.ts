@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, readlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { isWithin, isWithinAny } from './allowed-roots.js';
-import { assertWritable } from './resolve-path.js';
+import { assertWritable, errorCode } from './resolve-path.js';
 
 /**
  * Linux's O_PATH (the same value on every architecture Node runs on): a descriptor that names a file or directory
@@ -12,10 +12,6 @@ const O_PATH = 0o10000000;
 
 /** Opening a directory to resolve names below it: never reads it, fails on anything but a directory. */
 const DIRECTORY_FLAGS = O_PATH | constants.O_DIRECTORY;
-
-function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
 
 /**
  * The path through which the kernel reaches exactly what `handle` has open. Names below it resolve inside that

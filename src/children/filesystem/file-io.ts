@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { openContained, withContainedDir } from './contained.js';
-import { assertWritable } from './resolve-path.js';
+import { assertWritable, errorCode } from './resolve-path.js';
 
 /** Bytes read per step by head and tail: large enough for few system calls, small next to the read cap. */
 const CHUNK_BYTES = 64 * 1024;
@@ -186,10 +186,6 @@ export async function writeFileAtomic(path: string, roots: readonly string[], co
     }
     throw error;
   }
-}
-
-function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
 /** The atomic write itself, with `at` the checked directory's descriptor path and `path` only for messages. */

@@ -1,4 +1,4 @@
-import { MAX_GLOB_ALTERNATIVES, MAX_GLOB_PATTERN_CHARS } from './limits.js';
+import { MAX_GLOB_ALTERNATIVES, MAX_GLOB_EXPANDED_CHARS, MAX_GLOB_PATTERN_CHARS } from './limits.js';
 import { compileSegmentMatcher, type SegmentMatcher, type SegmentToken } from './segment-nfa.js';
 
 /** Tests a slash-separated relative path against a compiled glob. */
@@ -27,9 +27,10 @@ const POSIX_CLASSES: Record<string, string> = {
 /**
  * Compiles a glob the way minimatch does with `{dot: true}` (the matcher of the reference filesystem server):
  * `*`, `?`, `[…]` (with `!`/`^` negation and `[:alpha:]` classes), `**` as a whole segment, `{a,b}` and `{1..3}`
- * braces, extglobs `@(…)` `*(…)` `+(…)` `?(…)` `!(…)`, `\\` escapes, a leading `!` to negate and `#` comments.
+ * braces, extglobs `@(…)` `*(…)` `+(…)` `?(…)` `!(…)`, `\` escapes, a leading `!` to negate and `#` comments.
  * Matching takes time linear in the path's length for a given pattern (no backtracking; see segment-nfa.ts), and
- * a pattern longer than {@link MAX_GLOB_PATTERN_CHARS} is refused.
+ * the pattern's size is bounded: at most {@link MAX_GLOB_PATTERN_CHARS} as written and
+ * {@link MAX_GLOB_EXPANDED_CHARS} once its braces are expanded.
  */
 export function compileGlob(pattern: string): GlobMatcher {
   if (pattern.length > MAX_GLOB_PATTERN_CHARS) {
@@ -45,7 +46,15 @@ export function compileGlob(pattern: string): GlobMatcher {
     negated = !negated;
     body = body.slice(1);
   }
-  const alternatives = expandBraces(body).map(compileAlternative);
+  const expanded = expandBraces(body);
+  const size = expanded.reduce((total, alternative) => total + alternative.length, 0);
+  if (size > MAX_GLOB_EXPANDED_CHARS) {
+    throw new Error(
+      `Pattern expands through its braces to ${size} characters, over the ${MAX_GLOB_EXPANDED_CHARS}-character ` +
+        'limit; use fewer braces or a shorter pattern',
+    );
+  }
+  const alternatives = expanded.map(compileAlternative);
   return (relativePath) => {
     const segments = relativePath.split('/').filter((part, index, all) => part !== '' || index === all.length - 1);
     const matched = alternatives.some((alternative) => matchSegments(alternative, segments));

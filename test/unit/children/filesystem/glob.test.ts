@@ -81,6 +81,9 @@ describe('compileGlob', () => {
       /over the 1000-character limit; use a shorter pattern/,
     );
     expect(compileGlob('*'.repeat(filesystemLimits.MAX_GLOB_PATTERN_CHARS))('abc')).toBe(true);
+    expect(() => compileGlob(`${'{a,b}'.repeat(8)}${'*a'.repeat(400)}`)).toThrow(
+      /expands through its braces to \d+ characters, over the 4000-character limit/,
+    );
   });
 
   it('refuses braces that expand past the alternatives cap', () => {
