@@ -195,7 +195,8 @@ async function writeBelow(at: string, name: string, path: string, content: strin
   try {
     const info = await lstat(target);
     if (info.isDirectory()) throw new Error(`${path} is a directory; give a file path to write`);
-    mode = info.mode & 0o777;
+    // A link found here (swapped in after the path was resolved) is replaced like a new file: its 0777 is no mode.
+    if (!info.isSymbolicLink()) mode = info.mode & 0o777;
   } catch (error) {
     if (errorCode(error) !== 'ENOENT') throw error;
   }
