@@ -1,4 +1,15 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +94,16 @@ describe('writeFileAtomic', () => {
     await writeFileAtomic(join(dir, 'fresh.txt'), [dir], 'hello');
     expect(readFileSync(join(dir, 'fresh.txt'), 'utf8')).toBe('hello');
     expect(readdirSync(dir).sort()).toEqual(['fresh.txt', 'w.txt']);
+  });
+
+  it('replaces a link found at the target with a plain file, never taking the link’s 0777 as its mode', async () => {
+    file('target.txt', 'kept');
+    symlinkSync(join(dir, 'target.txt'), join(dir, 'link'));
+    await writeFileAtomic(join(dir, 'link'), [dir], 'new');
+    const info = lstatSync(join(dir, 'link'));
+    expect(info.isFile()).toBe(true);
+    expect(info.mode & 0o777).not.toBe(0o777);
+    expect(readFileSync(join(dir, 'target.txt'), 'utf8')).toBe('kept');
   });
 
   it('says when the parent directory is missing and refuses to overwrite a directory', async () => {
