@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -13,12 +14,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { filesystemLimits } from '../../src/children/filesystem/index.js';
-import { call, refused, requireBuilt, text } from '../helpers/stdio-child.js';
+import { CLIENT_ROOTS_META_KEY } from '../../src/children/shared/client-roots.js';
+import { call, refused, requireBuilt, text, textOf } from '../helpers/stdio-child.js';
 
 const CHILD = resolve('dist/src/children/filesystem/main.js');
 const REFERENCE = resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
@@ -377,32 +380,261 @@ describe('filesystem child: containment', () => {
     expect(secretLine).not.toMatch(/ 10 B$/);
     expect(sized.split('\n').find((line) => line.includes('inner-link'))).toMatch(/ 4 B$/);
   });
+});
 
-  it('narrows to the client’s MCP roots inside the configured ones and follows roots/list_changed', async () => {
+/** Calls a tool as the gateway forwards a request of a client that declared `roots` (none: the key is absent). */
+async function callAs(
+  client: Client,
+  roots: string[] | undefined,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<CallToolResult> {
+  const _meta =
+    roots === undefined ? undefined : { [CLIENT_ROOTS_META_KEY]: roots.map((dir) => pathToFileURL(dir).href) };
+  return (await client.callTool({ name, arguments: args, _meta })) as CallToolResult;
+}
+
+describe('filesystem child: roots per request', () => {
+  /** Configured roots `a` and `b`, each with a file, a directory outside them, and a link from `a` to outside. */
+  function makeRoots() {
     const base = makeTempDir('roots');
     for (const dir of ['a', 'b', 'elsewhere']) mkdirSync(join(base, dir));
     writeFileSync(join(base, 'a', 'in-a.txt'), 'a');
     writeFileSync(join(base, 'b', 'in-b.txt'), 'b');
-    let declared = [join(base, 'a'), join(base, 'elsewhere', '..', '..')];
-    const configured = [join(base, 'a'), join(base, 'b')];
-    const client = await spawnOurs(configured, { clientRoots: () => declared });
+    writeFileSync(join(base, 'elsewhere', 'secret.txt'), 'secret');
+    symlinkSync(join(base, 'elsewhere'), join(base, 'a', 'link-out'));
+    const a = join(base, 'a');
+    const b = join(base, 'b');
+    return { base, a, b, elsewhere: join(base, 'elsewhere') };
+  }
 
-    // The client's root above the configured ones narrows to them; only the roots it names stay.
-    expect(await text(client, 'list_allowed_directories')).toBe(
-      `Allowed directories:\n${[join(base, 'a'), join(base, 'b')].join('\n')}`,
+  it('confines each request on one connection to its own client roots, interleaved', async () => {
+    const { a, b } = makeRoots();
+    const client = await spawnOurs([a, b]);
+    const rounds = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        i % 2 === 0
+          ? Promise.all([
+              callAs(client, [a], 'read_text_file', { path: join(a, 'in-a.txt') }),
+              callAs(client, [a], 'read_text_file', { path: join(b, 'in-b.txt') }),
+              callAs(client, [a], 'write_file', { path: join(b, `from-a-${i}.txt`), content: 'x' }),
+            ])
+          : Promise.all([
+              callAs(client, [b], 'read_text_file', { path: join(b, 'in-b.txt') }),
+              callAs(client, [b], 'read_text_file', { path: join(a, 'in-a.txt') }),
+              callAs(client, [b], 'write_file', { path: join(a, `from-b-${i}.txt`), content: 'x' }),
+            ]),
+      ),
     );
-    declared = [join(base, 'b')];
-    await client.sendRootsListChanged();
-    await expect.poll(() => text(client, 'list_allowed_directories')).toBe(`Allowed directories:\n${join(base, 'b')}`);
-    expect(await refused(client, 'read_text_file', { path: join(base, 'a', 'in-a.txt') })).toContain('Access denied');
-    expect(await text(client, 'read_text_file', { path: join(base, 'b', 'in-b.txt') })).toBe('b');
-
-    // A root outside the configured ones is never granted.
-    declared = [join(base, 'elsewhere'), join(base, 'a')];
-    await client.sendRootsListChanged();
-    await expect.poll(() => text(client, 'list_allowed_directories')).toBe(`Allowed directories:\n${join(base, 'a')}`);
-    expect(await refused(client, 'list_directory', { path: join(base, 'elsewhere') })).toContain('Access denied');
+    rounds.forEach(([own, other, write], i) => {
+      expect(own.isError, textOf(own)).toBeFalsy();
+      expect(textOf(own)).toBe(i % 2 === 0 ? 'a' : 'b');
+      expect(other.isError).toBe(true);
+      expect(textOf(other)).toContain('Access denied');
+      expect(write.isError).toBe(true);
+    });
+    expect(readdirSync(a).sort()).toEqual(['in-a.txt', 'link-out']);
+    expect(readdirSync(b)).toEqual(['in-b.txt']);
+    // A client root deeper inside a configured root narrows further.
+    mkdirSync(join(a, 'deep'));
+    expect(textOf(await callAs(client, [join(a, 'deep')], 'list_allowed_directories'))).toBe(
+      `Allowed directories:\n${join(a, 'deep')}`,
+    );
+    expect((await callAs(client, [join(a, 'deep')], 'read_text_file', { path: join(a, 'in-a.txt') })).isError).toBe(
+      true,
+    );
   });
+
+  it('uses the configured roots without the key, and shows each request its own roots', async () => {
+    const { base, a, b } = makeRoots();
+    const client = await spawnOurs([a, b]);
+    expect(textOf(await callAs(client, undefined, 'list_allowed_directories'))).toBe(
+      `Allowed directories:\n${a}\n${b}`,
+    );
+    expect(textOf(await callAs(client, undefined, 'read_text_file', { path: join(b, 'in-b.txt') }))).toBe('b');
+    expect(textOf(await callAs(client, [b], 'list_allowed_directories'))).toBe(`Allowed directories:\n${b}`);
+    // A client root above the configured ones counts as the configured roots it holds.
+    expect(textOf(await callAs(client, [base], 'list_allowed_directories'))).toBe(`Allowed directories:\n${a}\n${b}`);
+    expect(textOf(await callAs(client, [b, join(base, 'elsewhere')], 'list_allowed_directories'))).toBe(
+      `Allowed directories:\n${b}`,
+    );
+  });
+
+  it('refuses client roots outside the configured ones, and symlinked roots that point outside', async () => {
+    const { a, b, elsewhere } = makeRoots();
+    const client = await spawnOurs([a, b]);
+    const outside = await callAs(client, [elsewhere], 'read_text_file', { path: join(elsewhere, 'secret.txt') });
+    expect(outside.isError).toBe(true);
+    expect(textOf(outside)).toContain(`none of the client's roots (${pathToFileURL(elsewhere).href})`);
+    const listed = await callAs(client, [elsewhere], 'list_allowed_directories');
+    expect(listed.isError).toBe(true);
+    // Nothing left is never a fallback to the configured roots.
+    expect((await callAs(client, [elsewhere], 'read_text_file', { path: join(a, 'in-a.txt') })).isError).toBe(true);
+    const linked = await callAs(client, [join(a, 'link-out')], 'read_text_file', {
+      path: join(a, 'link-out', 'secret.txt'),
+    });
+    expect(linked.isError).toBe(true);
+    expect(textOf(linked)).toContain('Access denied');
+    expect((await callAs(client, [join(a, 'link-out')], 'list_directory', { path: elsewhere })).isError).toBe(true);
+    // Roots that are not file URIs, or not absolute, count for nothing.
+    const odd = await client.callTool({
+      name: 'read_text_file',
+      arguments: { path: join(a, 'in-a.txt') },
+      _meta: { [CLIENT_ROOTS_META_KEY]: ['https://example.com/a', 'a', 42] },
+    });
+    expect(odd.isError).toBe(true);
+    expect(readFileSync(join(elsewhere, 'secret.txt'), 'utf8')).toBe('secret');
+  });
+
+  it('never asks the client for roots, even when it declares the roots capability', async () => {
+    const { a } = makeRoots();
+    let asked = 0;
+    const client = await spawnOurs([a], {
+      clientRoots: () => {
+        asked++;
+        return [a];
+      },
+    });
+    await client.sendRootsListChanged();
+    expect(await text(client, 'read_text_file', { path: join(a, 'in-a.txt') })).toBe('a');
+    await client.sendRootsListChanged();
+    expect(await text(client, 'list_allowed_directories')).toBe(`Allowed directories:\n${a}`);
+    expect(asked).toBe(0);
+  });
+});
+
+describe('filesystem child: races and hostile patterns', () => {
+  /** How long the swap race runs (ms). */
+  const RACE_MS = 5_000;
+  /** How long the swapped name stays a directory, or a link, before it changes again (ms). */
+  const SWAP_HOLD_MS = 0.5;
+
+  /**
+   * Swaps `root/swap` between a real directory and a link to `outside`, as fast as it can, for `ms`, in a process
+   * of its own (so it runs while the child serves the test's calls).
+   */
+  function startSwapper(root: string, outside: string, ms: number) {
+    const script = `
+      const { lstatSync, renameSync, rmSync, symlinkSync } = require('node:fs');
+      const [root, outside, ms, holdMs] = process.argv.slice(1);
+      const swap = root + '/swap';
+      symlinkSync(outside, root + '/parked-link');
+      const deadline = Date.now() + Number(ms);
+      let swaps = 0;
+      while (Date.now() < deadline) {
+        for (const parked of [root + '/parked-dir', root + '/parked-link']) {
+          // create_directory may have made a directory of its own at swap: clear it (it is inside the root).
+          try { lstatSync(swap); rmSync(swap, { recursive: true, force: true }); } catch {}
+          try {
+            renameSync(parked, swap);
+            // Hold each state a moment, so calls also meet a steady directory or link, not only a transition.
+            const until = performance.now() + Number(holdMs);
+            while (performance.now() < until);
+            renameSync(swap, parked);
+            swaps++;
+          } catch {}
+        }
+      }
+      console.log(swaps);
+    `;
+    const child = spawn(process.execPath, ['-e', script, root, outside, String(ms), String(SWAP_HOLD_MS)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    return new Promise<number>((resolvePromise) => child.on('exit', () => resolvePromise(Number(output.trim()))));
+  }
+
+  it('never reads, writes, creates or moves outside the roots while a directory and an escaping link swap', async () => {
+    const base = makeTempDir('race');
+    const root = join(base, 'root');
+    const outside = join(base, 'outside');
+    mkdirSync(join(root, 'parked-dir'), { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(join(root, 'parked-dir', 'file.txt'), 'INSIDE');
+    writeFileSync(join(outside, 'file.txt'), 'OUTSIDE');
+    writeFileSync(join(outside, 'outside-only.txt'), '');
+    const client = await spawnOurs([root]);
+    const swapping = startSwapper(root, outside, RACE_MS);
+    const deadline = Date.now() + RACE_MS - 200;
+    const tally = { reads: 0, insideReads: 0, escapedReads: 0, escapedListings: 0, calls: 0 };
+    const worker = async (id: number) => {
+      for (let n = 0; Date.now() < deadline; n++) {
+        const name = `w${id}-${n}`;
+        const [read, listing] = await Promise.all([
+          call(client, 'read_text_file', { path: join(root, 'swap', 'file.txt') }),
+          call(client, 'list_directory', { path: join(root, 'swap') }),
+          call(client, 'write_file', { path: join(root, 'swap', `${name}.txt`), content: 'written' }),
+          call(client, 'create_directory', { path: join(root, 'swap', `${name}-dir`, 'sub') }),
+          call(client, 'write_file', { path: join(root, `${name}-moving.txt`), content: 'moving' }).then(() =>
+            call(client, 'move_file', {
+              source: join(root, `${name}-moving.txt`),
+              destination: join(root, 'swap', `${name}-moved.txt`),
+            }),
+          ),
+        ]);
+        tally.calls += 5;
+        tally.reads++;
+        if (textOf(read) === 'OUTSIDE') tally.escapedReads++;
+        if (textOf(read) === 'INSIDE') tally.insideReads++;
+        if (textOf(listing).includes('outside-only.txt')) tally.escapedListings++;
+      }
+    };
+    await Promise.all([0, 1, 2, 3].map(worker));
+    const swaps = await swapping;
+    expect(swaps).toBeGreaterThan(100);
+    // The race ran: some reads got the inside file while others were refused.
+    expect(tally.insideReads).toBeGreaterThan(0);
+    expect(tally.insideReads).toBeLessThan(tally.reads);
+    expect(tally.escapedReads).toBe(0);
+    expect(tally.escapedListings).toBe(0);
+    expect(readdirSync(outside).sort()).toEqual(['file.txt', 'outside-only.txt']);
+    expect(readFileSync(join(outside, 'file.txt'), 'utf8')).toBe('OUTSIDE');
+    expect(await text(client, 'list_allowed_directories')).toBe(`Allowed directories:\n${root}`);
+  }, 60_000);
+
+  it('answers hostile search patterns quickly and keeps serving', async () => {
+    const root = makeTempDir('patterns');
+    let deep = root;
+    for (let i = 0; i < 25; i++) {
+      deep = join(deep, 'a');
+      mkdirSync(deep);
+    }
+    for (const name of ['a'.repeat(200), `${'a'.repeat(199)}c`, 'ab'.repeat(100), 'aaaa.txt']) {
+      writeFileSync(join(root, name), '');
+    }
+    const client = await spawnOurs([root]);
+    const patterns = [
+      `${'*a'.repeat(60)}*b`,
+      `**/${'*a'.repeat(40)}*b`,
+      `${'**/'.repeat(60)}b`,
+      `${'+(a|aa)'.repeat(40)}b`,
+      `${'*(a|aa)'.repeat(40)}b`,
+      '*(*(*(*(*(*(*(*(*(*(a))))))))))b',
+      `!(${'*a'.repeat(60)}*b)`,
+      `@(${'a*'.repeat(60)}|${'*a'.repeat(60)})b`,
+      `${'[a-z]*'.repeat(60)}b`,
+      `${'?'.repeat(150)}*b`,
+    ];
+    for (const pattern of patterns) {
+      const started = performance.now();
+      const result = await call(client, 'search_files', { path: root, pattern });
+      expect(performance.now() - started, pattern).toBeLessThan(5_000);
+      expect(result.isError, textOf(result)).toBeFalsy();
+    }
+    const found = await text(client, 'search_files', { path: root, pattern: `${'*a'.repeat(100)}*` });
+    expect(found.split('\n').sort()).toEqual(
+      [join(root, 'a'.repeat(200)), join(root, `${'a'.repeat(199)}c`), join(root, 'ab'.repeat(100))].sort(),
+    );
+    const tooLong = await refused(client, 'search_files', {
+      path: root,
+      pattern: '*'.repeat(filesystemLimits.MAX_GLOB_PATTERN_CHARS + 1),
+    });
+    expect(tooLong).toContain('over the 1000-character limit');
+    expect(await text(client, 'list_allowed_directories')).toBe(`Allowed directories:\n${root}`);
+  }, 120_000);
 });
 
 describe('filesystem child: the same answers as the reference server', () => {

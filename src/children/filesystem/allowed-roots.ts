@@ -1,7 +1,8 @@
 import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, normalize, resolve, sep } from 'node:path';
+import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLIENT_ROOTS_META_KEY } from '../shared/client-roots.js';
 
 /** Expands a leading `~` to the home directory, as the reference server does. */
 export function expandHome(path: string): string {
@@ -24,81 +25,102 @@ function trimTrailingSlash(path: string): string {
   return path.length > 1 && path.endsWith(sep) ? path.slice(0, -1) : path;
 }
 
+/** A configured root as written (normalized) and by real path; the two differ when the root is reached by a link. */
+interface ConfiguredRoot {
+  written: string;
+  real: string;
+}
+
 /**
  * The directories tools may touch. Configured roots are kept both as written and by real path (so `/tmp` and
- * `/private/tmp` both match); roots a client declares over MCP replace them, clipped to the configured ones.
+ * `/private/tmp` both match). A request that carries its client's roots (`_meta["omnimind/roots"]`, set by the
+ * gateway) is confined to their intersection with the configured roots, resolved afresh for that request only:
+ * one client's roots never change what another client's request may reach.
  */
 export class AllowedRoots {
-  #configured: string[] = [];
-  #current: string[] = [];
+  #configured: ConfiguredRoot[] = [];
 
-  /** The directories in force, as list_allowed_directories shows them. */
-  get directories(): readonly string[] {
-    return this.#current;
+  /** The configured roots, as written and by real path. */
+  get configured(): readonly string[] {
+    const all: string[] = [];
+    for (const { written, real } of this.#configured) {
+      for (const candidate of [written, real]) if (!all.includes(candidate)) all.push(candidate);
+    }
+    return all;
   }
 
   /** Sets the configured roots: absolute directories; missing or non-directory ones are skipped with a warning. */
   async configure(roots: readonly string[], warn: (message: string) => void): Promise<void> {
-    const accepted: string[] = [];
+    const accepted: ConfiguredRoot[] = [];
     for (const root of roots) {
       if (typeof root !== 'string' || root.includes('\0') || !isAbsolute(expandHome(root))) {
         warn(`Ignoring root ${JSON.stringify(root)}: roots must be absolute paths`);
         continue;
       }
-      const absolute = trimTrailingSlash(normalize(resolve(expandHome(root))));
+      const written = trimTrailingSlash(normalize(resolve(expandHome(root))));
       try {
-        const real = await realpath(absolute);
+        const real = await realpath(written);
         if (!(await stat(real)).isDirectory()) {
-          warn(`Ignoring root ${absolute}: not a directory`);
+          warn(`Ignoring root ${written}: not a directory`);
           continue;
         }
-        for (const candidate of [absolute, real]) if (!accepted.includes(candidate)) accepted.push(candidate);
+        if (!accepted.some((known) => known.written === written)) accepted.push({ written, real });
       } catch {
-        warn(`Ignoring root ${absolute}: it does not exist or cannot be read`);
+        warn(`Ignoring root ${written}: it does not exist or cannot be read`);
       }
     }
     this.#configured = accepted;
-    this.#current = [...accepted];
   }
 
   /**
-   * Replaces the roots in force with the client's (`roots/list`). With configured roots, each client root is
-   * clipped to them: one inside a configured root is kept, one that contains configured roots narrows to those,
-   * one elsewhere is dropped. Returns the roots now in force; keeps the previous ones when none is usable.
+   * The roots one request may reach, from its `_meta`: without the client-roots key, the configured roots; with
+   * it, each client root (by real path) inside a configured root counts as itself, a configured root inside a
+   * client root counts as the configured root, and anything else counts for nothing. Throws when nothing remains,
+   * naming the client's roots: there is never a fallback to the configured roots.
    */
-  async applyClientRoots(uris: readonly string[], warn: (message: string) => void): Promise<readonly string[]> {
-    const accepted: string[] = [];
+  async forRequest(meta: Record<string, unknown> | undefined): Promise<readonly string[]> {
+    if (meta === undefined || !Object.hasOwn(meta, CLIENT_ROOTS_META_KEY)) return this.configured;
+    const declared = meta[CLIENT_ROOTS_META_KEY];
+    const uris = Array.isArray(declared) ? declared.filter((uri): uri is string => typeof uri === 'string') : [];
+    const effective: string[] = [];
     const add = (dir: string) => {
-      if (!accepted.includes(dir)) accepted.push(dir);
+      if (!effective.includes(dir)) effective.push(dir);
     };
     for (const uri of uris) {
       const dir = await resolveClientRoot(uri);
-      if (dir === undefined) {
-        warn(`Skipping client root ${uri}: not an existing directory`);
-        continue;
-      }
-      if (this.#configured.length === 0 || isWithinAny(dir, this.#configured)) {
+      if (dir === undefined) continue;
+      const holder = this.#configured.find(({ real }) => isWithin(dir, real));
+      if (holder !== undefined) {
         add(dir);
+        // The same directory reached through the root as written, so paths given that way are inside too.
+        add(join(holder.written, relative(holder.real, dir)));
         continue;
       }
-      const narrowed = this.#configured.filter((root) => isWithin(root, dir));
-      if (narrowed.length === 0) warn(`Skipping client root ${dir}: outside the configured roots`);
-      for (const root of narrowed) add(root);
+      for (const { written, real } of this.#configured) {
+        if (isWithin(real, dir)) {
+          add(written);
+          add(real);
+        }
+      }
     }
-    if (accepted.length === 0) {
-      warn('No usable roots from the client; keeping the current ones');
-      return this.#current;
+    if (effective.length === 0) {
+      throw new Error(
+        `Access denied - none of the client's roots (${uris.length > 0 ? uris.join(', ') : 'none'}) is an existing ` +
+          `directory inside this server's configured directories (${this.configured.join(', ') || 'none'}); ` +
+          'declare a root inside them',
+      );
     }
-    this.#current = accepted;
-    return accepted;
+    return effective;
   }
 }
 
+/** The real path of a client root given as a `file://` URI, or undefined for anything else or a missing directory. */
 async function resolveClientRoot(uri: string): Promise<string | undefined> {
   try {
-    const raw = uri.startsWith('file://') ? fileURLToPath(uri) : uri;
-    if (raw.includes('\0')) return undefined;
-    const real = await realpath(resolve(expandHome(raw)));
+    if (!uri.startsWith('file://')) return undefined;
+    const raw = fileURLToPath(uri);
+    if (raw.includes('\0') || !isAbsolute(raw)) return undefined;
+    const real = await realpath(raw);
     return (await stat(real)).isDirectory() ? real : undefined;
   } catch {
     return undefined;

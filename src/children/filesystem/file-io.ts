@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { openContained, withContainedDir } from './contained.js';
+import { assertWritable, errorCode } from './resolve-path.js';
 
 /** Bytes read per step by head and tail: large enough for few system calls, small next to the read cap. */
 const CHUNK_BYTES = 64 * 1024;
@@ -11,11 +13,12 @@ function formatMiB(bytes: number): string {
 }
 
 /**
- * Opens a file for reading without following a final symbolic link and without blocking on a FIFO, and refuses
- * anything but a regular file (devices, sockets and pipes would hang or never end).
+ * Opens a file for reading without following a final symbolic link and without blocking on a FIFO, checks that
+ * the open descriptor lies inside `roots`, and refuses anything but a regular file (devices, sockets and pipes
+ * would hang or never end).
  */
-async function openRegularFile(path: string): Promise<{ handle: FileHandle; size: number }> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+async function openRegularFile(path: string, roots: readonly string[]): Promise<{ handle: FileHandle; size: number }> {
+  const handle = await openContained(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK, roots);
   try {
     const info = await handle.stat();
     if (info.isDirectory()) throw new Error(`${path} is a directory, not a file; list it with list_directory`);
@@ -61,9 +64,14 @@ async function readToEnd(handle: FileHandle, expectedSize: number, limit: number
 /** What to suggest when a file is over the read limit. */
 const DEFAULT_OVERSIZE_HINT = 'read part of it with head or tail';
 
-/** Reads a whole regular file, refusing one larger than `maxBytes` with a message that ends with `hint`. */
-export async function readFileCapped(path: string, maxBytes: number, hint = DEFAULT_OVERSIZE_HINT): Promise<Buffer> {
-  const { handle, size } = await openRegularFile(path);
+/** Reads a whole regular file inside `roots`, refusing one larger than `maxBytes` with a message ending in `hint`. */
+export async function readFileCapped(
+  path: string,
+  roots: readonly string[],
+  maxBytes: number,
+  hint = DEFAULT_OVERSIZE_HINT,
+): Promise<Buffer> {
+  const { handle, size } = await openRegularFile(path, roots);
   try {
     if (size > maxBytes) {
       throw new Error(`${path} is ${size} bytes, over the ${formatMiB(maxBytes)} read limit; ${hint}`);
@@ -78,14 +86,24 @@ export async function readFileCapped(path: string, maxBytes: number, hint = DEFA
   }
 }
 
-/** Reads a whole text file as UTF-8 (invalid bytes become U+FFFD), within `maxBytes`. */
-export async function readTextCapped(path: string, maxBytes: number, hint = DEFAULT_OVERSIZE_HINT): Promise<string> {
-  return (await readFileCapped(path, maxBytes, hint)).toString('utf8');
+/** Reads a whole text file inside `roots` as UTF-8 (invalid bytes become U+FFFD), within `maxBytes`. */
+export async function readTextCapped(
+  path: string,
+  roots: readonly string[],
+  maxBytes: number,
+  hint = DEFAULT_OVERSIZE_HINT,
+): Promise<string> {
+  return (await readFileCapped(path, roots, maxBytes, hint)).toString('utf8');
 }
 
-/** The first `lines` lines of a text file, joined by `\n` without a final newline, reading at most `maxBytes`. */
-export async function readHead(path: string, lines: number, maxBytes: number): Promise<string> {
-  const { handle } = await openRegularFile(path);
+/** The first `lines` lines of a text file inside `roots`, joined by `\n` without a final newline, within `maxBytes`. */
+export async function readHead(
+  path: string,
+  roots: readonly string[],
+  lines: number,
+  maxBytes: number,
+): Promise<string> {
+  const { handle } = await openRegularFile(path, roots);
   try {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -112,9 +130,14 @@ export async function readHead(path: string, lines: number, maxBytes: number): P
   }
 }
 
-/** The last `lines` lines of a text file (a final newline ends the last line), reading at most `maxBytes` from the end. */
-export async function readTail(path: string, lines: number, maxBytes: number): Promise<string> {
-  const { handle, size } = await openRegularFile(path);
+/** The last `lines` lines of a text file inside `roots` (a final newline ends the last line), within `maxBytes`. */
+export async function readTail(
+  path: string,
+  roots: readonly string[],
+  lines: number,
+  maxBytes: number,
+): Promise<string> {
+  const { handle, size } = await openRegularFile(path, roots);
   try {
     const chunks: Buffer[] = [];
     let position = size;
@@ -142,20 +165,42 @@ export async function readTail(path: string, lines: number, maxBytes: number): P
 }
 
 /**
- * Replaces (or creates) a file atomically: the content goes to a temporary file in the same directory, is flushed,
- * takes the old file's permission bits (or the umask default for a new file) and is renamed over the target, so
- * readers see the old or the new content, never a mix, and a link planted at the target is replaced, not followed.
+ * Replaces (or creates) a file atomically inside `roots`: the content goes to a new temporary file (O_EXCL, so
+ * nothing planted there is followed) in the target's directory, is flushed, takes the old file's permission bits
+ * (or the umask default for a new file) and is renamed over the target, so readers see the old or the new content,
+ * never a mix, and a link planted at the target is replaced, not followed. The directory is opened first and its
+ * descriptor checked; the temporary file and the rename name entries below that descriptor, so a directory
+ * swapped for a link to elsewhere between the check and the write cannot take the write out of the roots (nor
+ * into a `.git` directory: that rule is checked again on the directory as opened).
  */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+export async function writeFileAtomic(path: string, roots: readonly string[], content: string): Promise<void> {
+  const name = basename(path);
+  try {
+    await withContainedDir(dirname(path), roots, (at, real) => {
+      assertWritable(join(real, name));
+      return writeBelow(at, name, path, content);
+    });
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' && error instanceof Error && error.message.includes(`'${dirname(path)}'`)) {
+      throw new Error(`Parent directory does not exist: ${dirname(path)}; create it with create_directory first`);
+    }
+    throw error;
+  }
+}
+
+/** The atomic write itself, with `at` the checked directory's descriptor path and `path` only for messages. */
+async function writeBelow(at: string, name: string, path: string, content: string): Promise<void> {
+  const target = join(at, name);
   let mode: number | undefined;
   try {
-    const info = await lstat(path);
+    const info = await lstat(target);
     if (info.isDirectory()) throw new Error(`${path} is a directory; give a file path to write`);
-    mode = info.mode & 0o777;
+    // A link found here (swapped in after the path was resolved) is replaced like a new file: its 0777 is no mode.
+    if (!info.isSymbolicLink()) mode = info.mode & 0o777;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (errorCode(error) !== 'ENOENT') throw error;
   }
-  const temp = join(dirname(path), `.omnimind-${randomBytes(8).toString('hex')}.tmp`);
+  const temp = join(at, `.omnimind-${randomBytes(8).toString('hex')}.tmp`);
   try {
     const handle = await open(temp, 'wx', mode ?? 0o666);
     try {
@@ -165,12 +210,9 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
+    await rename(temp, target);
   } catch (error) {
     await unlink(temp).catch(() => {});
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && error instanceof Error && error.message.includes(temp)) {
-      throw new Error(`Parent directory does not exist: ${dirname(path)}; create it with create_directory first`);
-    }
     throw error;
   }
 }
@@ -181,7 +223,7 @@ export async function isFree(path: string): Promise<boolean> {
     await lstat(path);
     return false;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    if (errorCode(error) === 'ENOENT') return true;
     throw error;
   }
 }

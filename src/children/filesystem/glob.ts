@@ -1,10 +1,11 @@
-import { MAX_GLOB_ALTERNATIVES } from './limits.js';
+import { MAX_GLOB_ALTERNATIVES, MAX_GLOB_EXPANDED_CHARS, MAX_GLOB_PATTERN_CHARS } from './limits.js';
+import { compileSegmentMatcher, type SegmentMatcher, type SegmentToken } from './segment-nfa.js';
 
 /** Tests a slash-separated relative path against a compiled glob. */
 export type GlobMatcher = (relativePath: string) => boolean;
 
 const GLOBSTAR = Symbol('globstar');
-type Segment = RegExp | typeof GLOBSTAR;
+type Segment = SegmentMatcher | typeof GLOBSTAR;
 
 const POSIX_CLASSES: Record<string, string> = {
   alnum: '\\p{L}\\p{Nl}\\p{Nd}',
@@ -27,8 +28,17 @@ const POSIX_CLASSES: Record<string, string> = {
  * Compiles a glob the way minimatch does with `{dot: true}` (the matcher of the reference filesystem server):
  * `*`, `?`, `[…]` (with `!`/`^` negation and `[:alpha:]` classes), `**` as a whole segment, `{a,b}` and `{1..3}`
  * braces, extglobs `@(…)` `*(…)` `+(…)` `?(…)` `!(…)`, `\` escapes, a leading `!` to negate and `#` comments.
+ * Matching takes time linear in the path's length for a given pattern (no backtracking; see segment-nfa.ts), and
+ * the pattern's size is bounded: at most {@link MAX_GLOB_PATTERN_CHARS} as written and
+ * {@link MAX_GLOB_EXPANDED_CHARS} once its braces are expanded.
  */
 export function compileGlob(pattern: string): GlobMatcher {
+  if (pattern.length > MAX_GLOB_PATTERN_CHARS) {
+    throw new Error(
+      `Pattern is ${pattern.length} characters long, over the ${MAX_GLOB_PATTERN_CHARS}-character limit; ` +
+        'use a shorter pattern',
+    );
+  }
   if (pattern.startsWith('#')) return () => false;
   let negated = false;
   let body = pattern;
@@ -36,25 +46,27 @@ export function compileGlob(pattern: string): GlobMatcher {
     negated = !negated;
     body = body.slice(1);
   }
-  const alternatives = expandBraces(body).map(compileAlternative);
+  const expanded = expandBraces(body);
+  const size = expanded.reduce((total, alternative) => total + alternative.length, 0);
+  if (size > MAX_GLOB_EXPANDED_CHARS) {
+    throw new Error(
+      `Pattern expands through its braces to ${size} characters, over the ${MAX_GLOB_EXPANDED_CHARS}-character ` +
+        'limit; use fewer braces or a shorter pattern',
+    );
+  }
+  const alternatives = expanded.map(compileAlternative);
   return (relativePath) => {
     const segments = relativePath.split('/').filter((part, index, all) => part !== '' || index === all.length - 1);
-    const matched = alternatives.some((alternative) => matchSegments(alternative, segments, 0, 0));
+    const matched = alternatives.some((alternative) => matchSegments(alternative, segments));
     return matched !== negated;
   };
 }
 
-/** A regex that matches nothing: what a class with an out-of-order range like `[z-a]` becomes. */
-const NEVER = '(?!)';
+/** A character test that never holds: what a class with an out-of-order range like `[z-a]` becomes. */
+const NEVER = () => false;
 
-function isValidRegex(source: string): boolean {
-  try {
-    new RegExp(source, 'u');
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Any one character of a segment (segments hold no `/`). */
+const ANY = () => true;
 
 /** Drops `name/..` pairs (as minimatch does), so `a/../b` means `b`. */
 function collapseParents(segments: string[]): string[] {
@@ -69,70 +81,78 @@ function collapseParents(segments: string[]): string[] {
 
 function compileAlternative(pattern: string): Segment[] {
   return collapseParents(pattern.replace(/\/{2,}/g, '/').split('/')).map((segment) =>
-    segment === '**' ? GLOBSTAR : new RegExp(`^${compileSegment(segment)}$`, 'u'),
+    segment === '**' ? GLOBSTAR : compileSegmentMatcher(parseSegment(segment)),
   );
 }
 
-function matchSegments(pattern: Segment[], path: string[], pi: number, si: number): boolean {
-  if (pi === pattern.length) return si === path.length;
-  if (si === path.length) return false;
-  const segment = pattern[pi]!;
-  if (segment === GLOBSTAR) {
-    for (let next = si; next <= path.length; next++) {
-      if (matchSegments(pattern, path, pi + 1, next)) return true;
+/**
+ * Whether the path segments match the pattern segments, `**` standing for any number of whole segments (but a
+ * pattern not yet used up never matches an exhausted path, as minimatch has it). Dynamic programming from the
+ * end, so each pair of segments is tested once: no blow-up with many `**`.
+ */
+function matchSegments(pattern: readonly Segment[], path: readonly string[]): boolean {
+  // ok[si] for the pattern from `pi + 1` on, rebuilt for `pi` in each step.
+  let ok: boolean[] = path.map(() => false);
+  ok.push(true);
+  for (let pi = pattern.length - 1; pi >= 0; pi--) {
+    const segment = pattern[pi]!;
+    const here: boolean[] = new Array(path.length + 1).fill(false);
+    let rest = ok[path.length]!;
+    for (let si = path.length - 1; si >= 0; si--) {
+      if (segment === GLOBSTAR) {
+        rest = ok[si]! || rest;
+        here[si] = rest;
+      } else {
+        here[si] = ok[si + 1]! && segment(path[si]!);
+      }
     }
-    return false;
+    ok = here;
   }
-  return segment.test(path[si]!) && matchSegments(pattern, path, pi + 1, si + 1);
+  return ok[0]!;
 }
 
-function escapeRegex(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+function literal(char: string): SegmentToken {
+  return { kind: 'char', test: (candidate) => candidate === char };
 }
 
-function escapeClassChar(char: string): string {
-  return /[\\^\][-]/.test(char) ? `\\${char}` : char;
-}
-
-/** Regex source for one path segment (no slashes), left to right, so `!(…)` can look ahead at what follows it. */
-function compileSegment(segment: string): string {
-  let out = '';
+/** Parses one path segment (no slashes), left to right, so `!(…)` takes what follows it as its own rest. */
+function parseSegment(segment: string): SegmentToken[] {
+  const out: SegmentToken[] = [];
   for (let i = 0; i < segment.length; i++) {
-    const char = segment[i]!;
-    const next = segment[i + 1];
+    const char = String.fromCodePoint(segment.codePointAt(i)!);
+    const next = segment[i + char.length];
     if (char === '\\' && next !== undefined) {
-      out += escapeRegex(next);
-      i++;
+      const escaped = String.fromCodePoint(segment.codePointAt(i + 1)!);
+      out.push(literal(escaped));
+      i += escaped.length;
     } else if ('@*+?!'.includes(char) && next === '(') {
       const close = findClosingParen(segment, i + 1);
       if (close === -1) {
-        out += escapeRegex(char);
+        out.push(literal(char));
         continue;
       }
-      const alternatives = splitTopLevel(segment.slice(i + 2, close), '|')
-        .map(compileSegment)
-        .join('|');
+      const alternatives = splitTopLevel(segment.slice(i + 2, close), '|').map(parseSegment);
       if (char === '!') {
-        const rest = compileSegment(segment.slice(close + 1));
-        return `${out}(?:(?!(?:${alternatives})${rest}$)[^/]*?)${rest}`;
+        out.push({ kind: 'not', alternatives, rest: parseSegment(segment.slice(close + 1)) });
+        return out;
       }
-      const suffix = char === '@' ? '' : char;
-      out += `(?:${alternatives})${suffix}`;
+      out.push({ kind: 'group', quantifier: char as '@' | '?' | '*' | '+', alternatives });
       i = close;
     } else if (char === '*') {
-      out += '[^/]*';
+      out.push({ kind: 'group', quantifier: '*', alternatives: [[{ kind: 'char', test: ANY }]] });
     } else if (char === '?') {
-      out += '[^/]';
+      out.push({ kind: 'char', test: ANY });
     } else if (char === '[') {
       const parsed = parseClass(segment, i);
       if (parsed === undefined) {
-        out += '\\[';
+        out.push(literal('['));
       } else {
-        out += parsed.source;
+        out.push({ kind: 'char', test: parsed.test });
         i = parsed.end;
       }
     } else {
-      out += escapeRegex(char);
+      out.push(literal(char));
+      i += char.length - 1;
     }
   }
   return out;
@@ -170,8 +190,25 @@ function splitTopLevel(text: string, separator: string, open = '(', close = ')')
   return parts;
 }
 
-/** Parses `[…]` starting at `open`; undefined when the bracket never closes (then it is a literal `[`). */
-function parseClass(text: string, open: number): { source: string; end: number } | undefined {
+/** A test of one character against a regex character class; a class that is no valid regex matches nothing. */
+function classTest(source: string): (char: string) => boolean {
+  try {
+    const regex = new RegExp(`^${source}$`, 'u');
+    return (char) => regex.test(char);
+  } catch {
+    return NEVER;
+  }
+}
+
+function escapeClassChar(char: string): string {
+  return /[\\^\][-]/.test(char) ? `\\${char}` : char;
+}
+
+/**
+ * Parses `[…]` starting at `open` into a test of one character; undefined when the bracket never closes (then it
+ * is a literal `[`). The test is a regex of one character class, which matches in constant time.
+ */
+function parseClass(text: string, open: number): { test: (char: string) => boolean; end: number } | undefined {
   let i = open + 1;
   let negate = false;
   if (text[i] === '!' || text[i] === '^') {
@@ -183,8 +220,7 @@ function parseClass(text: string, open: number): { source: string; end: number }
   for (; i < text.length; i++) {
     const char = text[i]!;
     if (char === ']' && i > first) {
-      const source = negate ? `[^/${body}]` : `[${body}]`;
-      return { source: isValidRegex(source) ? source : NEVER, end: i };
+      return { test: classTest(negate ? `[^/${body}]` : `[${body}]`), end: i };
     }
     if (char === '\\' && i + 1 < text.length) {
       body += escapeClassChar(text[i + 1]!);

@@ -1,4 +1,5 @@
 export { AllowedRoots, expandHome, isWithin, isWithinAny } from './allowed-roots.js';
+export { makeContainedDirectory } from './contained.js';
 export { readHead, readTail, readTextCapped, writeFileAtomic } from './file-io.js';
 export { formatSize } from './format.js';
 export { compileGlob, expandBraces, type GlobMatcher } from './glob.js';
@@ -11,6 +12,7 @@ export {
   buildDirectoryTree,
   compileSearchExcludes,
   compileTreeExcludes,
+  readContainedDir,
   searchFiles,
   type TreeEntry,
   type WalkOptions,

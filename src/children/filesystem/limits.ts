@@ -37,3 +37,12 @@ export const MAX_DIFF_CHARS = MAX_READ_BYTES;
 
 /** Alternatives one glob may expand to through braces (`{a,b}`, `{1..9}`), against patterns that explode. */
 export const MAX_GLOB_ALTERNATIVES = 256;
+
+/** Characters one glob may have: far past any real pattern, and it keeps each match's automaton small. */
+export const MAX_GLOB_PATTERN_CHARS = 1_000;
+
+/** Longest stretch (ms) a directory walk keeps the event loop before letting other requests in: well below a health check's patience. */
+export const WALK_YIELD_MS = 20;
+
+/** Characters of all the alternatives a glob's braces expand to, together: bounds the work of matching one name. */
+export const MAX_GLOB_EXPANDED_CHARS = 4 * MAX_GLOB_PATTERN_CHARS;

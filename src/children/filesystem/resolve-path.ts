@@ -2,7 +2,8 @@ import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { expandHome, isWithin, isWithinAny } from './allowed-roots.js';
 
-function errorCode(error: unknown): string | undefined {
+/** The `code` of a Node system error (`ENOENT`, …), or undefined. */
+export function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 

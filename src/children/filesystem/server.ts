@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { VERSION } from '../../config/index.js';
 import { AllowedRoots } from './allowed-roots.js';
 import { TOOL_TIMEOUT_MS } from './limits.js';
@@ -8,9 +7,6 @@ import type { FilesystemContext } from './tool-kit.js';
 import { registerAllowedDirectoriesTool, registerListTools, registerSearchTool } from './tools-list.js';
 import { registerFileInfoTool, registerReadTools } from './tools-read.js';
 import { registerMoveTool, registerWriteTools } from './tools-write.js';
-
-/** How long to wait for the client's answer to `roots/list` (ms); tool calls wait for it, so keep it short. */
-const ROOTS_REQUEST_TIMEOUT_MS = 5_000;
 
 /** Options of the filesystem server. */
 export interface FilesystemServerOptions {
@@ -26,18 +22,16 @@ export interface FilesystemServerOptions {
 
 /**
  * Builds the filesystem MCP server: the tools of the reference filesystem server, confined to the configured roots,
- * which the client's MCP roots replace (clipped to the configured ones) at initialization and on
- * `notifications/roots/list_changed`.
+ * narrowed per request to the roots of the client that sent it (`_meta["omnimind/roots"]`, set by the gateway).
+ * It never asks a client for its roots itself: one process serves many clients through the gateway.
  */
 export async function createFilesystemServer(options: FilesystemServerOptions): Promise<McpServer> {
   const warn = options.warn ?? ((message: string) => console.error(message));
   const roots = new AllowedRoots();
   await roots.configure(options.roots, warn);
   const server = new McpServer({ name: 'omnimind-filesystem', version: VERSION });
-  let rootsUpdate: Promise<void> = Promise.resolve();
   const context: FilesystemContext = {
     roots,
-    rootsSettled: () => rootsUpdate,
     now: options.now ?? (() => performance.now()),
     toolTimeoutMs: options.toolTimeoutMs ?? TOOL_TIMEOUT_MS,
   };
@@ -50,24 +44,5 @@ export async function createFilesystemServer(options: FilesystemServerOptions): 
   registerFileInfoTool(server, context);
   registerAllowedDirectoriesTool(server, context);
 
-  const fetchClientRoots = async () => {
-    try {
-      const { roots: clientRoots } = await server.server.listRoots(undefined, { timeout: ROOTS_REQUEST_TIMEOUT_MS });
-      await roots.applyClientRoots(
-        clientRoots.map((root) => root.uri),
-        warn,
-      );
-    } catch (error) {
-      warn(`Could not get the client's roots: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  };
-  const refreshFromClient = () => {
-    rootsUpdate = rootsUpdate.then(fetchClientRoots);
-    return rootsUpdate;
-  };
-  server.server.oninitialized = () => {
-    if (server.server.getClientCapabilities()?.roots) void refreshFromClient();
-  };
-  server.server.setNotificationHandler(RootsListChangedNotificationSchema, refreshFromClient);
   return server;
 }

@@ -6,8 +6,6 @@ import type { AllowedRoots } from './allowed-roots.js';
 /** What every filesystem tool handler works with. */
 export interface FilesystemContext {
   roots: AllowedRoots;
-  /** Resolves once any roots update requested from the client has been applied. */
-  rootsSettled: () => Promise<void>;
   /** Clock of the directory walks' time budget (ms). */
   now: () => number;
   /** Time one tool call may take (ms). */
@@ -30,14 +28,21 @@ export function textOutput(text: string): CallToolResult {
   return { content: [{ type: 'text', text }], structuredContent: { content: text } };
 }
 
+/** What a tool handler receives about its request; only the `_meta` of the request is used. */
+export interface RequestInfo {
+  _meta?: Record<string, unknown>;
+}
+
 /**
- * Runs a tool body as a tool error on any failure and on overrunning the call timeout, so a bad argument or a
- * stuck file system answers the client instead of crashing the child or leaving the request hanging.
+ * Runs a tool body with the roots of its request (see {@link AllowedRoots.forRequest}), as a tool error on any
+ * failure and on overrunning the call timeout, so a bad argument or a stuck file system answers the client instead
+ * of crashing the child or leaving the request hanging.
  */
 export async function runTool(
   name: string,
   context: FilesystemContext,
-  body: () => Promise<CallToolResult>,
+  request: RequestInfo,
+  body: (roots: readonly string[]) => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
   let timer: NodeJS.Timeout | undefined;
   // A plain timer, cleared once the body settles: cheaper per call than an aborted timers/promises delay.
@@ -53,13 +58,7 @@ export async function runTool(
     );
   });
   try {
-    return await Promise.race([
-      guardTool(async () => {
-        await context.rootsSettled();
-        return body();
-      }),
-      timeout,
-    ]);
+    return await Promise.race([guardTool(async () => body(await context.roots.forRequest(request._meta))), timeout]);
   } finally {
     clearTimeout(timer);
   }

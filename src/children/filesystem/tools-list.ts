@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { isWithinAny } from './allowed-roots.js';
+import { withContainedDir } from './contained.js';
 import { formatListing, formatSizedListing, type SizedEntry } from './format.js';
 import { compileGlob } from './glob.js';
 import {
@@ -19,6 +20,7 @@ import {
   buildDirectoryTree,
   compileSearchExcludes,
   compileTreeExcludes,
+  readContainedDir,
   searchFiles,
   type WalkOptions,
   type WalkStop,
@@ -37,11 +39,12 @@ async function sizeOf(path: string, isLink: boolean, roots: readonly string[]): 
   }
 }
 
-async function statEntries(dir: string, entries: readonly Dirent[], roots: readonly string[]): Promise<SizedEntry[]> {
+/** Sizes of `entries` of the directory reached through the checked descriptor path `at`. */
+async function statEntries(at: string, entries: readonly Dirent[], roots: readonly string[]): Promise<SizedEntry[]> {
   const sized: SizedEntry[] = [];
   for (let start = 0; start < entries.length; start += STAT_BATCH) {
     const batch = entries.slice(start, start + STAT_BATCH);
-    const sizes = await Promise.all(batch.map((entry) => sizeOf(join(dir, entry.name), entry.isSymbolicLink(), roots)));
+    const sizes = await Promise.all(batch.map((entry) => sizeOf(join(at, entry.name), entry.isSymbolicLink(), roots)));
     batch.forEach((entry, i) => {
       sized.push({ name: entry.name, isDirectory: entry.isDirectory(), size: sizes[i]! });
     });
@@ -49,8 +52,8 @@ async function statEntries(dir: string, entries: readonly Dirent[], roots: reado
   return sized;
 }
 
-function walkOptions(context: FilesystemContext, maxEntries: number): WalkOptions {
-  return { roots: context.roots.directories, maxEntries, budgetMs: WALK_BUDGET_MS, now: context.now };
+function walkOptions(context: FilesystemContext, roots: readonly string[], maxEntries: number): WalkOptions {
+  return { roots, maxEntries, budgetMs: WALK_BUDGET_MS, now: context.now };
 }
 
 function describeStop(stopped: WalkStop): string {
@@ -79,10 +82,10 @@ export function registerListTools(server: McpServer, context: FilesystemContext)
       outputSchema: TEXT_OUTPUT,
       annotations: READ_ONLY,
     },
-    (args) =>
-      runTool('list_directory', context, async () => {
-        const path = await resolveAllowedPath(args.path, context.roots.directories);
-        return textOutput(formatListing(await readdir(path, { withFileTypes: true }), MAX_LIST_ENTRIES));
+    (args, request) =>
+      runTool('list_directory', context, request, async (roots) => {
+        const path = await resolveAllowedPath(args.path, roots);
+        return textOutput(formatListing(await readContainedDir(path, roots), MAX_LIST_ENTRIES));
       }),
   );
 
@@ -100,11 +103,12 @@ export function registerListTools(server: McpServer, context: FilesystemContext)
       outputSchema: TEXT_OUTPUT,
       annotations: READ_ONLY,
     },
-    (args) =>
-      runTool('list_directory_with_sizes', context, async () => {
-        const path = await resolveAllowedPath(args.path, context.roots.directories);
-        const entries = await readdir(path, { withFileTypes: true });
-        const sized = await statEntries(path, entries, context.roots.directories);
+    (args, request) =>
+      runTool('list_directory_with_sizes', context, request, async (roots) => {
+        const path = await resolveAllowedPath(args.path, roots);
+        const sized = await withContainedDir(path, roots, async (at) =>
+          statEntries(at, await readdir(at, { withFileTypes: true }), roots),
+        );
         return textOutput(formatSizedListing(sized, args.sortBy, MAX_LIST_ENTRIES));
       }),
   );
@@ -121,13 +125,13 @@ export function registerListTools(server: McpServer, context: FilesystemContext)
       outputSchema: TEXT_OUTPUT,
       annotations: READ_ONLY,
     },
-    (args) =>
-      runTool('directory_tree', context, async () => {
-        const path = await resolveAllowedPath(args.path, context.roots.directories);
+    (args, request) =>
+      runTool('directory_tree', context, request, async (roots) => {
+        const path = await resolveAllowedPath(args.path, roots);
         const tree = await buildDirectoryTree(
           path,
           compileTreeExcludes(args.excludePatterns),
-          walkOptions(context, MAX_TREE_ENTRIES),
+          walkOptions(context, roots, MAX_TREE_ENTRIES),
         );
         return textOutput(JSON.stringify(tree, null, 2));
       }),
@@ -152,15 +156,15 @@ export function registerSearchTool(server: McpServer, context: FilesystemContext
       outputSchema: TEXT_OUTPUT,
       annotations: READ_ONLY,
     },
-    (args) =>
-      runTool('search_files', context, async () => {
-        const path = await resolveAllowedPath(args.path, context.roots.directories);
+    (args, request) =>
+      runTool('search_files', context, request, async (roots) => {
+        const path = await resolveAllowedPath(args.path, roots);
         const outcome = await searchFiles(
           path,
           compileGlob(args.pattern),
           compileSearchExcludes(args.excludePatterns),
           MAX_SEARCH_RESULTS,
-          walkOptions(context, MAX_SEARCH_VISITED),
+          walkOptions(context, roots, MAX_SEARCH_VISITED),
         );
         const lines = outcome.matches.length > 0 ? [...outcome.matches] : ['No matches found'];
         if (outcome.stopped) lines.push(describeStop(outcome.stopped));
@@ -182,9 +186,9 @@ export function registerAllowedDirectoriesTool(server: McpServer, context: Files
       outputSchema: TEXT_OUTPUT,
       annotations: READ_ONLY,
     },
-    () =>
-      runTool('list_allowed_directories', context, async () =>
-        textOutput(`Allowed directories:\n${context.roots.directories.join('\n')}`),
+    (_args, request) =>
+      runTool('list_allowed_directories', context, request, async (roots) =>
+        textOutput(`Allowed directories:\n${roots.join('\n')}`),
       ),
   );
 }

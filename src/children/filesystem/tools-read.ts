@@ -1,14 +1,14 @@
-import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { openContainedEntry } from './contained.js';
 import { readFileCapped, readHead, readTail, readTextCapped } from './file-io.js';
 import { formatFileInfo } from './format.js';
 import { MAX_MULTI_READ_BYTES, MAX_MULTI_READ_FILES, MAX_READ_BYTES } from './limits.js';
 import { resolveAllowedPath } from './resolve-path.js';
-import { type FilesystemContext, READ_ONLY, runTool, TEXT_OUTPUT, textOutput } from './tool-kit.js';
+import { type FilesystemContext, READ_ONLY, type RequestInfo, runTool, TEXT_OUTPUT, textOutput } from './tool-kit.js';
 
 /** MIME types read_media_file recognises by extension; anything else is `application/octet-stream`. */
 const MIME_TYPES: Record<string, string> = {
@@ -42,17 +42,20 @@ const readTextInput = {
 
 /** Registers read_file (the deprecated alias of read_text_file), read_text_file, read_media_file and read_multiple_files. */
 export function registerReadTools(server: McpServer, context: FilesystemContext): void {
-  const readText = (args: { path: string; head?: number; tail?: number }): Promise<CallToolResult> =>
-    runTool('read_text_file', context, async () => {
-      const path = await resolveAllowedPath(args.path, context.roots.directories);
+  const readText = (
+    args: { path: string; head?: number; tail?: number },
+    request: RequestInfo,
+  ): Promise<CallToolResult> =>
+    runTool('read_text_file', context, request, async (roots) => {
+      const path = await resolveAllowedPath(args.path, roots);
       const head = lineCount(args.head, 'head');
       const tail = lineCount(args.tail, 'tail');
       if (head !== undefined && tail !== undefined) {
         throw new Error('Cannot specify both head and tail parameters simultaneously');
       }
-      if (tail !== undefined) return textOutput(await readTail(path, tail, MAX_READ_BYTES));
-      if (head !== undefined) return textOutput(await readHead(path, head, MAX_READ_BYTES));
-      return textOutput(await readTextCapped(path, MAX_READ_BYTES));
+      if (tail !== undefined) return textOutput(await readTail(path, roots, tail, MAX_READ_BYTES));
+      if (head !== undefined) return textOutput(await readHead(path, roots, head, MAX_READ_BYTES));
+      return textOutput(await readTextCapped(path, roots, MAX_READ_BYTES));
     });
 
   server.registerTool(
@@ -102,13 +105,13 @@ export function registerReadTools(server: McpServer, context: FilesystemContext)
       },
       annotations: READ_ONLY,
     },
-    (args) =>
-      runTool('read_media_file', context, async () => {
-        const path = await resolveAllowedPath(args.path, context.roots.directories);
+    (args, request) =>
+      runTool('read_media_file', context, request, async (roots) => {
+        const path = await resolveAllowedPath(args.path, roots);
         const mimeType = MIME_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
-        const data = (await readFileCapped(path, MAX_READ_BYTES, 'media files are returned up to that size')).toString(
-          'base64',
-        );
+        const data = (
+          await readFileCapped(path, roots, MAX_READ_BYTES, 'media files are returned up to that size')
+        ).toString('base64');
         const item = mimeType.startsWith('image/')
           ? { type: 'image' as const, data, mimeType }
           : mimeType.startsWith('audio/')
@@ -131,8 +134,8 @@ export function registerReadTools(server: McpServer, context: FilesystemContext)
       outputSchema: TEXT_OUTPUT,
       annotations: READ_ONLY,
     },
-    (args) =>
-      runTool('read_multiple_files', context, async () => {
+    (args, request) =>
+      runTool('read_multiple_files', context, request, async (roots) => {
         if (args.paths.length > MAX_MULTI_READ_FILES) {
           throw new Error(`Too many paths: ${args.paths.length}; read at most ${MAX_MULTI_READ_FILES} files per call`);
         }
@@ -140,18 +143,13 @@ export function registerReadTools(server: McpServer, context: FilesystemContext)
         const parts: string[] = [];
         for (const filePath of args.paths) {
           try {
-            const path = await resolveAllowedPath(filePath, context.roots.directories);
-            // A file that cannot be stat'ed fails below, in the read, with the read's own message.
-            const size = await stat(path).then(
-              (info) => info.size,
-              () => 0,
-            );
-            if (size > budget && size <= MAX_READ_BYTES) {
+            const path = await resolveAllowedPath(filePath, roots);
+            const content = await readFileCapped(path, roots, MAX_READ_BYTES);
+            if (content.length > budget) {
               throw new Error('skipped: the files before it used up the 1 MiB total read limit; read it separately');
             }
-            const content = await readTextCapped(path, MAX_READ_BYTES);
-            budget -= size;
-            parts.push(`${filePath}:\n${content}\n`);
+            budget -= content.length;
+            parts.push(`${filePath}:\n${content.toString('utf8')}\n`);
           } catch (error) {
             parts.push(`${filePath}: Error - ${error instanceof Error ? error.message : String(error)}`);
           }
@@ -174,10 +172,14 @@ export function registerFileInfoTool(server: McpServer, context: FilesystemConte
       outputSchema: TEXT_OUTPUT,
       annotations: READ_ONLY,
     },
-    (args) =>
-      runTool('get_file_info', context, async () => {
-        const path = await resolveAllowedPath(args.path, context.roots.directories);
-        return textOutput(formatFileInfo(await stat(path)));
+    (args, request) =>
+      runTool('get_file_info', context, request, async (roots) => {
+        const handle = await openContainedEntry(await resolveAllowedPath(args.path, roots), roots);
+        try {
+          return textOutput(formatFileInfo(await handle.stat()));
+        } finally {
+          await handle.close();
+        }
       }),
   );
 }

@@ -1,7 +1,9 @@
-import { mkdir, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { makeContainedDirectory, withContainedDir } from './contained.js';
 import { isFree, readTextCapped, writeFileAtomic } from './file-io.js';
 import { MAX_READ_BYTES } from './limits.js';
 import { assertWritable, resolveAllowedEntry, resolveAllowedPath } from './resolve-path.js';
@@ -30,10 +32,10 @@ export function registerWriteTools(server: McpServer, context: FilesystemContext
       outputSchema: TEXT_OUTPUT,
       annotations: writes({ destructive: true, idempotent: true }),
     },
-    (args) =>
-      runTool('write_file', context, async () => {
-        const path = assertWritable(await resolveAllowedPath(args.path, context.roots.directories));
-        await writeFileAtomic(path, args.content);
+    (args, request) =>
+      runTool('write_file', context, request, async (roots) => {
+        const path = assertWritable(await resolveAllowedPath(args.path, roots));
+        await writeFileAtomic(path, roots, args.content);
         return textOutput(`Successfully wrote to ${args.path}`);
       }),
   );
@@ -59,13 +61,13 @@ export function registerWriteTools(server: McpServer, context: FilesystemContext
       outputSchema: TEXT_OUTPUT,
       annotations: writes({ destructive: true, idempotent: false }),
     },
-    (args) =>
-      runTool('edit_file', context, async () => {
-        const path = assertWritable(await resolveAllowedPath(args.path, context.roots.directories));
-        const original = await readTextCapped(path, MAX_READ_BYTES, 'edit_file works on files up to that size');
+    (args, request) =>
+      runTool('edit_file', context, request, async (roots) => {
+        const path = assertWritable(await resolveAllowedPath(args.path, roots));
+        const original = await readTextCapped(path, roots, MAX_READ_BYTES, 'edit_file works on files up to that size');
         const modified = applyTextEdits(original, args.edits);
         const diff = formatEditDiff(path, original, modified);
-        if (!args.dryRun) await writeFileAtomic(path, modified);
+        if (!args.dryRun) await writeFileAtomic(path, roots, modified);
         return textOutput(diff);
       }),
   );
@@ -81,10 +83,10 @@ export function registerWriteTools(server: McpServer, context: FilesystemContext
       outputSchema: TEXT_OUTPUT,
       annotations: writes({ destructive: false, idempotent: true }),
     },
-    (args) =>
-      runTool('create_directory', context, async () => {
-        const path = assertWritable(await resolveAllowedPath(args.path, context.roots.directories));
-        await mkdir(path, { recursive: true });
+    (args, request) =>
+      runTool('create_directory', context, request, async (roots) => {
+        const path = assertWritable(await resolveAllowedPath(args.path, roots));
+        await makeContainedDirectory(path, roots);
         return textOutput(`Successfully created directory ${args.path}`);
       }),
   );
@@ -103,21 +105,33 @@ export function registerMoveTool(server: McpServer, context: FilesystemContext):
       outputSchema: TEXT_OUTPUT,
       annotations: writes({ destructive: true, idempotent: false }),
     },
-    (args) =>
-      runTool('move_file', context, async () => {
-        const roots = context.roots.directories;
+    (args, request) =>
+      runTool('move_file', context, request, async (roots) => {
         const source = assertWritable(await resolveAllowedEntry(args.source, roots, 'source'));
         if (await isFree(source)) throw new Error(`Source does not exist: ${args.source}`);
         const destination = assertWritable(await resolveAllowedEntry(args.destination, roots, 'destination'));
-        if (!(await isFree(destination))) throw new Error(`Destination already exists: ${destination}`);
-        try {
-          await rename(source, destination);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'EXDEV') {
-            throw new Error(`Cannot move ${args.source} to ${args.destination}: they are on different file systems`);
-          }
-          throw error;
-        }
+        // Both names are taken below checked descriptors of their directories, so the rename stays in the roots
+        // even if either directory is swapped for a link between the checks above and the rename.
+        await withContainedDir(dirname(source), roots, (sourceDir, sourceReal) =>
+          withContainedDir(dirname(destination), roots, async (destinationDir, destinationReal) => {
+            assertWritable(join(sourceReal, basename(source)));
+            assertWritable(join(destinationReal, basename(destination)));
+            const from = join(sourceDir, basename(source));
+            const to = join(destinationDir, basename(destination));
+            if (await isFree(from)) throw new Error(`Source does not exist: ${args.source}`);
+            if (!(await isFree(to))) throw new Error(`Destination already exists: ${destination}`);
+            try {
+              await rename(from, to);
+            } catch (error) {
+              if ((error as NodeJS.ErrnoException).code === 'EXDEV') {
+                throw new Error(
+                  `Cannot move ${args.source} to ${args.destination}: they are on different file systems`,
+                );
+              }
+              throw error;
+            }
+          }),
+        );
         return textOutput(`Successfully moved ${args.source} to ${args.destination}`);
       }),
   );

@@ -1,8 +1,11 @@
 import type { Dirent } from 'node:fs';
 import { readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { isWithinAny } from './allowed-roots.js';
+import { withContainedDir } from './contained.js';
 import { compileGlob, type GlobMatcher } from './glob.js';
+import { WALK_YIELD_MS } from './limits.js';
 
 /** One directory_tree node: directories always carry `children`, files never do. */
 export interface TreeEntry {
@@ -41,13 +44,25 @@ export function compileSearchExcludes(patterns: readonly string[]): GlobMatcher 
   return (relativePath) => matchers.some((matcher) => matcher(relativePath));
 }
 
-/** Real directory contents that stay inside the roots: a subdirectory replaced by an escaping link is refused. */
-async function readContainedDir(dir: string, roots: readonly string[]): Promise<Dirent[]> {
-  const real = await realpath(dir);
-  if (!isWithinAny(real, roots)) {
-    throw new Error(`Access denied - symlink target outside allowed directories: ${real} not in ${roots.join(', ')}`);
-  }
-  return readdir(real, { withFileTypes: true });
+/**
+ * The entries of a directory inside the roots, read through a checked descriptor of it: a directory replaced by
+ * a link that escapes, before or while it is walked, is refused.
+ */
+export function readContainedDir(dir: string, roots: readonly string[]): Promise<Dirent[]> {
+  return withContainedDir(dir, roots, (at) => readdir(at, { withFileTypes: true }));
+}
+
+/**
+ * A pause for the event loop every {@link WALK_YIELD_MS} of walking: matching thousands of names in one directory
+ * must not keep the child from answering other requests and health checks.
+ */
+function createYielder(now: () => number): () => Promise<void> {
+  let last = now();
+  return async () => {
+    if (now() - last < WALK_YIELD_MS) return;
+    await setImmediate();
+    last = now();
+  };
 }
 
 function relativeName(prefix: string, name: string): string {
@@ -64,11 +79,13 @@ export async function buildDirectoryTree(
   options: WalkOptions,
 ): Promise<TreeEntry[]> {
   const deadline = options.now() + options.budgetMs;
+  const pause = createYielder(options.now);
   let count = 0;
   const walk = async (dir: string, prefix: string): Promise<TreeEntry[]> => {
     const entries = await readContainedDir(dir, options.roots);
     const result: TreeEntry[] = [];
     for (const entry of entries) {
+      await pause();
       const relativePath = relativeName(prefix, entry.name);
       if (isExcluded(relativePath)) continue;
       count++;
@@ -118,6 +135,7 @@ export async function searchFiles(
   options: WalkOptions,
 ): Promise<SearchOutcome> {
   const deadline = options.now() + options.budgetMs;
+  const pause = createYielder(options.now);
   const matches: string[] = [];
   let visited = 0;
   let stopped: WalkStop;
@@ -130,6 +148,7 @@ export async function searchFiles(
       return;
     }
     for (const entry of entries) {
+      await pause();
       if (stopped) return;
       visited++;
       if (visited > options.maxEntries) {
