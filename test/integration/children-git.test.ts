@@ -259,14 +259,13 @@ describe('git child', () => {
     expect(git(['branch'])).toBe('* main');
   });
 
-  it('runs no hook or fsmonitor command planted in the repository', async () => {
+  it('runs no hook planted in the repository', async () => {
     const { home, repo, git } = makeSandbox();
     const trap = makeTempDir('trap');
     for (const hook of ['pre-commit', 'commit-msg', 'post-commit', 'post-checkout']) {
       const script = join(repo, '.git', 'hooks', hook);
       writeFileSync(script, `#!/bin/sh\ntouch "${join(trap, hook)}"\n`, { mode: 0o755 });
     }
-    git(['config', 'core.fsmonitor', `touch "${join(trap, 'fsmonitor')}"; false`]);
     const client = await spawnGit([repo], { HOME: home });
     writeFileSync(join(repo, 'c.txt'), 'sea\n');
     await text(client, 'git_status', { repo_path: repo });
