@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -323,5 +323,288 @@ describe('git child', () => {
     expect(diff.length).toBeLessThan(1024 * 1024 + 200);
     expect(diff).toMatch(/\[output truncated at 1048576 characters; ask for less/);
     expect(await text(client, 'git_status', { repo_path: repo })).toContain('modified:   big.txt');
+  });
+});
+
+/** A repository config that makes git run a command: the entries, and what else the repository needs for it. */
+interface Plant {
+  /**
+   * Entries for `.git/config`; `$CMD` stands for a shell command and `$SCRIPT` for a program that touch this plant's
+   * marker file.
+   */
+  config: [string, string][];
+  /** Entries for `.git/config.worktree`. */
+  worktreeConfig?: [string, string][];
+  /** A committed `.gitattributes` naming the driver. */
+  attributes?: string;
+  /** The key the refusal must name. */
+  refused: string;
+  /** git arguments that, run directly (by a person), do run the command: proof that the plant is live. */
+  trigger?: string[];
+}
+
+/** Every command-running key checked: each one alone makes the repository refused. */
+const PLANTS: Record<string, Plant> = {
+  'filter clean': {
+    config: [['filter.x.clean', '$CMD']],
+    attributes: '* filter=x',
+    refused: 'filter.x.clean',
+    trigger: ['diff'],
+  },
+  'filter smudge': {
+    config: [['filter.x.smudge', '$CMD']],
+    attributes: '* filter=x',
+    refused: 'filter.x.smudge',
+    trigger: ['checkout', '--', 'a.txt'],
+  },
+  'filter process': {
+    config: [['filter.x.process', '$CMD']],
+    attributes: '* filter=x',
+    refused: 'filter.x.process',
+    trigger: ['diff'],
+  },
+  textconv: {
+    config: [['diff.x.textconv', '$CMD']],
+    attributes: '* diff=x',
+    refused: 'diff.x.textconv',
+    trigger: ['diff'],
+  },
+  'diff driver': {
+    config: [['diff.x.command', '$CMD']],
+    attributes: '* diff=x',
+    refused: 'diff.x.command',
+    trigger: ['diff'],
+  },
+  'external diff': { config: [['diff.external', '$CMD']], refused: 'diff.external', trigger: ['diff'] },
+  'merge driver': { config: [['merge.x.driver', '$CMD']], attributes: '* merge=x', refused: 'merge.x.driver' },
+  fsmonitor: { config: [['core.fsmonitor', '$CMD']], refused: 'core.fsmonitor', trigger: ['status'] },
+  'hooks path': {
+    config: [['core.hooksPath', '$HOOKS']],
+    refused: 'core.hookspath',
+    trigger: ['commit', '--allow-empty', '-qm', 'hooked'],
+  },
+  pager: { config: [['core.pager', '$CMD']], refused: 'core.pager' },
+  'pager.log': { config: [['pager.log', '$CMD']], refused: 'pager.log' },
+  'pager.diff': { config: [['pager.diff', '$CMD']], refused: 'pager.diff' },
+  'pager.status': { config: [['pager.status', '$CMD']], refused: 'pager.status' },
+  'pager.show': { config: [['pager.show', '$CMD']], refused: 'pager.show' },
+  editor: { config: [['core.editor', '$CMD']], refused: 'core.editor', trigger: ['commit', '--allow-empty'] },
+  'sequence editor': { config: [['sequence.editor', '$CMD']], refused: 'sequence.editor' },
+  'ssh command': { config: [['core.sshCommand', '$CMD']], refused: 'core.sshcommand' },
+  askpass: { config: [['core.askPass', '$SCRIPT']], refused: 'core.askpass' },
+  'credential helper': { config: [['credential.helper', '!$CMD']], refused: 'credential.helper' },
+  'credential helper for a URL': {
+    config: [['credential.https://example.com.helper', '!$CMD']],
+    refused: 'credential.https://example.com.helper',
+  },
+  'gpg program': {
+    config: [['gpg.program', '$SCRIPT']],
+    refused: 'gpg.program',
+    trigger: ['commit', '--allow-empty', '-S', '-qm', 'signed'],
+  },
+  'gpg ssh program': { config: [['gpg.ssh.program', '$SCRIPT']], refused: 'gpg.ssh.program' },
+  'gpg x509 program': { config: [['gpg.x509.program', '$SCRIPT']], refused: 'gpg.x509.program' },
+  'signing on': { config: [['commit.gpgSign', 'true']], refused: 'commit.gpgsign' },
+  include: {
+    config: [['include.path', '$INCLUDE']],
+    attributes: '* filter=x',
+    refused: 'include.path',
+    trigger: ['diff'],
+  },
+  includeIf: {
+    config: [['includeIf.gitdir:/.path', '$INCLUDE']],
+    attributes: '* filter=x',
+    refused: 'includeif.gitdir:/.path',
+    trigger: ['diff'],
+  },
+  'git proxy': { config: [['core.gitProxy', '$SCRIPT']], refused: 'core.gitproxy' },
+  'upload pack': {
+    config: [
+      ['remote.origin.url', '$SELF'],
+      ['remote.origin.uploadpack', 'touch "$MARKER"; git-upload-pack'],
+    ],
+    refused: 'remote.origin.uploadpack',
+    trigger: ['fetch', 'origin'],
+  },
+  'receive pack': { config: [['remote.origin.receivepack', '$CMD']], refused: 'remote.origin.receivepack' },
+  'attributes file': { config: [['core.attributesFile', '$INCLUDE']], refused: 'core.attributesfile' },
+  'work tree elsewhere': { config: [['core.worktree', '$HOOKS']], refused: 'core.worktree' },
+  bare: { config: [['core.bare', 'true']], refused: 'core.bare' },
+  'worktree config': {
+    config: [['extensions.worktreeConfig', 'true']],
+    worktreeConfig: [['filter.x.clean', '$CMD']],
+    attributes: '* filter=x',
+    refused: 'filter.x.clean',
+    trigger: ['diff'],
+  },
+  'worktree config without the extension': {
+    config: [],
+    worktreeConfig: [['diff.external', '$CMD']],
+    refused: 'diff.external',
+  },
+};
+
+/** Every tool the refusal is checked for, with arguments that would reach the planted command. */
+const TOOL_CALLS: [string, Record<string, unknown>][] = [
+  ['git_status', {}],
+  ['git_diff_unstaged', {}],
+  ['git_diff_staged', {}],
+  ['git_diff', { target: 'HEAD' }],
+  ['git_add', { files: ['a.txt'] }],
+  ['git_commit', { message: 'planted' }],
+  ['git_log', {}],
+  ['git_show', { revision: 'HEAD' }],
+];
+
+describe('git child: no configured command ever runs', () => {
+  it('refuses a repository whose config could run a command, for every such key and every tool', async () => {
+    const home = makeSandbox().home;
+    const base = makeTempDir('planted');
+    const trap = makeTempDir('trap');
+    const cases = Object.entries(PLANTS).map(([name, plant], index) => {
+      const repo = join(base, `r${index}`);
+      const marker = join(trap, `r${index}`);
+      const side = makeTempDir('side');
+      const hooks = join(side, 'hooks');
+      mkdirSync(hooks);
+      for (const hook of ['pre-commit', 'commit-msg', 'post-commit']) {
+        writeFileSync(join(hooks, hook), `#!/bin/sh\ntouch "${marker}"\n`, { mode: 0o755 });
+      }
+      const command = `touch "${marker}"; cat`;
+      const script = join(side, 'script');
+      writeFileSync(script, `#!/bin/sh\ntouch "${marker}"\ncat\n`, { mode: 0o755 });
+      const include = join(side, 'included');
+      writeFileSync(include, `[filter "x"]\n\tclean = ${command}\n\tsmudge = ${command}\n`);
+      const expand = (value: string) =>
+        value
+          .replaceAll('$CMD', command)
+          .replaceAll('$SCRIPT', script)
+          .replaceAll('$MARKER', marker)
+          .replaceAll('$HOOKS', hooks)
+          .replaceAll('$INCLUDE', include)
+          .replaceAll('$SELF', repo);
+      mkdirSync(repo);
+      const git = (args: string[]) => execFileSync('git', args, { cwd: repo, env: cleanEnv(home), encoding: 'utf8' });
+      git(['init', '-q']);
+      writeFileSync(join(repo, 'a.txt'), 'one\n');
+      if (plant.attributes) writeFileSync(join(repo, '.gitattributes'), `${plant.attributes}\n`);
+      git(['add', '.']);
+      git(['commit', '-qm', 'First']);
+      writeFileSync(join(repo, 'a.txt'), 'one\ntwo\n');
+      writeFileSync(join(repo, 'staged.txt'), 'staged\n');
+      git(['add', 'staged.txt']);
+      for (const [key, value] of plant.worktreeConfig ?? []) {
+        git(['config', '--file', join(repo, '.git', 'config.worktree'), key, expand(value)]);
+      }
+      for (const [key, value] of plant.config)
+        git(['config', '--file', join(repo, '.git', 'config'), key, expand(value)]);
+      return { name, plant, repo, marker };
+    });
+
+    const client = await spawnGit([base], { HOME: home });
+    for (const { name, plant, repo } of cases) {
+      for (const [tool, args] of TOOL_CALLS) {
+        const message = await refused(client, tool, { repo_path: repo, ...args });
+        expect(message, `${name} / ${tool}`).toContain(`Refusing the repository at ${repo}`);
+        expect(message, `${name} / ${tool}`).toContain(plant.refused);
+      }
+    }
+    expect(readdirSync(trap)).toEqual([]);
+
+    // The plants are live: the same repositories, used by git directly, do run the commands.
+    for (const { name, plant, repo, marker } of cases) {
+      if (!plant.trigger) continue;
+      spawnSync('git', plant.trigger, { cwd: repo, env: cleanEnv(home), stdio: 'ignore', timeout: 10_000 });
+      expect(existsSync(marker), `${name}: git ${plant.trigger.join(' ')} should run the planted command`).toBe(true);
+    }
+  });
+
+  it('refuses a bare layout with core.worktree written with plain file writes, which git itself would follow', async () => {
+    const home = makeSandbox().home;
+    const root = makeTempDir('root');
+    const trap = makeTempDir('trap');
+    const marker = join(trap, 'pwned');
+    // Only files and directories a filesystem tool can write: no `.git` in any path.
+    const evil = join(root, 'project');
+    mkdirSync(join(evil, 'objects'), { recursive: true });
+    mkdirSync(join(evil, 'refs', 'heads'), { recursive: true });
+    mkdirSync(join(evil, 'sub'));
+    writeFileSync(join(evil, 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(
+      join(evil, 'config'),
+      `[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tworktree = ${evil}\n` +
+        `[filter "x"]\n\tclean = touch "${marker}"; cat\n`,
+    );
+    writeFileSync(join(evil, '.gitattributes'), '* filter=x\n');
+    writeFileSync(join(evil, 'a.txt'), 'innocent\n');
+
+    const client = await spawnGit([root], { HOME: home });
+    for (const repo_path of [evil, join(evil, 'sub'), join(evil, 'objects')]) {
+      for (const [tool, args] of [...TOOL_CALLS, ['git_add', { files: ['.'] }] as const]) {
+        const message = await refused(client, tool, { repo_path, ...args });
+        expect(message).toContain(`${evil} is a git directory or a bare repository`);
+      }
+    }
+    expect(existsSync(marker)).toBe(false);
+
+    // git itself takes the directory for a repository whose working tree is itself, and runs the filter.
+    spawnSync('git', ['add', 'a.txt'], { cwd: evil, env: cleanEnv(home), stdio: 'ignore', timeout: 10_000 });
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  it('refuses a .git file or link, and a path inside a .git directory', async () => {
+    const { home, repo, git } = makeSandbox();
+    const linked = join(makeTempDir('linked'), 'wt');
+    git(['worktree', 'add', '-q', linked]);
+    const pointer = join(repo, 'pointer');
+    mkdirSync(pointer);
+    writeFileSync(join(pointer, '.git'), `gitdir: ${join(repo, '.git')}\n`);
+    const linkDir = join(repo, 'link-dir');
+    mkdirSync(linkDir);
+    symlinkSync(join(repo, '.git'), join(linkDir, '.git'));
+    const client = await spawnGit([repo, linked], { HOME: home });
+    expect(await refused(client, 'git_status', { repo_path: linked })).toContain('.git is a file, not a directory');
+    expect(await refused(client, 'git_status', { repo_path: pointer })).toContain('.git is a file, not a directory');
+    expect(await refused(client, 'git_status', { repo_path: linkDir })).toContain('.git is a symbolic link');
+    expect(await refused(client, 'git_log', { repo_path: join(repo, '.git') })).toContain(
+      'is a git directory or a bare repository',
+    );
+    expect(await refused(client, 'git_log', { repo_path: join(repo, '.git', 'refs') })).toContain(
+      'is a git directory or a bare repository',
+    );
+    expect(await text(client, 'git_status', { repo_path: repo })).toContain('On branch main');
+  });
+
+  it('never starts git in a submodule, whose own config is not vetted', async () => {
+    const { home, repo, git } = makeSandbox();
+    const trap = makeTempDir('trap');
+    const marker = join(trap, 'submodule-filter');
+    const upstream = join(makeTempDir('upstream'), 'lib');
+    mkdirSync(upstream);
+    git(['init', '-q'], upstream);
+    writeFileSync(join(upstream, '.gitattributes'), '* filter=x\n');
+    writeFileSync(join(upstream, 'lib.txt'), 'lib\n');
+    git(['add', '.'], upstream);
+    git(['commit', '-qm', 'lib'], upstream);
+    git(['-c', 'protocol.file.allow=always', 'submodule', '-q', 'add', upstream, 'lib']);
+    git(['commit', '-qm', 'With a submodule']);
+    git([
+      'config',
+      '--file',
+      join(repo, '.git', 'modules', 'lib', 'config'),
+      'filter.x.clean',
+      `touch "${marker}"; cat`,
+    ]);
+    writeFileSync(join(repo, 'lib', 'lib.txt'), 'changed\n');
+
+    const client = await spawnGit([repo], { HOME: home });
+    for (const [tool, args] of TOOL_CALLS.filter(([tool]) => tool !== 'git_commit' && tool !== 'git_add')) {
+      await text(client, tool, { repo_path: repo, ...args });
+    }
+    expect(existsSync(marker)).toBe(false);
+
+    // git status run directly looks into the submodule and runs its filter.
+    git(['status']);
+    expect(existsSync(marker)).toBe(true);
   });
 });
