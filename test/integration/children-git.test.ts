@@ -11,12 +11,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { type CallToolResult, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COMMIT_FORMAT } from '../../src/children/git/index.js';
-import { refused, requireBuilt, text } from '../helpers/stdio-child.js';
+import { CLIENT_ROOTS_META_KEY } from '../../src/children/shared/client-roots.js';
+import { refused, requireBuilt, text, textOf } from '../helpers/stdio-child.js';
 
 const CHILD = resolve('dist/src/children/git/main.js');
 
@@ -606,5 +609,136 @@ describe('git child: no configured command ever runs', () => {
     // git status run directly looks into the submodule and runs its filter.
     git(['status']);
     expect(existsSync(marker)).toBe(true);
+  });
+});
+
+/** Calls a tool the way the gateway forwards a client's request: with that client's roots in `_meta`. */
+async function callAs(
+  client: Client,
+  roots: string[] | undefined,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<CallToolResult> {
+  const _meta = roots === undefined ? undefined : { [CLIENT_ROOTS_META_KEY]: roots };
+  return (await client.callTool({ name, arguments: args, _meta })) as CallToolResult;
+}
+
+function fileUri(path: string): string {
+  return pathToFileURL(path).href;
+}
+
+describe('git child: per-request client roots', () => {
+  /** Two repositories side by side under one configured directory. */
+  function twoRepositories(): { home: string; base: string; a: string; b: string } {
+    const { home, repo, git } = makeSandbox();
+    const base = dirname(repo);
+    const b = join(base, 'other');
+    mkdirSync(b);
+    git(['init', '-q'], b);
+    writeFileSync(join(b, 'b.txt'), 'bee\n');
+    git(['add', '.'], b);
+    git(['commit', '-qm', 'Other first commit'], b);
+    return { home, base, a: repo, b };
+  }
+
+  it('confines each request to its own client roots on one connection, interleaved', async () => {
+    const { home, base, a, b } = twoRepositories();
+    const client = await spawnGit([base], { HOME: home });
+    const rootsA = [fileUri(a)];
+    const rootsB = [fileUri(b)];
+    for (let round = 0; round < 3; round++) {
+      const [aOnA, bOnB, aOnB, bOnA] = await Promise.all([
+        callAs(client, rootsA, 'git_log', { repo_path: a }),
+        callAs(client, rootsB, 'git_log', { repo_path: b }),
+        callAs(client, rootsA, 'git_log', { repo_path: b }),
+        callAs(client, rootsB, 'git_log', { repo_path: a }),
+      ]);
+      expect(aOnA.isError, textOf(aOnA)).toBeFalsy();
+      expect(textOf(aOnA)).toContain('Message: Second commit');
+      expect(bOnB.isError, textOf(bOnB)).toBeFalsy();
+      expect(textOf(bOnB)).toContain('Message: Other first commit');
+      expect(aOnB.isError).toBe(true);
+      expect(textOf(aOnB)).toContain(`is outside the allowed repositories: ${a}`);
+      expect(bOnA.isError).toBe(true);
+      expect(textOf(bOnA)).toContain(`is outside the allowed repositories: ${b}`);
+    }
+    // A relative repo_path is taken against the request's first root.
+    expect(textOf(await callAs(client, rootsB, 'git_log', { repo_path: '.' }))).toContain('Other first commit');
+    // No roots in the request: the configured repositories apply.
+    expect(textOf(await callAs(client, undefined, 'git_log', { repo_path: a }))).toContain('Second commit');
+    expect(textOf(await callAs(client, undefined, 'git_log', { repo_path: b }))).toContain('Other first commit');
+  });
+
+  it('intersects client roots with the configured repositories, by real path', async () => {
+    const { home, base, a, b } = twoRepositories();
+    const outside = join(makeTempDir('outside'), 'elsewhere');
+    mkdirSync(outside);
+    execFileSync('git', ['init', '-q'], { cwd: outside, env: cleanEnv(home) });
+    symlinkSync(outside, join(a, 'escape'));
+    const client = await spawnGit([a], { HOME: home });
+
+    // A client root outside every configured repository reaches nothing, and says whose roots.
+    let result = await callAs(client, [fileUri(outside)], 'git_status', { repo_path: outside });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain(`No repository is reachable: this client's roots (${fileUri(outside)})`);
+    result = await callAs(client, [fileUri(b)], 'git_status', { repo_path: a });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('No repository is reachable');
+    // A client root that is a symbolic link inside a repository, pointing outside, widens nothing.
+    result = await callAs(client, [fileUri(join(a, 'escape'))], 'git_status', { repo_path: outside });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('No repository is reachable');
+    result = await callAs(client, [fileUri(join(a, 'escape'))], 'git_status', { repo_path: join(a, 'escape') });
+    expect(result.isError).toBe(true);
+    // An empty list, non-file URIs and relative paths count for nothing.
+    for (const roots of [[], ['https://example.com/repo', 'relative/dir', 'file:relative']]) {
+      result = await callAs(client, roots, 'git_status', { repo_path: a });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toContain('No repository is reachable');
+    }
+    // A client root enclosing the configured repository counts as the configured repository.
+    result = await callAs(client, ['https://example.com/x', fileUri(base)], 'git_status', { repo_path: a });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    result = await callAs(client, [fileUri(base)], 'git_status', { repo_path: b });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain(`is outside the allowed repositories: ${a}`);
+    // A client root inside the repository narrows it: the repository's top then lies outside the reach.
+    mkdirSync(join(a, 'sub'));
+    result = await callAs(client, [fileUri(join(a, 'sub'))], 'git_status', { repo_path: join(a, 'sub') });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain(
+      `belongs to the git repository at ${a}, which is outside the allowed repositories`,
+    );
+  });
+
+  it('never asks the client for its roots, even when the client offers them', async () => {
+    const { home, repo } = makeSandbox();
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CHILD],
+      env: {
+        ...(process.env as Record<string, string>),
+        HOME: home,
+        OMNIMIND_DATA_DIR: makeTempDir('data'),
+        OMNIMIND_CHILD_CONFIG: JSON.stringify({ repositories: [repo] }),
+      },
+      stderr: 'ignore',
+    });
+    const client = new Client(
+      { name: 'roots-test', version: '1.0.0' },
+      { capabilities: { roots: { listChanged: true } } },
+    );
+    let asked = 0;
+    client.setRequestHandler(ListRootsRequestSchema, () => {
+      asked++;
+      return { roots: [{ uri: fileUri(repo) }] };
+    });
+    await client.connect(transport);
+    clients.push(client);
+    await client.sendRootsListChanged();
+    expect(await text(client, 'git_status', { repo_path: repo })).toContain('On branch main');
+    await client.sendRootsListChanged();
+    expect(await text(client, 'git_log', { repo_path: repo })).toContain('Second commit');
+    expect(asked).toBe(0);
   });
 });

@@ -85,7 +85,7 @@ export class AllowedRepositories {
     }
     try {
       const config = await vetGitDir(layout.gitDir, scope.signal);
-      return { cwd: real, ...layout, config };
+      return { cwd: layout.workTree, ...layout, config };
     } catch (error) {
       throw new Error(`Refusing the repository at ${layout.workTree}: ${messageOf(error)}`);
     }
