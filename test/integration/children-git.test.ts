@@ -262,12 +262,15 @@ describe('git child', () => {
     expect(git(['branch'])).toBe('* main');
   });
 
-  it('runs no hook planted in the repository', async () => {
+  it('runs no hook planted in the repository, and no alias (which it accepts: git never expands one here)', async () => {
     const { home, repo, git } = makeSandbox();
     const trap = makeTempDir('trap');
     for (const hook of ['pre-commit', 'commit-msg', 'post-commit', 'post-checkout']) {
       const script = join(repo, '.git', 'hooks', hook);
       writeFileSync(script, `#!/bin/sh\ntouch "${join(trap, hook)}"\n`, { mode: 0o755 });
+    }
+    for (const command of ['status', 'add', 'commit', 'branch', 'checkout', 'log', 'diff', 'show', 'rev-parse']) {
+      git(['config', `alias.${command}`, `!touch "${join(trap, `alias-${command}`)}"`]);
     }
     const client = await spawnGit([repo], { HOME: home });
     writeFileSync(join(repo, 'c.txt'), 'sea\n');
@@ -276,6 +279,9 @@ describe('git child', () => {
     await text(client, 'git_commit', { repo_path: repo, message: 'With hooks around' });
     await text(client, 'git_create_branch', { repo_path: repo, branch_name: 'side' });
     await text(client, 'git_checkout', { repo_path: repo, branch_name: 'side' });
+    await text(client, 'git_log', { repo_path: repo });
+    await text(client, 'git_diff', { repo_path: repo, target: 'HEAD~1' });
+    await text(client, 'git_show', { repo_path: repo, revision: 'HEAD' });
     expect(readdirSync(trap)).toEqual([]);
     expect(git(['log', '-1', '--format=%s'])).toBe('With hooks around');
   });

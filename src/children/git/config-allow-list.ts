@@ -57,10 +57,7 @@ const ALLOWED_KEYS = [
 const ACCEPTED_VALUES = new Map<string, ReadonlySet<string>>([['core.bare', new Set(['false', 'no', 'off', '0'])]]);
 
 function patternOf(key: string): RegExp {
-  const [section, ...rest] = key.split('.');
-  const variable = rest.pop();
-  const sub = rest.length > 0 ? '\\..+' : '';
-  return new RegExp(`^${section}${sub}\\.${variable}$`, 's');
+  return new RegExp(`^${key.replaceAll('.', '\\.').replaceAll('*', '.+')}$`, 's');
 }
 
 const ALLOWED_PATTERNS = ALLOWED_KEYS.map(patternOf);
