@@ -702,6 +702,8 @@ describe('git child: per-request client roots', () => {
       expect(result.isError).toBe(true);
       expect(textOf(result)).toContain('No repository is reachable');
     }
+    const many = Array.from({ length: 1_001 }, (_, index) => fileUri(join(a, `r${index}`)));
+    expect(textOf(await callAs(client, many, 'git_status', { repo_path: a }))).toContain('Too many client roots: 1001');
     // A client root enclosing the configured repository counts as the configured repository.
     result = await callAs(client, ['https://example.com/x', fileUri(base)], 'git_status', { repo_path: a });
     expect(result.isError, textOf(result)).toBeFalsy();

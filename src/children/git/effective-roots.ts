@@ -2,6 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { isAbsolute, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLIENT_ROOTS_META_KEY } from '../shared/client-roots.js';
+import { MAX_CLIENT_ROOTS } from './limits.js';
 
 /** Whether `path` is `root` or lies beneath it (both real paths). */
 export function isWithin(path: string, root: string): boolean {
@@ -19,6 +20,15 @@ async function realClientRoot(uri: unknown): Promise<string | undefined> {
   }
 }
 
+/** Roots named in a message, at most: enough to recognise them, bounded whatever the request holds. */
+const MAX_NAMED_ROOTS = 10;
+
+function nameRoots(declared: readonly unknown[]): string {
+  if (declared.length === 0) return 'none';
+  const named = declared.slice(0, MAX_NAMED_ROOTS).map(String).join(', ');
+  return declared.length > MAX_NAMED_ROOTS ? `${named}, …` : named;
+}
+
 /**
  * The directories one request may reach: the configured ones when the request carries no client roots, else their
  * intersection with the client's roots (resolved by real path, so a symbolic link cannot widen anything). Computed
@@ -31,6 +41,9 @@ export async function effectiveRoots(
   if (meta === undefined || !Object.hasOwn(meta, CLIENT_ROOTS_META_KEY)) return configured;
   const declared = meta[CLIENT_ROOTS_META_KEY];
   if (!Array.isArray(declared)) throw new Error(`Invalid _meta["${CLIENT_ROOTS_META_KEY}"]: expected a list of URIs`);
+  if (declared.length > MAX_CLIENT_ROOTS) {
+    throw new Error(`Too many client roots: ${declared.length}; a request may carry at most ${MAX_CLIENT_ROOTS}`);
+  }
   const effective: string[] = [];
   for (const uri of declared) {
     const root = await realClientRoot(uri);
@@ -42,7 +55,7 @@ export async function effectiveRoots(
   }
   if (effective.length === 0) {
     throw new Error(
-      `No repository is reachable: this client's roots (${declared.map(String).join(', ') || 'none'}) lie outside ` +
+      `No repository is reachable: this client's roots (${nameRoots(declared)}) lie outside ` +
         `the configured repositories (${configured.join(', ') || 'none'})`,
     );
   }
