@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { type CallToolResult, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COMMIT_FORMAT } from '../../src/children/git/index.js';
 import { CLIENT_ROOTS_META_KEY } from '../../src/children/shared/client-roots.js';
 import { refused, requireBuilt, text, textOf } from '../helpers/stdio-child.js';
@@ -26,9 +26,10 @@ const CHILD = resolve('dist/src/children/git/main.js');
 const clients: Client[] = [];
 const dirs: string[] = [];
 
-function makeTempDir(label: string): string {
+/** A new temp dir, removed after the test (or by whoever owns `owner`). */
+function makeTempDir(label: string, owner: string[] = dirs): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), `omnimind-git-${label}-`)));
-  dirs.push(dir);
+  owner.push(dir);
   return dir;
 }
 
@@ -68,21 +69,25 @@ function makeSandbox(): Sandbox {
   return { home, repo, git };
 }
 
-async function spawnGit(repositories: string[], env: Record<string, string>): Promise<Client> {
+async function spawnGit(
+  repositories: string[],
+  env: Record<string, string>,
+  owner: { clients: Client[]; dirs: string[] } = { clients, dirs },
+): Promise<Client> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CHILD],
     env: {
       ...(process.env as Record<string, string>),
       ...env,
-      OMNIMIND_DATA_DIR: makeTempDir('data'),
+      OMNIMIND_DATA_DIR: makeTempDir('data', owner.dirs),
       OMNIMIND_CHILD_CONFIG: JSON.stringify({ repositories }),
     },
     stderr: 'ignore',
   });
   const client = new Client({ name: 'git-test', version: '1.0.0' });
   await client.connect(transport);
-  clients.push(client);
+  owner.clients.push(client);
   return client;
 }
 
@@ -466,66 +471,81 @@ const TOOL_CALLS: [string, Record<string, unknown>][] = [
 ];
 
 describe('git child: no configured command ever runs', () => {
-  it('refuses a repository whose config could run a command, for every such key and every tool', async () => {
-    const home = makeSandbox().home;
-    const base = makeTempDir('planted');
-    const trap = makeTempDir('trap');
-    const cases = Object.entries(PLANTS).map(([name, plant], index) => {
-      const repo = join(base, `r${index}`);
-      const marker = join(trap, `r${index}`);
-      const side = makeTempDir('side');
-      const hooks = join(side, 'hooks');
-      mkdirSync(hooks);
-      for (const hook of ['pre-commit', 'commit-msg', 'post-commit']) {
-        writeFileSync(join(hooks, hook), `#!/bin/sh\ntouch "${marker}"\n`, { mode: 0o755 });
-      }
-      const command = `touch "${marker}"; cat`;
-      const script = join(side, 'script');
-      writeFileSync(script, `#!/bin/sh\ntouch "${marker}"\ncat\n`, { mode: 0o755 });
-      const include = join(side, 'included');
-      writeFileSync(include, `[filter "x"]\n\tclean = ${command}\n\tsmudge = ${command}\n`);
-      const expand = (value: string) =>
-        value
-          .replaceAll('$CMD', command)
-          .replaceAll('$SCRIPT', script)
-          .replaceAll('$MARKER', marker)
-          .replaceAll('$HOOKS', hooks)
-          .replaceAll('$INCLUDE', include)
-          .replaceAll('$SELF', repo);
-      mkdirSync(repo);
-      const git = (args: string[]) => execFileSync('git', args, { cwd: repo, env: cleanEnv(home), encoding: 'utf8' });
-      git(['init', '-q']);
-      writeFileSync(join(repo, 'a.txt'), 'one\n');
-      if (plant.attributes) writeFileSync(join(repo, '.gitattributes'), `${plant.attributes}\n`);
-      git(['add', '.']);
-      git(['commit', '-qm', 'First']);
-      writeFileSync(join(repo, 'a.txt'), 'one\ntwo\n');
-      writeFileSync(join(repo, 'staged.txt'), 'staged\n');
-      git(['add', 'staged.txt']);
-      for (const [key, value] of plant.worktreeConfig ?? []) {
-        git(['config', '--file', join(repo, '.git', 'config.worktree'), key, expand(value)]);
-      }
-      for (const [key, value] of plant.config)
-        git(['config', '--file', join(repo, '.git', 'config'), key, expand(value)]);
-      return { name, plant, repo, marker };
+  describe('a planted-config repository for each command-running key', () => {
+    // One child serves every planted repository; each key is its own test.
+    const shared = { clients: [] as Client[], dirs: [] as string[] };
+    let home: string;
+    let trap: string;
+    let client: Client;
+    let cases: Map<string, { plant: Plant; repo: string; marker: string }>;
+
+    beforeAll(async () => {
+      home = makeTempDir('home', shared.dirs);
+      writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Test Author\n\temail = author@example.com\n');
+      const base = makeTempDir('planted', shared.dirs);
+      trap = makeTempDir('trap', shared.dirs);
+      const planted = Object.entries(PLANTS).map(([name, plant], index) => {
+        const repo = join(base, `r${index}`);
+        const marker = join(trap, `r${index}`);
+        const side = makeTempDir('side', shared.dirs);
+        const hooks = join(side, 'hooks');
+        mkdirSync(hooks);
+        for (const hook of ['pre-commit', 'commit-msg', 'post-commit']) {
+          writeFileSync(join(hooks, hook), `#!/bin/sh\ntouch "${marker}"\n`, { mode: 0o755 });
+        }
+        const command = `touch "${marker}"; cat`;
+        const script = join(side, 'script');
+        writeFileSync(script, `#!/bin/sh\ntouch "${marker}"\ncat\n`, { mode: 0o755 });
+        const include = join(side, 'included');
+        writeFileSync(include, `[filter "x"]\n\tclean = ${command}\n\tsmudge = ${command}\n`);
+        const expand = (value: string) =>
+          value
+            .replaceAll('$CMD', command)
+            .replaceAll('$SCRIPT', script)
+            .replaceAll('$MARKER', marker)
+            .replaceAll('$HOOKS', hooks)
+            .replaceAll('$INCLUDE', include)
+            .replaceAll('$SELF', repo);
+        mkdirSync(repo);
+        const git = (args: string[]) => execFileSync('git', args, { cwd: repo, env: cleanEnv(home), encoding: 'utf8' });
+        git(['init', '-q']);
+        writeFileSync(join(repo, 'a.txt'), 'one\n');
+        if (plant.attributes) writeFileSync(join(repo, '.gitattributes'), `${plant.attributes}\n`);
+        git(['add', '.']);
+        git(['commit', '-qm', 'First']);
+        writeFileSync(join(repo, 'a.txt'), 'one\ntwo\n');
+        writeFileSync(join(repo, 'staged.txt'), 'staged\n');
+        git(['add', 'staged.txt']);
+        for (const [key, value] of plant.worktreeConfig ?? []) {
+          git(['config', '--file', join(repo, '.git', 'config.worktree'), key, expand(value)]);
+        }
+        for (const [key, value] of plant.config)
+          git(['config', '--file', join(repo, '.git', 'config'), key, expand(value)]);
+        return { name, plant, repo, marker };
+      });
+      cases = new Map(planted.map(({ name, ...rest }) => [name, rest]));
+      client = await spawnGit([base], { HOME: home }, shared);
     });
 
-    const client = await spawnGit([base], { HOME: home });
-    for (const { name, plant, repo } of cases) {
+    afterAll(async () => {
+      for (const opened of shared.clients.splice(0)) await opened.close();
+      for (const dir of shared.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it.each(Object.keys(PLANTS))('%s: every tool refuses the repository and the command never runs', async (name) => {
+      const { plant, repo, marker } = cases.get(name)!;
       for (const [tool, args] of TOOL_CALLS) {
         const message = await refused(client, tool, { repo_path: repo, ...args });
-        expect(message, `${name} / ${tool}`).toContain(`Refusing the repository at ${repo}`);
-        expect(message, `${name} / ${tool}`).toContain(plant.refused);
+        expect(message, tool).toContain(`Refusing the repository at ${repo}`);
+        expect(message, tool).toContain(plant.refused);
       }
-    }
-    expect(readdirSync(trap)).toEqual([]);
-
-    // The plants are live: the same repositories, used by git directly, do run the commands.
-    for (const { name, plant, repo, marker } of cases) {
-      if (!plant.trigger) continue;
-      spawnSync('git', plant.trigger, { cwd: repo, env: cleanEnv(home), stdio: 'ignore', timeout: 10_000 });
-      expect(existsSync(marker), `${name}: git ${plant.trigger.join(' ')} should run the planted command`).toBe(true);
-    }
+      expect(existsSync(marker)).toBe(false);
+      if (plant.trigger) {
+        // The plant is live: the same repository, used by git directly, does run the command.
+        spawnSync('git', plant.trigger, { cwd: repo, env: cleanEnv(home), stdio: 'ignore', timeout: 10_000 });
+        expect(existsSync(marker), `git ${plant.trigger.join(' ')} should run the planted command`).toBe(true);
+      }
+    });
   });
 
   it('refuses a bare layout with core.worktree written with plain file writes, which git itself would follow', async () => {
