@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -602,6 +603,20 @@ describe('git child: no configured command ever runs', () => {
       'is a git directory or a bare repository',
     );
     expect(await text(client, 'git_status', { repo_path: repo })).toContain('On branch main');
+  });
+
+  it('refuses a repository owned by another user, as git itself does', async () => {
+    const { home, repo } = makeSandbox();
+    const client = await spawnGit([repo], { HOME: home });
+    expect(await text(client, 'git_status', { repo_path: repo })).toContain('On branch main');
+    // The tests run as root (CI does); nobody's uid stands for another user.
+    chownSync(join(repo, '.git'), 65534, 65534);
+    expect(await refused(client, 'git_status', { repo_path: repo })).toContain(
+      `${join(repo, '.git')} is owned by uid 65534, not by this user`,
+    );
+    chownSync(join(repo, '.git'), process.getuid!(), process.getgid!());
+    chownSync(repo, 65534, 65534);
+    expect(await refused(client, 'git_log', { repo_path: repo })).toContain(`${repo} is owned by uid 65534`);
   });
 
   it('never starts git in a submodule, whose own config is not vetted', async () => {

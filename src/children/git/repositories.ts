@@ -84,7 +84,7 @@ export class AllowedRepositories {
       );
     }
     try {
-      const config = await vetGitDir(layout.gitDir, scope.signal);
+      const config = await vetGitDir(layout, scope.signal);
       return { cwd: layout.workTree, ...layout, config };
     } catch (error) {
       throw new Error(`Refusing the repository at ${layout.workTree}: ${messageOf(error)}`);

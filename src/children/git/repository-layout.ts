@@ -71,12 +71,35 @@ async function readConfig(path: string, signal?: AbortSignal): Promise<ConfigEnt
 }
 
 /**
- * Checks a git directory before git may run on it: a real directory, not a linked worktree's, whose config and
- * worktree config set only allowed keys (see config-allow-list.ts). Throws a message naming what is refused and
- * what to do; returns the config otherwise.
+ * Refuses a working tree or git directory owned by another user, as git's own ownership check (`safe.directory`)
+ * would: git skips that check when told the git directory explicitly, and git run on another user's repository
+ * would also leave files there that this user owns.
  */
-export async function vetGitDir(gitDir: string, signal?: AbortSignal): Promise<ConfigEntry[]> {
+async function assertOwned(paths: readonly string[]): Promise<void> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  for (const path of paths) {
+    const owner = (await lstat(path)).uid;
+    if (owner !== uid) {
+      throw new Error(
+        `${path} is owned by uid ${owner}, not by this user (uid ${uid}); git refuses it, and so do these tools`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks a working tree's git directory before git may run on it: a real directory owned by this user, not a
+ * linked worktree's, whose config and worktree config set only allowed keys (see config-allow-list.ts). Throws a
+ * message naming what is refused and what to do; returns the config otherwise.
+ */
+export async function vetGitDir(
+  layout: { workTree: string; gitDir: string },
+  signal?: AbortSignal,
+): Promise<ConfigEntry[]> {
+  const { workTree, gitDir } = layout;
   if (!(await looksLikeGitDir(gitDir))) throw new Error(`${gitDir} is not a git directory`);
+  await assertOwned([workTree, gitDir]);
   if ((await kindOf(join(gitDir, 'commondir'))) !== 'missing') {
     throw new Error(`${gitDir} belongs to a linked worktree; use the main working tree`);
   }
