@@ -605,6 +605,21 @@ describe('git child: no configured command ever runs', () => {
     expect(await text(client, 'git_status', { repo_path: repo })).toContain('On branch main');
   });
 
+  it('refuses a config too large to check whole, rather than check only its start', async () => {
+    const { home, repo } = makeSandbox();
+    const trap = makeTempDir('trap');
+    const aliases = Array.from({ length: 40_000 }, (_, index) => `\ta${index} = log --oneline --graph\n`).join('');
+    const config = join(repo, '.git', 'config');
+    writeFileSync(
+      config,
+      `${readFileSync(config, 'utf8')}[alias]\n${aliases}[diff]\n\texternal = touch "${join(trap, 'x')}"\n`,
+    );
+    const client = await spawnGit([repo], { HOME: home });
+    writeFileSync(join(repo, 'a.txt'), 'changed\n');
+    expect(await refused(client, 'git_diff_unstaged', { repo_path: repo })).toContain('is too large to be checked');
+    expect(readdirSync(trap)).toEqual([]);
+  });
+
   it('refuses a repository owned by another user, as git itself does', async () => {
     const { home, repo } = makeSandbox();
     const client = await spawnGit([repo], { HOME: home });

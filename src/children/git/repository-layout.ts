@@ -58,16 +58,17 @@ export async function findWorkTree(dir: string): Promise<{ workTree: string; git
   }
 }
 
-/** Reads one config file with git's own parser, without following includes (which are refused anyway). */
+/**
+ * Reads one config file with git's own parser, without following includes (which are refused anyway). A file whose
+ * listing passes the output cap is refused whole: what lies past the cap could not be checked.
+ */
 async function readConfig(path: string, signal?: AbortSignal): Promise<ConfigEntry[]> {
   const kind = await kindOf(path);
   if (kind === 'missing') return [];
   if (kind !== 'file') throw new Error(`${path} is not a regular file`);
-  try {
-    return parseConfigList((await runGit(['config', '--file', path, '--list', '--null'], { cwd: '/', signal })).stdout);
-  } catch (error) {
-    throw new Error(`${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  const listed = await runGit(['config', '--file', path, '--list', '--null'], { cwd: '/', signal });
+  if (listed.truncated) throw new Error(`${path} is too large to be checked`);
+  return parseConfigList(listed.stdout);
 }
 
 /**
