@@ -49,6 +49,12 @@ const ALLOWED_KEYS = [
   'fetch.prune',
   // Aliases only name other commands for a person's shell; git never expands one for the built-in commands run here.
   'alias.*',
+  'merge.conflictstyle',
+  'rerere.enabled',
+  'core.longpaths',
+  // Written by editors and hosting tools (VS Code, GitHub CLI): names of branches and remotes.
+  'branch.*.vscode-merge-base',
+  'remote.*.gh-resolved',
   // Written by `git lfs install --local`: a format number; the LFS filters themselves are config and are refused.
   'lfs.repositoryformatversion',
 ];

@@ -28,6 +28,8 @@ describe('refusedConfig', () => {
         ['branch.Feature/X.merge', 'refs/heads/Feature/X'],
         ['user.name', 'A'],
         ['alias.st', '!touch /tmp/x'],
+        ['branch.main.vscode-merge-base', 'origin/main'],
+        ['remote.origin.gh-resolved', 'base'],
       ]),
     ).toEqual([]);
   });
@@ -45,6 +47,8 @@ describe('refusedConfig', () => {
         ['core.filemode.extra', 'x'],
         ['include.path', '/x'],
         ['includeif.gitdir:/.path', '/x'],
+        ['merge.ours.driver', 'true'],
+        ['merge.conflictstyle.driver', 'cmd'],
       ]),
     ).toEqual([
       'filter.x.clean',
@@ -57,6 +61,8 @@ describe('refusedConfig', () => {
       'core.filemode.extra',
       'include.path',
       'includeif.gitdir:/.path',
+      'merge.ours.driver',
+      'merge.conflictstyle.driver',
     ]);
     expect(keys([['core.bare', 'No']])).toEqual([]);
   });
