@@ -18,3 +18,6 @@ export const MAX_CONTEXT_LINES = 100_000;
 
 /** Paths one git_add call may stage. */
 export const MAX_ADD_FILES = 1_000;
+
+/** Client roots one request may carry: far above what a client declares, low enough to resolve them all per request. */
+export const MAX_CLIENT_ROOTS = 1_000;

@@ -1,10 +1,13 @@
 import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, resolve, sep } from 'node:path';
-import { runGit } from './run-git.js';
+import { isAbsolute, resolve } from 'node:path';
+import { effectiveRoots, isWithin } from './effective-roots.js';
+import { findWorkTree, type GitRepository, vetGitDir } from './repository-layout.js';
 
-function isWithin(path: string, root: string): boolean {
-  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+/** What a tool call brings to repository resolution: its cancellation signal and its `_meta` (the client's roots). */
+export interface RequestScope {
+  signal?: AbortSignal;
+  _meta?: Record<string, unknown>;
 }
 
 function expandHome(path: string): string {
@@ -44,41 +47,51 @@ export class AllowedRepositories {
   }
 
   /**
-   * Resolves a tool's `repo_path` to the top of its git working tree, or throws a message that says why not:
-   * outside the allowed directories (by real path, so `..` and symbolic links cannot escape), not a git working
-   * tree, or inside a repository whose top lies outside them. Relative paths are taken against the first one.
+   * Resolves a tool's `repo_path` to a vetted repository, or throws a message that says why not: outside the
+   * directories this request may reach (the configured ones, narrowed to the client's roots when the request carries
+   * them; by real path, so `..` and symbolic links cannot escape), not in a git working tree, in a repository whose
+   * top lies outside them, in a layout the tools cannot vouch for, or with a config that could make git run a
+   * command. Relative paths are taken against the first reachable directory.
    */
-  async resolve(repoPath: unknown, signal?: AbortSignal): Promise<string> {
+  async resolve(repoPath: unknown, scope: RequestScope = {}): Promise<GitRepository> {
     if (typeof repoPath !== 'string' || repoPath === '') {
       throw new Error('Invalid repo_path: expected a non-empty string');
     }
     if (repoPath.includes('\0')) throw new Error('Invalid repo_path: it contains a NUL byte');
     if (this.#roots.length === 0) throw new Error('No repositories are configured, so no repo_path can be used');
-    const absolute = resolve(this.#roots[0]!, expandHome(repoPath));
+    const roots = await effectiveRoots(this.#roots, scope._meta);
+    const absolute = resolve(roots[0]!, expandHome(repoPath));
     let real: string;
     try {
       real = await realpath(absolute);
     } catch {
       throw new Error(`Repository path '${repoPath}' does not exist`);
     }
-    if (!this.#roots.some((root) => isWithin(real, root))) {
-      throw new Error(`Repository path '${repoPath}' is outside the allowed repositories: ${this.#roots.join(', ')}`);
+    if (!roots.some((root) => isWithin(real, root))) {
+      throw new Error(`Repository path '${repoPath}' is outside the allowed repositories: ${roots.join(', ')}`);
     }
     if (!(await stat(real)).isDirectory()) throw new Error(`Repository path '${repoPath}' is not a directory`);
-    let top: string;
+    let layout: { workTree: string; gitDir: string };
     try {
-      top = (await runGit(['rev-parse', '--show-toplevel'], { cwd: real, signal })).stdout.trim();
+      layout = await findWorkTree(real);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`'${repoPath}' is not a git working tree (${reason})`);
+      throw new Error(`'${repoPath}' is not a git working tree the git tools can use: ${messageOf(error)}`);
     }
-    const realTop = await realpath(top);
-    if (!this.#roots.some((root) => isWithin(realTop, root))) {
+    if (!roots.some((root) => isWithin(layout.workTree, root))) {
       throw new Error(
-        `'${repoPath}' belongs to the git repository at ${realTop}, which is outside the allowed repositories: ` +
-          this.#roots.join(', '),
+        `'${repoPath}' belongs to the git repository at ${layout.workTree}, which is outside the allowed ` +
+          `repositories: ${roots.join(', ')}`,
       );
     }
-    return realTop;
+    try {
+      const config = await vetGitDir(layout, scope.signal);
+      return { cwd: layout.workTree, ...layout, config };
+    } catch (error) {
+      throw new Error(`Refusing the repository at ${layout.workTree}: ${messageOf(error)}`);
+    }
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,4 @@
-import { runGit } from './run-git.js';
+import { type GitPlace, runGit } from './run-git.js';
 
 /** Refuses a value that git could read as an option (`--upload-pack=…`, `-c …`, `--output=…`). */
 export function assertNotOption(value: string, argument: string): void {
@@ -13,7 +13,7 @@ export function assertNotOption(value: string, argument: string): void {
  * and anything that is not a commit, so only a plain SHA ever reaches the command that uses it.
  */
 export async function resolveCommit(
-  cwd: string,
+  place: GitPlace,
   revision: string,
   argument: string,
   signal?: AbortSignal,
@@ -21,7 +21,7 @@ export async function resolveCommit(
   assertNotOption(revision, argument);
   try {
     const { stdout } = await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`], {
-      cwd,
+      ...place,
       signal,
     });
     return stdout.trim();
@@ -34,12 +34,12 @@ export async function resolveCommit(
  * Resolves git_diff's target: one revision, or a range `A..B` / `A...B` (an empty side means HEAD), each side
  * resolved by {@link resolveCommit}. Returns the arguments to hand to `git diff`.
  */
-export async function resolveDiffTarget(cwd: string, target: string, signal?: AbortSignal): Promise<string> {
+export async function resolveDiffTarget(place: GitPlace, target: string, signal?: AbortSignal): Promise<string> {
   assertNotOption(target, 'target');
   const range = /^(.*?)(\.\.\.?)(.*)$/.exec(target);
-  if (!range) return resolveCommit(cwd, target, 'target', signal);
+  if (!range) return resolveCommit(place, target, 'target', signal);
   const [, left, dots, right] = range as unknown as [string, string, string, string];
-  const from = await resolveCommit(cwd, left || 'HEAD', 'target', signal);
-  const to = await resolveCommit(cwd, right || 'HEAD', 'target', signal);
+  const from = await resolveCommit(place, left || 'HEAD', 'target', signal);
+  const to = await resolveCommit(place, right || 'HEAD', 'target', signal);
   return `${from}${dots}${to}`;
 }

@@ -2,9 +2,11 @@ import { execa } from 'execa';
 import { GIT_KILL_GRACE_MS, GIT_TIMEOUT_MS, MAX_GIT_OUTPUT } from './limits.js';
 
 /**
- * Options placed before every git subcommand. Hooks are off (a hook written through another tool must not run;
- * the reference server's commits skip hooks too), fsmonitor is off (it runs a configured command), colours are off
- * so output is plain text whatever the user's config says.
+ * Options placed before every git subcommand. With the environment below and the repository config vetted against
+ * an allow-list, no config can name a program; these switch off what runs without any config: hooks (a hook
+ * written through another tool must not run; the reference server's commits skip hooks too), the pager, automatic
+ * housekeeping, and git started inside submodules (whose own config is not vetted). fsmonitor stays off even if a
+ * later git turns it on by default. Colours are off so output is plain text.
  */
 const GLOBAL_ARGS = [
   '--no-pager',
@@ -13,21 +15,37 @@ const GLOBAL_ARGS = [
   '-c',
   'core.fsmonitor=false',
   '-c',
+  'diff.ignoreSubmodules=all',
+  '-c',
+  'gc.auto=0',
+  '-c',
+  'maintenance.auto=false',
+  '-c',
   'color.ui=false',
 ];
 
+/** The caller's variables git may see: where to find programs. Nothing else is inherited. */
+const INHERITED_VARIABLES = ['PATH'];
+
 /**
- * The environment git runs with: the caller's, minus every `GIT_*` variable (which could point git at another
- * repository, config or program), with prompts, pagers and editors disabled, optional index locks off (so a status
- * never blocks the user's own git) and messages in the C locale.
+ * The environment git runs with, built rather than filtered: `PATH` from the caller and fixed values. No system or
+ * global config (`GIT_CONFIG_NOSYSTEM`, `GIT_CONFIG_GLOBAL=/dev/null`), no system attributes, and `HOME=/dev/null`,
+ * a home under which no file can ever exist (so no `~/.config/git/attributes` or ignore file either); no `GIT_*`
+ * variable of the caller (which could point git at another repository, config or program); prompts, pagers and
+ * editors disabled, optional index locks off (so a status never blocks the user's own git), messages in the C locale.
  */
 export function scrubGitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const clean: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && !key.toUpperCase().startsWith('GIT_')) clean[key] = value;
+  const inherited: Record<string, string> = {};
+  for (const name of INHERITED_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined) inherited[name] = value;
   }
   return {
-    ...clean,
+    ...inherited,
+    HOME: '/dev/null',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ATTR_NOSYSTEM: '1',
     GIT_TERMINAL_PROMPT: '0',
     GIT_PAGER: 'cat',
     PAGER: 'cat',
@@ -38,10 +56,20 @@ export function scrubGitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   };
 }
 
-/** Options of one git run. */
-export interface RunGitOptions {
-  /** The repository's working tree (already checked to be allowed). */
+/** Where git runs: a directory, and for a vetted repository its git directory and working tree. */
+export interface GitPlace {
+  /** The directory git runs in (inside an allowed repository, or a neutral one for commands that need none). */
   cwd: string;
+  /** The vetted git directory, passed explicitly so git never looks for one itself. */
+  gitDir?: string;
+  /** The working tree of `gitDir`. */
+  workTree?: string;
+}
+
+/** Options of one git run. */
+export interface RunGitOptions extends GitPlace {
+  /** Config values for this run only (`-c key=value`), e.g. the author identity. */
+  overrides?: readonly (readonly [string, string])[];
   /** Aborts the run (the MCP request was cancelled). */
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -80,7 +108,9 @@ export async function runGit(args: readonly string[], options: RunGitOptions): P
   const maxOutput = options.maxOutput ?? MAX_GIT_OUTPUT;
   const command = `git ${args[0] ?? ''}`.trim();
   if (options.signal?.aborted) throw new Error(`${command} was cancelled`);
-  const subprocess = execa('git', [...GLOBAL_ARGS, ...args], {
+  const place = options.gitDir ? [`--git-dir=${options.gitDir}`, `--work-tree=${options.workTree ?? options.cwd}`] : [];
+  const overrides = (options.overrides ?? []).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+  const subprocess = execa('git', [...place, ...GLOBAL_ARGS, ...overrides, ...args], {
     cwd: options.cwd,
     env: scrubGitEnv(options.env ?? process.env),
     extendEnv: false,

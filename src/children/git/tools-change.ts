@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { guardTool, textResult } from '../shared/index.js';
+import { identityOverrides } from './identity.js';
 import { MAX_ADD_FILES } from './limits.js';
 import { assertNotOption, resolveCommit } from './revisions.js';
 import { runGit } from './run-git.js';
@@ -19,13 +20,14 @@ export function registerChangeTools(server: McpServer, context: GitContext): voi
     },
     (args, extra) =>
       guardTool(async () => {
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
+        const repo = await repos.resolve(args.repo_path, extra);
         if (args.message.trim() === '') throw new Error('Invalid message: a commit needs a non-empty message');
         await runGit(['commit', '--no-verify', '--no-gpg-sign', '--cleanup=verbatim', `--message=${args.message}`], {
-          cwd,
+          ...repo,
+          overrides: await identityOverrides(repo, extra.signal),
           signal: extra.signal,
         });
-        const { stdout } = await runGit(['rev-parse', '--verify', 'HEAD'], { cwd, signal: extra.signal });
+        const { stdout } = await runGit(['rev-parse', '--verify', 'HEAD'], { ...repo, signal: extra.signal });
         return textResult(`Changes committed successfully with hash ${stdout.trim()}`);
       }),
   );
@@ -45,8 +47,8 @@ export function registerChangeTools(server: McpServer, context: GitContext): voi
         for (const file of args.files) {
           if (file === '' || file.includes('\0')) throw new Error('Invalid files: each must be a non-empty path');
         }
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
-        await runGit(['add', '--', ...args.files], { cwd, signal: extra.signal });
+        const repo = await repos.resolve(args.repo_path, extra);
+        await runGit(['add', '--', ...args.files], { ...repo, signal: extra.signal });
         return textResult('Files staged successfully');
       }),
   );
@@ -60,8 +62,8 @@ export function registerChangeTools(server: McpServer, context: GitContext): voi
     },
     (args, extra) =>
       guardTool(async () => {
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
-        await runGit(['reset', '--quiet'], { cwd, signal: extra.signal });
+        const repo = await repos.resolve(args.repo_path, extra);
+        await runGit(['reset', '--quiet'], { ...repo, signal: extra.signal });
         return textResult('All staged changes reset');
       }),
   );
@@ -80,22 +82,22 @@ export function registerChangeTools(server: McpServer, context: GitContext): voi
     (args, extra) =>
       guardTool(async () => {
         assertNotOption(args.branch_name, 'branch name');
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
+        const repo = await repos.resolve(args.repo_path, extra);
         let base: string;
         let label: string;
         if (args.base_branch) {
-          base = await resolveCommit(cwd, args.base_branch, 'base branch', extra.signal);
+          base = await resolveCommit(repo, args.base_branch, 'base branch', extra.signal);
           label = args.base_branch;
         } else {
-          base = await resolveCommit(cwd, 'HEAD', 'base branch', extra.signal).catch(() => {
+          base = await resolveCommit(repo, 'HEAD', 'base branch', extra.signal).catch(() => {
             throw new Error('The current branch has no commits yet; commit first or pass base_branch');
           });
           // A detached HEAD has no branch name; the label then says HEAD.
-          label = await runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd, signal: extra.signal })
+          label = await runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], { ...repo, signal: extra.signal })
             .then((output) => output.stdout.trim())
             .catch(() => 'HEAD');
         }
-        await runGit(['branch', '--end-of-options', args.branch_name, base], { cwd, signal: extra.signal });
+        await runGit(['branch', '--end-of-options', args.branch_name, base], { ...repo, signal: extra.signal });
         return textResult(`Created branch '${args.branch_name}' from '${label}'`);
       }),
   );
@@ -109,10 +111,10 @@ export function registerChangeTools(server: McpServer, context: GitContext): voi
     },
     (args, extra) =>
       guardTool(async () => {
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
-        await resolveCommit(cwd, args.branch_name, 'branch name', extra.signal);
+        const repo = await repos.resolve(args.repo_path, extra);
+        await resolveCommit(repo, args.branch_name, 'branch name', extra.signal);
         // The trailing `--` makes git read the name as a revision only, never as a file to restore.
-        await runGit(['checkout', args.branch_name, '--'], { cwd, signal: extra.signal });
+        await runGit(['checkout', args.branch_name, '--'], { ...repo, signal: extra.signal });
         return textResult(`Switched to branch '${args.branch_name}'`);
       }),
   );

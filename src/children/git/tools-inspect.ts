@@ -41,8 +41,8 @@ export function registerInspectTools(server: McpServer, context: GitContext): vo
     { description: 'Shows the working tree status', inputSchema: { repo_path: repoPath }, annotations: READ_ONLY },
     (args, extra) =>
       guardTool(async () => {
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
-        return gitText('Repository status:\n', await runGit(['status'], { cwd, signal: extra.signal }));
+        const repo = await repos.resolve(args.repo_path, extra);
+        return gitText('Repository status:\n', await runGit(['status'], { ...repo, signal: extra.signal }));
       }),
   );
 
@@ -55,9 +55,9 @@ export function registerInspectTools(server: McpServer, context: GitContext): vo
     },
     (args, extra) =>
       guardTool(async () => {
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
+        const repo = await repos.resolve(args.repo_path, extra);
         const output = await runGit(['diff', ...DIFF_FLAGS, unified(args.context_lines)], {
-          cwd,
+          ...repo,
           signal: extra.signal,
         });
         return gitText('Unstaged changes:\n', output);
@@ -73,9 +73,9 @@ export function registerInspectTools(server: McpServer, context: GitContext): vo
     },
     (args, extra) =>
       guardTool(async () => {
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
+        const repo = await repos.resolve(args.repo_path, extra);
         const output = await runGit(['diff', ...DIFF_FLAGS, unified(args.context_lines), '--cached'], {
-          cwd,
+          ...repo,
           signal: extra.signal,
         });
         return gitText('Staged changes:\n', output);
@@ -95,11 +95,11 @@ export function registerInspectTools(server: McpServer, context: GitContext): vo
     },
     (args, extra) =>
       guardTool(async () => {
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
-        const target = await resolveDiffTarget(cwd, args.target, extra.signal);
+        const repo = await repos.resolve(args.repo_path, extra);
+        const target = await resolveDiffTarget(repo, args.target, extra.signal);
         const output = await runGit(
           ['diff', ...DIFF_FLAGS, unified(args.context_lines), '--end-of-options', target, '--'],
-          { cwd, signal: extra.signal },
+          { ...repo, signal: extra.signal },
         );
         return gitText(`Diff with ${args.target}:\n`, output);
       }),
@@ -127,7 +127,7 @@ export function registerInspectTools(server: McpServer, context: GitContext): vo
     },
     (args, extra) =>
       guardTool(async () => {
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
+        const repo = await repos.resolve(args.repo_path, extra);
         const gitArgs = ['log', `--max-count=${wholeNumber(args.max_count, 'max_count', 1, MAX_LOG_COUNT)}`];
         if (args.start_timestamp) {
           assertNotOption(args.start_timestamp, 'start_timestamp');
@@ -138,7 +138,7 @@ export function registerInspectTools(server: McpServer, context: GitContext): vo
           gitArgs.push(`--until=${args.end_timestamp}`);
         }
         gitArgs.push(`--format=${COMMIT_FORMAT}`);
-        return gitText('Commit history:\n', await runGit(gitArgs, { cwd, signal: extra.signal }));
+        return gitText('Commit history:\n', await runGit(gitArgs, { ...repo, signal: extra.signal }));
       }),
   );
 
@@ -151,8 +151,8 @@ export function registerInspectTools(server: McpServer, context: GitContext): vo
     },
     (args, extra) =>
       guardTool(async () => {
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
-        const sha = await resolveCommit(cwd, args.revision, 'revision', extra.signal);
+        const repo = await repos.resolve(args.repo_path, extra);
+        const sha = await resolveCommit(repo, args.revision, 'revision', extra.signal);
         const output = await runGit(
           [
             'show',
@@ -163,7 +163,7 @@ export function registerInspectTools(server: McpServer, context: GitContext): vo
             '--end-of-options',
             sha,
           ],
-          { cwd, signal: extra.signal },
+          { ...repo, signal: extra.signal },
         );
         return gitText('', output);
       }),
@@ -201,14 +201,14 @@ export function registerInspectTools(server: McpServer, context: GitContext): vo
         if (scope === undefined) {
           throw new Error(`Invalid branch type: ${args.branch_type}; expected 'local', 'remote' or 'all'`);
         }
-        const cwd = await repos.resolve(args.repo_path, extra.signal);
+        const repo = await repos.resolve(args.repo_path, extra);
         const gitArgs = ['branch', ...scope];
         if (args.contains)
-          gitArgs.push(`--contains=${await resolveCommit(cwd, args.contains, 'contains', extra.signal)}`);
+          gitArgs.push(`--contains=${await resolveCommit(repo, args.contains, 'contains', extra.signal)}`);
         if (args.not_contains) {
-          gitArgs.push(`--no-contains=${await resolveCommit(cwd, args.not_contains, 'not_contains', extra.signal)}`);
+          gitArgs.push(`--no-contains=${await resolveCommit(repo, args.not_contains, 'not_contains', extra.signal)}`);
         }
-        return gitText('', await runGit(gitArgs, { cwd, signal: extra.signal }));
+        return gitText('', await runGit(gitArgs, { ...repo, signal: extra.signal }));
       }),
   );
 }

@@ -1,2 +1,2 @@
-/** The `_meta` key under which the gateway passes each request's client roots (sorted `file://` URIs) to a child. */
+/** The `_meta` key that carries the requesting client's MCP roots to a built-in child, per request. */
 export const CLIENT_ROOTS_META_KEY = 'omnimind/roots';

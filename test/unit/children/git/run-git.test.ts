@@ -28,17 +28,29 @@ function fakeGit(script: string): NodeJS.ProcessEnv {
 }
 
 describe('scrubGitEnv', () => {
-  it('drops every GIT_* variable and disables prompts, pagers and editors', () => {
+  it('keeps only PATH and turns off every config, attributes and program source git reads from its environment', () => {
     const env = scrubGitEnv({
       GIT_DIR: '/x',
       git_work_tree: '/y',
       GIT_SSH_COMMAND: 'evil',
+      GIT_CONFIG_PARAMETERS: "'filter.x.clean'='evil'",
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'core.pager',
+      GIT_CONFIG_VALUE_0: 'evil',
+      EDITOR: 'evil',
+      VISUAL: 'evil',
+      SSH_ASKPASS: 'evil',
+      XDG_CONFIG_HOME: '/home/me/.config',
+      LD_PRELOAD: '/evil.so',
       HOME: '/home/me',
       PATH: '/bin',
     });
     expect(env).toEqual({
-      HOME: '/home/me',
       PATH: '/bin',
+      HOME: '/dev/null',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_ATTR_NOSYSTEM: '1',
       GIT_TERMINAL_PROMPT: '0',
       GIT_PAGER: 'cat',
       PAGER: 'cat',
@@ -56,9 +68,23 @@ describe('runGit', () => {
     const { stdout, truncated } = await runGit(['log', '$(touch pwned)', 'a b'], { cwd: bin, env });
     expect(truncated).toBe(false);
     expect(stdout).toBe(
-      '--no-pager|-c|core.hooksPath=/dev/null|-c|core.fsmonitor=false|-c|color.ui=false|log|$(touch pwned)|a b|\n' +
+      '--no-pager|-c|core.hooksPath=/dev/null|-c|core.fsmonitor=false|-c|diff.ignoreSubmodules=all|-c|gc.auto=0|' +
+        '-c|maintenance.auto=false|-c|color.ui=false|log|$(touch pwned)|a b|\n' +
         'dir= params=',
     );
+  });
+
+  it('names the vetted git directory and working tree explicitly and adds per-run config after the safety options', async () => {
+    const env = fakeGit('printf "%s|" "$@"');
+    const { stdout } = await runGit(['commit'], {
+      cwd: bin,
+      gitDir: '/r/.git',
+      workTree: '/r',
+      overrides: [['user.name', 'A B']],
+      env,
+    });
+    expect(stdout.startsWith('--git-dir=/r/.git|--work-tree=/r|--no-pager|')).toBe(true);
+    expect(stdout.endsWith('|color.ui=false|-c|user.name=A B|commit|')).toBe(true);
   });
 
   it('kills a git that overruns its timeout and says so', async () => {
