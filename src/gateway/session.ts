@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { CLIENT_ROOTS_META_KEY } from '../children/shared/client-roots.js';
 import { type Priority, resolvePriority } from '../limiter/index.js';
 import {
   ErrorCode,
@@ -23,8 +24,6 @@ const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 const INITIALIZE_WAIT_MS = 30_000;
 /** How long requests wait for a client's answer to `roots/list` before using the configured roots (a short pause). */
 const ROOTS_WAIT_MS = 5_000;
-/** The `_meta` key that carries a client's MCP roots to a built-in child that honours them, per request. */
-export const ROOTS_META_KEY = 'omnimind/roots';
 
 /** The answer of requests answered here with nothing to say (ping, logging/setLevel). */
 const EMPTY_RESULT: RouteOutcome = { kind: 'result', json: '{}' };
@@ -252,8 +251,10 @@ export class ClientSession {
   #onRootsAnswer(message: { result?: unknown; error?: unknown }): void {
     const roots = (message.result as { roots?: unknown } | undefined)?.roots;
     if (Array.isArray(roots)) {
-      this.#roots = roots.flatMap((root) => (typeof root?.uri === 'string' ? [root.uri as string] : [])).sort();
-      this.#rootsScope = JSON.stringify(this.#roots);
+      // An empty list declares nothing: like a client without roots, it gets the configured ones.
+      const uris = roots.flatMap((root) => (typeof root?.uri === 'string' ? [root.uri as string] : [])).sort();
+      this.#roots = uris.length === 0 ? undefined : uris;
+      this.#rootsScope = this.#roots === undefined ? '' : JSON.stringify(this.#roots);
     }
     this.#settleRoots();
   }
@@ -341,8 +342,8 @@ export class ClientSession {
   /** This client's roots on a request to a child that honours them; whatever the client put there is replaced. */
   #withRoots(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
     const meta = { ...(params?._meta as Record<string, unknown> | undefined) };
-    if (this.#roots === undefined) delete meta[ROOTS_META_KEY];
-    else meta[ROOTS_META_KEY] = this.#roots;
+    if (this.#roots === undefined) delete meta[CLIENT_ROOTS_META_KEY];
+    else meta[CLIENT_ROOTS_META_KEY] = this.#roots;
     return { ...params, _meta: meta };
   }
 
