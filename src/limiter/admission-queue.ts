@@ -2,6 +2,7 @@ import type { Queue, QueueAddOptions } from 'p-queue';
 import type { ChildWindow } from './child-window.js';
 import type { DeadlineHandle } from './deadlines.js';
 import { LinkedList, type ListNode } from './linked-list.js';
+import type { QueueDelay } from './queue-delay.js';
 import { PRIORITIES, PRIORITY_RANK, type Priority } from './types.js';
 
 /** What p-queue queues: the wrapper it builds around each task. */
@@ -16,6 +17,10 @@ export interface Entry {
   priority: Priority;
   rank: number;
   readonly child: ChildWindow;
+  /** The queueing-delay judge of the request's child. */
+  readonly delay: QueueDelay;
+  /** The child's clock (`QueueDelay.activeAt`) when the request started waiting. */
+  readonly waitedFrom: number;
   /** The caller's, or created when the task starts: requests shed or timed out while queued never need one. */
   controller: AbortController | undefined;
   readonly timeoutMs: number;
