@@ -375,7 +375,8 @@ export class AdaptiveLimiter {
     if (!overloaded) return;
     for (const entry of [...this.#queue.entries()]) {
       const { delay } = entry;
-      if (delay.sheds(entry.rank, delay.waited(entry.waitedFrom))) this.#evict(entry, describeDelay(entry.child, delay));
+      if (delay.sheds(entry.rank, delay.waited(entry.waitedFrom)))
+        this.#evict(entry, describeDelay(entry.child, delay));
     }
   }
 
