@@ -156,6 +156,7 @@ export class AdaptiveLimiter {
         timeoutMs,
         deadline: now + timeoutMs,
         state: 'queued',
+        seq: 0,
         run: undefined,
         queueNode: undefined,
         deadlineHandle: undefined,
@@ -364,19 +365,25 @@ export class AdaptiveLimiter {
   }
 
   /**
-   * CoDel's judgement of every child with waiting requests (see `QueueDelay`): measures the delay of the waiting
-   * requests on their child's clock, then sheds those of the children overloaded for a whole interval.
+   * CoDel's judgement of every child with waiting requests (see `QueueDelay`), then the shedding of those overloaded
+   * for a whole interval. Each child's lists are FIFO on its clock, so their heads hold the longest waits: a judgement
+   * costs O(children x priorities), and shedding one request O(1).
    */
   #judgeDelays(now: number): void {
-    for (const delay of this.#delays.values()) delay.beginScan(now);
-    for (const entry of this.#queue.entries()) entry.delay.observe(entry.delay.waited(entry.waitedFrom), entry.rank);
-    let overloaded = false;
-    for (const delay of this.#delays.values()) if (delay.judge()) overloaded = true;
-    if (!overloaded) return;
-    for (const entry of [...this.#queue.entries()]) {
-      const { delay } = entry;
-      if (delay.sheds(entry.rank, delay.waited(entry.waitedFrom)))
-        this.#evict(entry, describeDelay(entry.child, delay));
+    for (const [name, delay] of this.#delays) {
+      const child = this.#childWindow(name);
+      delay.beginScan(now);
+      for (let rank = 0; rank < PRIORITIES.length; rank++) {
+        const oldest = this.#queue.oldest(child, rank);
+        if (oldest) delay.observe(delay.waited(oldest.waitedFrom), rank);
+      }
+      if (!delay.judge()) continue;
+      for (let rank = 0; rank < PRIORITIES.length; rank++) {
+        for (let oldest = this.#queue.oldest(child, rank); oldest; oldest = this.#queue.oldest(child, rank)) {
+          if (!delay.sheds(rank, delay.waited(oldest.waitedFrom))) break;
+          this.#evict(oldest, describeDelay(child, delay));
+        }
+      }
     }
   }
 

@@ -1,3 +1,5 @@
+import { WindowedMin } from './windowed-min.js';
+
 /**
  * One child's queueing-delay judge, after CoDel (Nichols and Jacobson, RFC 8289): a queue is overloaded when the
  * delay of its oldest waiting request stays above a target for a whole interval, never for its length.
@@ -9,8 +11,9 @@
  * - The delay is measured on the child's own clock, which stops while the child is not RUNNING (starting,
  *   restarting, idle): waiting for a child to come back is never overload. Nor is waiting for a child that has
  *   answered nothing for a whole target (stuck, or on long calls): requests then time out.
- * - The target is the time the child needs to answer STANDING_ANSWERS requests at the rate it drains its queue
- *   (which also shows what the host lets through), at least TARGET_FLOOR_MS and at most a quarter of the timeout.
+ * - The target is the time the child needs to answer STANDING_ANSWERS requests at the best rate it drained its queue
+ *   lately (which also shows what the host lets through), at least TARGET_FLOOR_MS and at most a quarter of the
+ *   timeout.
  *   Hundreds of clients with one request each wait far less than that.
  * - Once overloaded, the highest priority with a request above the target is the one that no longer keeps up:
  *   every waiting request below it is shed (it would wait longer still), then its own requests above the target,
@@ -29,6 +32,11 @@ export const INTERVAL_TARGET_SHARE = 0.1;
 export const MIN_INTERVAL_MS = 100;
 /** Smoothing time of the measured drain rate: a second of answers outweighs any one tick. */
 const DRAIN_SMOOTHING_MS = 1_000;
+/**
+ * The target follows the best drain rate of the last one to two epochs: a child (or host) slowed by the overload
+ * itself must not stretch the target and let the queue grow further.
+ */
+const DRAIN_EPOCH_MS = 5_000;
 
 /** Queueing delay and overload state of one child's waiting requests. */
 export class QueueDelay {
@@ -37,6 +45,8 @@ export class QueueDelay {
   #activeMs = 0;
   #activeSince: number;
   #drainRps = 0;
+  /** Best recent drain rate, as the windowed minimum of its negation. */
+  readonly #bestDrain = new WindowedMin(DRAIN_EPOCH_MS);
   #served = 0;
   #lastServedAt: number | undefined;
   #sampledAt: number | undefined;
@@ -71,7 +81,8 @@ export class QueueDelay {
 
   /** How long a request may wait before the queue counts as standing, ms. */
   get targetMs(): number {
-    const target = this.#drainRps > 0 ? (STANDING_ANSWERS * 1000) / this.#drainRps : this.#maxTargetMs;
+    const drainRps = -this.#bestDrain.value;
+    const target = drainRps > 0 ? (STANDING_ANSWERS * 1000) / drainRps : this.#maxTargetMs;
     return Math.min(this.#maxTargetMs, Math.max(TARGET_FLOOR_MS, target));
   }
 
@@ -161,6 +172,7 @@ export class QueueDelay {
     const rate = (this.#served * 1000) / elapsed;
     const weight = this.#drainRps > 0 ? elapsed / (elapsed + DRAIN_SMOOTHING_MS) : 1;
     this.#drainRps += (rate - this.#drainRps) * weight;
+    this.#bestDrain.add(-this.#drainRps, now);
     this.#sampledAt = now;
     this.#served = 0;
   }
