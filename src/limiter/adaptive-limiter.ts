@@ -30,7 +30,7 @@ export interface LimiterStats {
   byPriority: Record<Priority, { queued: number; shed: number }>;
   /**
    * Per child: its adaptive window, requests in flight and waiting, its learned baseline latency, and the delay of
-   * its oldest waiting request against the target above which a standing queue is overload (README, "Limiter").
+   * its oldest waiting request against the target above which a standing queue is overload (see `QueueDelay`).
    */
   children: Record<
     string,
