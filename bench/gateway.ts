@@ -4,7 +4,6 @@ import { createHarness, fixture, NO_BUILTINS } from '../test/helpers/harness.js'
 import { closedLoop, fmt, socketRpc, stdioRpc } from './driver.js';
 import { cpuSeconds } from './proc-stats.js';
 import type { BenchSection } from './types.js';
-import { QUEUE_FOR_CLIENTS } from './workload.js';
 
 /** Requests per measured run: enough for a stable p99 at every concurrency. */
 const REQUESTS = 20_000;
@@ -16,8 +15,6 @@ export async function run(): Promise<BenchSection> {
   const h = createHarness({
     children: NO_BUILTINS,
     mcpServers: { echo: server, cached: { ...server, cache: { tools: { echo: true } } } },
-    // Concurrency 64 on one child keeps up to 64 requests waiting: the default queue of 50 would shed some of them.
-    limiter: { maxQueue: QUEUE_FOR_CLIENTS },
   });
   const rows: string[] = [];
   const verdicts: string[] = [];
@@ -80,7 +77,7 @@ export async function run(): Promise<BenchSection> {
     command: 'npm run bench -- gateway',
     markdown: [
       `${REQUESTS} \`tools/call echo\` requests per run (after 2,000 warm-up), one connection, closed loop;`,
-      `\`limiter.maxQueue\` ${QUEUE_FOR_CLIENTS} so that all 64 may wait (the default 50 would shed some).`,
+      'the default limiter config.',
       '',
       '| concurrency | direct req/s | omnimind req/s | ratio | direct p50 / p99 ms | omnimind p50 / p99 ms | p50 overhead | supervisor CPU per request | errors |',
       '|---|---|---|---|---|---|---|---|---|',

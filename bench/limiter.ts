@@ -2,7 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AdaptiveLimiter, type LimiterRejection, PRIORITIES, type Priority } from '../src/limiter/index.js';
+import {
+  AdaptiveLimiter,
+  LIMITER_DEFAULTS,
+  type LimiterRejection,
+  PRIORITIES,
+  type Priority,
+} from '../src/limiter/index.js';
 import { fmt, percentile } from './driver.js';
 import type { BenchSection } from './types.js';
 
@@ -23,11 +29,12 @@ const OVERLOAD_SECONDS = process.env.OMNIMIND_BENCH_FULL === '1' ? 30 : 10;
 const WARMUP_SECONDS = 2;
 const UNLOADED_SECONDS = 5;
 const SUSTAINABLE_SECONDS = 5;
-/** Per-request timeout: short, so that a request that neither resolves nor rejects shows up within the run. */
-const TIMEOUT_MS = 2_000;
-const MAX_QUEUE = 50;
-/** Health sampling every second, so the rate adapts ten times during a 10 s overload. */
-const SAMPLE_INTERVAL_MS = 1_000;
+/** Clients that each keep one request in flight, and how long they run: hundreds must never be shed. */
+const CLOSED_LOOP_CLIENTS = 500;
+const CLOSED_LOOP_SECONDS = 8;
+/** During the closed-loop phase the child stops (as in a restart) this often, for this long. */
+const RESTARTS = 4;
+const RESTART_MS = 1_000;
 /** Priority mix per 100 requests: HIGH and CRITICAL together are 0.7x the sustainable rate under 10x overload. */
 const MIX: readonly [Priority, number][] = [
   ['CRITICAL', 2],
@@ -62,10 +69,23 @@ interface PhaseStats {
   completedAt: number[];
 }
 
-/** A child with a fixed number of service slots and a FIFO behind them; cancelled waiting requests are dropped. */
+/**
+ * A child with a fixed number of service slots and a FIFO behind them; cancelled waiting requests are dropped.
+ * While stopped (a restart) it starts nothing: requests wait in its FIFO, as the gateway holds them.
+ */
 class SimulatedChild {
   #busy = 0;
+  #stopped = false;
   readonly #waiting: { start: () => void; signal: AbortSignal }[] = [];
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    while (this.#busy < CHILD_CAPACITY && this.#waiting.length > 0) this.#next();
+  }
 
   call(signal: AbortSignal): Promise<number> {
     const sentAt = performance.now();
@@ -78,7 +98,7 @@ class SimulatedChild {
           resolve(performance.now() - sentAt);
         }, SERVICE_MS);
       };
-      if (this.#busy < CHILD_CAPACITY) start();
+      if (this.#busy < CHILD_CAPACITY && !this.#stopped) start();
       else {
         this.#waiting.push({ start, signal });
         signal.addEventListener('abort', () => reject(signal.reason), { once: true });
@@ -87,6 +107,7 @@ class SimulatedChild {
   }
 
   #next(): void {
+    if (this.#stopped) return;
     for (let item = this.#waiting.shift(); item; item = this.#waiting.shift()) {
       if (item.signal.aborted) continue;
       item.start();
@@ -121,6 +142,68 @@ function priorityOf(sequence: number): Priority {
   return 'LOW';
 }
 
+/** Sends one request of `priority` through the limiter to the child and records its outcome in `phase`. */
+function send(limiter: AdaptiveLimiter, child: SimulatedChild, priority: Priority, phase: PhaseStats, id: number) {
+  phase.sent[priority] += 1;
+  phase.pending.add(id);
+  const sentAt = performance.now();
+  return limiter
+    .run(
+      async (signal) => {
+        try {
+          const latency = await child.call(signal);
+          limiter.recordOutcome('sim', latency, true);
+        } catch (error) {
+          limiter.recordOutcome('sim', performance.now() - sentAt, false);
+          throw error;
+        }
+      },
+      { priority, child: 'sim' },
+    )
+    .then(
+      () => {
+        phase.ok[priority] += 1;
+        phase.latencies[priority].push(performance.now() - sentAt);
+        phase.completedAt.push(performance.now());
+      },
+      (error: LimiterRejection) => {
+        if (error.code === 'SHED') phase.shed[priority] += 1;
+        else if (error.code === 'TIMEOUT') phase.timedOut[priority] += 1;
+        else phase.otherErrors += 1;
+      },
+    )
+    .finally(() => phase.pending.delete(id));
+}
+
+/**
+ * CLOSED_LOOP_CLIENTS clients that each send their next NORMAL request when the last is answered, for
+ * CLOSED_LOOP_SECONDS, while the child stops RESTARTS times for RESTART_MS (the limiter is told, as the gateway does).
+ */
+async function driveClosedLoop(limiter: AdaptiveLimiter, child: SimulatedChild, phase: PhaseStats) {
+  const until = performance.now() + CLOSED_LOOP_SECONDS * 1000;
+  let sequence = 0;
+  const client = async () => {
+    while (performance.now() < until) await send(limiter, child, 'NORMAL', phase, sequence++);
+  };
+  const restarts = (async () => {
+    for (let restart = 0; restart < RESTARTS; restart++) {
+      await sleep((CLOSED_LOOP_SECONDS * 1000) / RESTARTS - RESTART_MS);
+      child.stop();
+      limiter.noteChildState('sim', false);
+      await sleep(RESTART_MS);
+      child.start();
+      limiter.noteChildState('sim', true);
+    }
+  })();
+  await Promise.all([...Array.from({ length: CLOSED_LOOP_CLIENTS }, client), restarts]);
+}
+
+/** Waits until every request of `phases` has its outcome, at most the default timeout and a margin. */
+async function settled(phases: PhaseStats[]): Promise<void> {
+  const until = performance.now() + LIMITER_DEFAULTS.timeoutMs + 500;
+  while (phases.some((p) => p.pending.size > 0) && performance.now() < until) await sleep(50);
+}
+
 /** Sends requests at `rps`, evenly paced by elapsed time, for `seconds`; records every outcome in `phase`. */
 async function drive(limiter: AdaptiveLimiter, child: SimulatedChild, rps: number, seconds: number, phase: PhaseStats) {
   const startedAt = performance.now();
@@ -129,37 +212,8 @@ async function drive(limiter: AdaptiveLimiter, child: SimulatedChild, rps: numbe
   while (performance.now() - startedAt < seconds * 1000) {
     const due = Math.floor(((performance.now() - startedAt) * rps) / 1000);
     for (; sent < due; sent++) {
-      const priority = priorityOf(sequence);
       const id = sequence++;
-      phase.sent[priority] += 1;
-      phase.pending.add(id);
-      const sentAt = performance.now();
-      limiter
-        .run(
-          async (signal) => {
-            try {
-              const latency = await child.call(signal);
-              limiter.recordOutcome('sim', latency, true);
-            } catch (error) {
-              limiter.recordOutcome('sim', performance.now() - sentAt, false);
-              throw error;
-            }
-          },
-          { priority, child: 'sim' },
-        )
-        .then(
-          () => {
-            phase.ok[priority] += 1;
-            phase.latencies[priority].push(performance.now() - sentAt);
-            phase.completedAt.push(performance.now());
-          },
-          (error: LimiterRejection) => {
-            if (error.code === 'SHED') phase.shed[priority] += 1;
-            else if (error.code === 'TIMEOUT') phase.timedOut[priority] += 1;
-            else phase.otherErrors += 1;
-          },
-        )
-        .finally(() => phase.pending.delete(id));
+      void send(limiter, child, priorityOf(id), phase, id);
     }
     await sleep(1);
   }
@@ -236,20 +290,18 @@ export async function run(): Promise<BenchSection> {
   const child = new SimulatedChild();
   const capacityRps = await measureCapacityRps(child);
   const sustainableRps = Math.round(capacityRps * SUSTAINABLE_FRACTION);
-  const limiter = new AdaptiveLimiter({
-    maxQueue: MAX_QUEUE,
-    timeoutMs: TIMEOUT_MS,
-    sampleIntervalMs: SAMPLE_INTERVAL_MS,
-  });
+  const limiter = new AdaptiveLimiter();
   const unloaded = createPhase();
   const sustainable = createPhase();
+  const closedLoop = createPhase();
   const overload = createPhase();
   const samples: Sample[] = [];
   try {
     await drive(limiter, child, sustainableRps / 2, WARMUP_SECONDS, createPhase());
     await drive(limiter, child, sustainableRps / 2, UNLOADED_SECONDS, unloaded);
     await drive(limiter, child, sustainableRps, SUSTAINABLE_SECONDS, sustainable);
-    await sleep(TIMEOUT_MS);
+    await driveClosedLoop(limiter, child, closedLoop);
+    await settled([unloaded, sustainable, closedLoop]);
     const before = settledMemory();
     const sampler = setInterval(() => {
       const stats = limiter.stats();
@@ -264,8 +316,8 @@ export async function run(): Promise<BenchSection> {
     await drive(limiter, child, sustainableRps * OVERLOAD_FACTOR, OVERLOAD_SECONDS, overload);
     const overloadEnd = performance.now();
     clearInterval(sampler);
-    // Every request must have settled by its deadline plus a margin; any left now is a hang.
-    await sleep(TIMEOUT_MS + 500);
+    // Every request must have settled by its deadline plus a margin; any left then is a hang.
+    await settled([overload]);
     const after = settledMemory();
     const overheadUs = await measureOverheadUs();
     return report({
@@ -273,6 +325,7 @@ export async function run(): Promise<BenchSection> {
       sustainableRps,
       unloaded,
       sustainable,
+      closedLoop,
       overload,
       samples,
       overloadStart,
@@ -291,6 +344,7 @@ function report(r: {
   sustainableRps: number;
   unloaded: PhaseStats;
   sustainable: PhaseStats;
+  closedLoop: PhaseStats;
   overload: PhaseStats;
   samples: Sample[];
   overloadStart: number;
@@ -299,7 +353,7 @@ function report(r: {
   peakQueued: number;
   memory: { before: { rss: number; heapUsed: number }; after: { rss: number; heapUsed: number } };
 }): BenchSection {
-  const { unloaded, sustainable, overload } = r;
+  const { unloaded, sustainable, closedLoop, overload } = r;
   const urgent: Priority[] = ['CRITICAL', 'HIGH'];
   const rows = PRIORITIES.map((priority) => {
     const sent = overload.sent[priority];
@@ -311,7 +365,8 @@ function report(r: {
   const p99Unloaded = percentile([...unloaded.latencies.CRITICAL, ...unloaded.latencies.HIGH], 0.99);
   const p99Overload = percentile([...overload.latencies.CRITICAL, ...overload.latencies.HIGH], 0.99);
   const p99Ratio = p99Overload / p99Unloaded;
-  const hung = unloaded.pending.size + sustainable.pending.size + overload.pending.size;
+  const hung = unloaded.pending.size + sustainable.pending.size + closedLoop.pending.size + overload.pending.size;
+  const closedLoopDropped = sum(closedLoop.shed) + sum(closedLoop.timedOut) + closedLoop.otherErrors;
   const maxQueued = r.peakQueued;
   const { before, after } = r.memory;
   const rssChange = (after.rss - before.rss) / before.rss;
@@ -342,7 +397,8 @@ function report(r: {
     `p99 of HIGH/CRITICAL: ${fmt(p99Overload)} ms under overload vs ${fmt(p99Unloaded)} ms unloaded = ${fmt(p99Ratio, 2)}x (goal <= 2x): ${verdict(p99Ratio <= 2)}`,
     `LOW shed with SHED: ${fmt(lowShedPct)} % of LOW; requests that neither resolved nor rejected within the timeout: ${hung} (goal 0): ${verdict(hung === 0)}`,
     `rejections other than SHED/TIMEOUT: ${unloaded.otherErrors + sustainable.otherErrors + overload.otherErrors}`,
-    `max queue depth: ${maxQueued} (goal <= maxQueue ${MAX_QUEUE}): ${verdict(maxQueued <= MAX_QUEUE)}`,
+    `${CLOSED_LOOP_CLIENTS} clients with one request each in flight for ${CLOSED_LOOP_SECONDS} s, the child stopped ${RESTARTS} times for ${RESTART_MS} ms: ${closedLoopDropped} of ${sum(closedLoop.sent)} shed or timed out (goal 0): ${verdict(closedLoopDropped === 0)}`,
+    `max queue depth: ${maxQueued} (the memory bound \`maxQueue\` is ${LIMITER_DEFAULTS.maxQueue}: until the first waits pass the target, it is what sheds a 10x overload)`,
     `RSS during the overload, from ${RSS_STEADY_FROM_MS / 1000} s in to its end: ${mib(rssSteadyStart)} -> ${mib(rssSteadyEnd)} MiB = ${fmt(100 * rssSteadyChange, 1)} % (goal within ±10 %): ${verdict(Math.abs(rssSteadyChange) <= 0.1)}; peak ${mib(rssPeak)} MiB. ` +
       `Before vs after the whole overload, each after a full GC: RSS ${mib(before.rss)} -> ${mib(after.rss)} MiB (${fmt(100 * rssChange, 1)} %: V8 keeps the heap it grew for the allocation rate), heap in use ${mib(before.heapUsed)} -> ${mib(after.heapUsed)} MiB`,
     `drop rate at the sustainable rate (${r.sustainableRps} req/s): ${sustainableDropped} of ${sum(sustainable.sent)} = ${fmt(100 * sustainableDrop, 2)} % (goal < 1 %): ${verdict(sustainableDrop < 0.01)}`,
@@ -353,8 +409,8 @@ function report(r: {
     title: 'Limiter: 10x overload of a simulated child, by priority',
     command: 'npm run bench -- limiter  (OMNIMIND_BENCH_FULL=1 for the 30 s overload)',
     markdown: [
-      `In-process: a simulated child serving ${CHILD_CAPACITY} requests at once in ${SERVICE_MS} ms each (measured capacity ${fmt(r.capacityRps, 0)} req/s; sustainable rate = ${SUSTAINABLE_FRACTION} of it = ${r.sustainableRps} req/s) behind one \`AdaptiveLimiter\` (maxQueue ${MAX_QUEUE}, timeout ${TIMEOUT_MS} ms, sampleIntervalMs ${SAMPLE_INTERVAL_MS}, other options default). ` +
-        `Phases on one limiter: ${WARMUP_SECONDS} s warm-up and ${UNLOADED_SECONDS} s at 0.5x, ${SUSTAINABLE_SECONDS} s at 1x, then ${OVERLOAD_SECONDS} s at ${OVERLOAD_FACTOR}x (${r.sustainableRps * OVERLOAD_FACTOR} req/s) with the mix ${MIX.map(([p, s]) => `${s} % ${p}`).join(', ')}. Latency is from \`run()\` to its answer.`,
+      `In-process: a simulated child serving ${CHILD_CAPACITY} requests at once in ${SERVICE_MS} ms each (measured capacity ${fmt(r.capacityRps, 0)} req/s; sustainable rate = ${SUSTAINABLE_FRACTION} of it = ${r.sustainableRps} req/s) behind one \`AdaptiveLimiter\` with the default options. ` +
+        `Phases on one limiter: ${WARMUP_SECONDS} s warm-up and ${UNLOADED_SECONDS} s at 0.5x, ${SUSTAINABLE_SECONDS} s at 1x, ${CLOSED_LOOP_SECONDS} s of ${CLOSED_LOOP_CLIENTS} closed-loop clients, then ${OVERLOAD_SECONDS} s at ${OVERLOAD_FACTOR}x (${r.sustainableRps * OVERLOAD_FACTOR} req/s) with the mix ${MIX.map(([p, s]) => `${s} % ${p}`).join(', ')}. Latency is from \`run()\` to its answer.`,
       '',
       '| priority | sent (overload) | shed | timed out | p99 unloaded ms | p99 overload ms |',
       '|---|---|---|---|---|---|',

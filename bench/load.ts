@@ -3,7 +3,7 @@ import { callControl } from '../src/supervisor/index.js';
 import { fmt, percentile } from './driver.js';
 import { cpuSeconds, groupCpuSeconds, rssMb } from './proc-stats.js';
 import type { BenchSection } from './types.js';
-import { CLIENTS, QUEUE_FOR_CLIENTS, startMixedLoad, WRITE_SHARE } from './workload.js';
+import { CLIENTS, startMixedLoad, WRITE_SHARE } from './workload.js';
 
 /** Measured seconds of load (after a warm-up); OMNIMIND_BENCH_FULL=1 runs longer. */
 const SECONDS = process.env.OMNIMIND_BENCH_FULL === '1' ? 60 : 15;
@@ -96,8 +96,7 @@ export async function run(): Promise<BenchSection> {
       markdown: [
         `${CLIENTS} official MCP SDK clients in one process (closed loop), spread over the seven built-in children by`,
         `weight, ${Math.round((1 - WRITE_SHARE) * 100)} % repeated reads / ${Math.round(WRITE_SHARE * 100)} % writes, ${SECONDS} s measured after ${WARMUP_SECONDS} s warm-up.`,
-        `The load generator shares the two cores with the supervisor and the children. \`limiter.maxQueue\` is ${QUEUE_FOR_CLIENTS}, so`,
-        `that ${CLIENTS} clients may all wait at once (the default 50 is for fewer clients); the rest of the config is default.`,
+        'The load generator shares the two cores with the supervisor and the children. The config is the default.',
         '',
         '| measure | value | goal |',
         '|---|---|---|',

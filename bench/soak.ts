@@ -6,7 +6,7 @@ import { callControl } from '../src/supervisor/index.js';
 import { type Harness, isRunning } from '../test/helpers/harness.js';
 import { recordSections } from './record.js';
 import type { BenchSection } from './types.js';
-import { CLIENTS, type MixedLoad, type Op, QUEUE_FOR_CLIENTS, startMixedLoad } from './workload.js';
+import { CLIENTS, type MixedLoad, type Op, startMixedLoad } from './workload.js';
 
 /** The long fault tests of `npm run soak` (not run in CI). OMNIMIND_SOAK_QUICK=1 shortens every phase tenfold. */
 const QUICK = process.env.OMNIMIND_SOAK_QUICK === '1';
@@ -243,7 +243,7 @@ export async function run(): Promise<BenchSection> {
     command: 'npm run soak',
     markdown: [
       `Every phase runs under the load bench's mix (${CLIENTS} MCP SDK clients over all seven built-in children, 70 % reads /`,
-      `30 % writes, \`limiter.maxQueue\` ${QUEUE_FOR_CLIENTS}); clients reconnect when the supervisor is killed or stopped. The kill`,
+      `30 % writes, the default limiter config); clients reconnect when the supervisor is killed or stopped. The kill`,
       'phase sets the cache TTL to 0 so that every read reaches a child and must ride out its restart. A write cut off by a',
       'crash gets -32012 (not retried: it may not be safe to repeat).',
       '',

@@ -7,8 +7,6 @@ import { SocketClientTransport } from '../test/helpers/socket-transport.js';
 
 /** Concurrent MCP SDK clients, as the load goal states. */
 export const CLIENTS = 64;
-/** limiter.maxQueue for this many clients: every one of them may be waiting at once. */
-export const QUEUE_FOR_CLIENTS = 1024;
 /** Share of writes in the mix. */
 export const WRITE_SHARE = 0.3;
 
@@ -140,8 +138,6 @@ export async function startMixedLoad(
   execFileSync('git', ['-C', root, 'add', '.']);
   execFileSync('git', ['-C', root, '-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-qm', 'init']);
   h.writeConfig({
-    // 64 closed-loop clients keep up to 64 requests waiting: the default queue of 50 would shed some of them.
-    limiter: { maxQueue: QUEUE_FOR_CLIENTS },
     ...config,
     children: {
       filesystem: { roots: [root] },

@@ -6,6 +6,7 @@ import { DeadlineSweep } from './deadlines.js';
 import { createClosedError, LimiterRejection } from './errors.js';
 import { createHostHealthProbe, type HostHealthProbe, judgeHealth } from './health.js';
 import { type ResolvedLimiterOptions, resolveLimiterOptions } from './options.js';
+import { QueueDelay } from './queue-delay.js';
 import { RateController } from './rate.js';
 import { type HealthSample, type LimiterOptions, PRIORITIES, PRIORITY_RANK, type Priority } from './types.js';
 
@@ -27,11 +28,20 @@ export interface LimiterStats {
   shed: number;
   timedOut: number;
   byPriority: Record<Priority, { queued: number; shed: number }>;
-  /** Per child: its adaptive window, requests in flight and waiting, and its learned baseline latency. */
-  children: Record<string, { window: number; running: number; queued: number; baselineMs: number }>;
+  /**
+   * Per child: its adaptive window, requests in flight and waiting, its learned baseline latency, and the delay of
+   * its oldest waiting request against the target above which a standing queue is overload (see `QueueDelay`).
+   */
+  children: Record<
+    string,
+    { window: number; running: number; queued: number; baselineMs: number; delayMs: number; targetMs: number }
+  >;
 }
 
-/** How often the liveness sweep runs while requests wait or run: rare enough to cost nothing, short for a human. */
+/**
+ * How often the liveness sweep (which also judges queueing delay) runs while requests wait or run: rare enough to
+ * cost nothing, short for a human, and CoDel's own interval.
+ */
 const LIVENESS_MS = 100;
 
 /** Options of one `run` call. */
@@ -50,13 +60,15 @@ export interface RunOptions {
 
 /**
  * The gateway's admission control: a health-adapted global rate, per-child adaptive concurrency windows, four
- * priorities, a bounded queue that sheds the lowest priority first, and a deadline per request.
+ * priorities, shedding by queueing delay (CoDel, lowest priority first; see `QueueDelay`), a queue bounded in
+ * memory, and a deadline per request.
  * p-queue runs the tasks and enforces `maxConcurrency`; the queue it draws from is the limiter's `AdmissionQueue`.
  */
 export class AdaptiveLimiter {
   readonly #options: ResolvedLimiterOptions;
   readonly #rate: RateController;
   readonly #children = new Map<string, ChildWindow>();
+  readonly #delays = new Map<string, QueueDelay>();
   readonly #queue: AdmissionQueue;
   readonly #pqueue: PQueue<InstanceType<ReturnType<typeof bindQueueClass>>, AdmissionOptions>;
   readonly #deadlines: DeadlineSweep<Entry>;
@@ -100,8 +112,9 @@ export class AdaptiveLimiter {
 
   /**
    * Runs `task` once the request's priority, its child's window and the rate allow, within its deadline. Rejects
-   * with a `LimiterRejection`: SHED at once when the queue is full (retry after `retryAfterMs`), TIMEOUT as soon as
-   * the deadline passes (the task's signal is aborted then; the promise does not wait for the task).
+   * with a `LimiterRejection`: SHED when its child's queue is overloaded and this request is of a priority that no
+   * longer keeps up, or the queue holds `maxQueue` requests (retry after `retryAfterMs`); TIMEOUT as soon as the
+   * deadline passes (the task's signal is aborted then; the promise does not wait for the task).
    */
   run<T>(task: (signal: AbortSignal) => Promise<T>, options: RunOptions): Promise<T> {
     if (this.#closed) return Promise.reject(createClosedError());
@@ -116,25 +129,34 @@ export class AdaptiveLimiter {
       );
     }
     const child = this.#childWindow(options.child);
+    const delay = this.#childDelay(options.child);
+    if (delay.sheds(rank, 0) && !this.#canStartNow(child)) {
+      this.#countShed(rank);
+      return Promise.reject(LimiterRejection.shed(priority, this.#retryAfterMs(rank), describeDelay(child, delay)));
+    }
     if (this.#queue.size >= this.#options.maxQueue && !this.#canStartNow(child)) {
       const victim = this.#queue.lowest();
       if (victim === undefined || victim.rank >= rank) {
         this.#countShed(rank);
-        return Promise.reject(LimiterRejection.shed(priority, this.#retryAfterMs(rank), this.#options.maxQueue));
+        return Promise.reject(LimiterRejection.shed(priority, this.#retryAfterMs(rank), this.#describeFullQueue()));
       }
-      this.#evict(victim);
+      this.#evict(victim, this.#describeFullQueue());
     }
     const timeoutMs = this.#timeoutFor(options.timeoutMs);
+    const now = this.#options.clock.now();
     return new Promise<T>((resolve, reject) => {
       const entry: Entry = {
         id: '',
         priority,
         rank,
         child,
+        delay,
+        waitedFrom: delay.activeAt(now),
         controller: options.controller,
         timeoutMs,
-        deadline: this.#options.clock.now() + timeoutMs,
+        deadline: now + timeoutMs,
         state: 'queued',
+        seq: 0,
         run: undefined,
         queueNode: undefined,
         deadlineHandle: undefined,
@@ -154,6 +176,17 @@ export class AdaptiveLimiter {
     this.#childWindow(child).record(latencyMs, ok, this.#options.clock.now());
   }
 
+  /**
+   * The gateway's report of a child's state: `running` is true when it is RUNNING. Time a child spends starting,
+   * restarting or idle is not counted as queueing delay, so its waiting requests are never shed for it.
+   */
+  noteChildState(child: string, running: boolean): void {
+    if (this.#childDelay(child).setRunning(running, this.#options.clock.now())) {
+      this.#childWindow(child).noteResume();
+      if (this.#queue.size > 0) this.#dispatch();
+    }
+  }
+
   /** A snapshot of the limits and counters (`rps` is the rate limit; `throughputRps` what actually started). */
   stats(): LimiterStats {
     const byPriority = {} as Record<Priority, { queued: number; shed: number }>;
@@ -167,11 +200,14 @@ export class AdaptiveLimiter {
     let windows = 0;
     for (const child of this.#children.values()) {
       windows += child.limit;
+      const delay = this.#childDelay(child.name);
       children[child.name] = {
         window: child.limit,
         running: child.inflight,
         queued: child.queued,
         baselineMs: child.baselineMs,
+        delayMs: delay.delayMs,
+        targetMs: delay.targetMs,
       };
     }
     return {
@@ -214,6 +250,15 @@ export class AdaptiveLimiter {
       this.#children.set(name, child);
     }
     return child;
+  }
+
+  #childDelay(name: string): QueueDelay {
+    let delay = this.#delays.get(name);
+    if (delay === undefined) {
+      delay = new QueueDelay(this.#options.timeoutMs, this.#options.clock.now());
+      this.#delays.set(name, delay);
+    }
+    return delay;
   }
 
   #timeoutFor(override: number | undefined): number {
@@ -283,6 +328,7 @@ export class AdaptiveLimiter {
     }
     entry.state = 'done';
     entry.deadlineHandle = undefined;
+    entry.delay.noteServed(this.#options.clock.now());
     // p-queue starts the next request when this wrapper settles; a window that grew can start more at once.
     if (entry.child.noteSettle(this.#options.clock.now()) && this.#queue.size > 0) this.#dispatch();
     return inTime;
@@ -308,10 +354,37 @@ export class AdaptiveLimiter {
     }
   }
 
-  #evict(entry: Entry): void {
+  #evict(entry: Entry, because: string): void {
     this.#retire(entry);
     this.#countShed(entry.rank);
-    entry.reject(LimiterRejection.shed(entry.priority, this.#retryAfterMs(entry.rank), this.#options.maxQueue));
+    entry.reject(LimiterRejection.shed(entry.priority, this.#retryAfterMs(entry.rank), because));
+  }
+
+  #describeFullQueue(): string {
+    return `${this.#options.maxQueue} requests are already waiting (limiter.maxQueue, the bound on the memory they use)`;
+  }
+
+  /**
+   * CoDel's judgement of every child with waiting requests (see `QueueDelay`), then the shedding of those overloaded
+   * for a whole interval. Each child's lists are FIFO on its clock, so their heads hold the longest waits: a judgement
+   * costs O(children x priorities), and shedding one request O(1).
+   */
+  #judgeDelays(now: number): void {
+    for (const [name, delay] of this.#delays) {
+      const child = this.#childWindow(name);
+      delay.beginScan(now);
+      for (let rank = 0; rank < PRIORITIES.length; rank++) {
+        const oldest = this.#queue.oldest(child, rank);
+        if (oldest) delay.observe(delay.waited(oldest.waitedFrom), rank);
+      }
+      if (!delay.judge()) continue;
+      for (let rank = 0; rank < PRIORITIES.length; rank++) {
+        for (let oldest = this.#queue.oldest(child, rank); oldest; oldest = this.#queue.oldest(child, rank)) {
+          if (!delay.sheds(rank, delay.waited(oldest.waitedFrom))) break;
+          this.#evict(oldest, describeDelay(child, delay));
+        }
+      }
+    }
   }
 
   /** Takes a waiting request out of the queue and the deadline sweep, before its promise is rejected. */
@@ -336,8 +409,9 @@ export class AdaptiveLimiter {
   }
 
   /**
-   * A safety net under the event-driven paths: while anything waits or runs, every LIVENESS_MS it expires what is
-   * past its deadline and re-runs dispatch, so no combination of timers can leave a request waiting forever.
+   * A safety net under the event-driven paths and the queueing-delay clock: while anything waits or runs, every
+   * LIVENESS_MS it expires what is past its deadline, judges the children's queueing delay, and re-runs dispatch, so
+   * no combination of timers can leave a request waiting forever.
    */
   #armLiveness(): void {
     if (this.#livenessTimer !== undefined || this.#closed) return;
@@ -349,6 +423,7 @@ export class AdaptiveLimiter {
         if (entry.deadlineHandle) this.#deadlines.remove(entry.deadlineHandle);
         this.#expire(entry);
       }
+      this.#judgeDelays(now);
       if (this.#queue.size > 0) this.#dispatch();
       if (this.#queue.size > 0 || this.#runningEntries.size > 0) this.#armLiveness();
     }, LIVENESS_MS);
@@ -399,4 +474,12 @@ export class AdaptiveLimiter {
     }
     this.#scheduleSample();
   }
+}
+
+/** Completes "shed because …" for a child whose queue is overloaded. */
+function describeDelay(child: ChildWindow, delay: QueueDelay): string {
+  return (
+    `requests to ${child.name} have waited over ${Math.round(delay.targetMs)} ms for more than ` +
+    `${Math.round(delay.intervalMs)} ms: more arrives than it answers, and lower priorities go first`
+  );
 }

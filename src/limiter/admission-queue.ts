@@ -2,6 +2,7 @@ import type { Queue, QueueAddOptions } from 'p-queue';
 import type { ChildWindow } from './child-window.js';
 import type { DeadlineHandle } from './deadlines.js';
 import { LinkedList, type ListNode } from './linked-list.js';
+import type { QueueDelay } from './queue-delay.js';
 import { PRIORITIES, PRIORITY_RANK, type Priority } from './types.js';
 
 /** What p-queue queues: the wrapper it builds around each task. */
@@ -16,11 +17,17 @@ export interface Entry {
   priority: Priority;
   rank: number;
   readonly child: ChildWindow;
+  /** The queueing-delay judge of the request's child. */
+  readonly delay: QueueDelay;
+  /** The child's clock (`QueueDelay.activeAt`) when the request started waiting. */
+  readonly waitedFrom: number;
   /** The caller's, or created when the task starts: requests shed or timed out while queued never need one. */
   controller: AbortController | undefined;
   readonly timeoutMs: number;
   readonly deadline: number;
   state: EntryState;
+  /** Order of arrival in the queue: FIFO within a priority across children. */
+  seq: number;
   run: RunFunction | undefined;
   queueNode: ListNode<Entry> | undefined;
   deadlineHandle: DeadlineHandle<Entry> | undefined;
@@ -41,15 +48,18 @@ export interface AdmissionGate {
 }
 
 /**
- * The waiting requests: one FIFO list per priority. The next to start is the oldest request of the highest
- * priority whose child has room in its window, so a busy child never blocks another child's requests; the next to
- * shed is the newest request of the lowest priority.
+ * The waiting requests: per child, one FIFO list per priority. The next to start is the oldest request of the
+ * highest priority whose child has room in its window, so a busy child never blocks another child's requests; the
+ * next to shed is the newest request of the lowest priority. Lists per child keep both O(children), however many
+ * requests wait for a full child.
  */
 export class AdmissionQueue {
-  readonly #lists: LinkedList<Entry>[] = [new LinkedList(), new LinkedList(), new LinkedList(), new LinkedList()];
+  readonly #byChild = new Map<ChildWindow, LinkedList<Entry>[]>();
+  readonly #rankSizes = PRIORITIES.map(() => 0);
   readonly #gate: AdmissionGate;
   #size = 0;
   #peak = 0;
+  #nextSeq = 0;
 
   constructor(gate: AdmissionGate) {
     this.#gate = gate;
@@ -67,13 +77,13 @@ export class AdmissionQueue {
 
   /** Number of waiting requests of one priority. */
   sizeOf(priority: Priority): number {
-    return this.#lists[PRIORITY_RANK[priority]]!.size;
+    return this.#rankSizes[PRIORITY_RANK[priority]]!;
   }
 
   /** Number of waiting requests at this rank or above: those that start before a new one of this rank. */
   sizeAtOrAbove(rank: number): number {
     let size = 0;
-    for (let r = rank; r < this.#lists.length; r++) size += this.#lists[r]!.size;
+    for (let r = rank; r < this.#rankSizes.length; r++) size += this.#rankSizes[r]!;
     return size;
   }
 
@@ -81,8 +91,10 @@ export class AdmissionQueue {
   attach(run: RunFunction, entry: Entry): void {
     entry.run = run;
     entry.state = 'queued';
-    entry.queueNode = this.#lists[entry.rank]!.push(entry);
+    entry.seq = this.#nextSeq++;
+    entry.queueNode = this.#listsOf(entry.child)[entry.rank]!.push(entry);
     entry.child.queued += 1;
+    this.#rankSizes[entry.rank]! += 1;
     this.#size += 1;
     if (this.#size > this.#peak) this.#peak = this.#size;
   }
@@ -90,22 +102,37 @@ export class AdmissionQueue {
   /** Takes a request out of the queue without starting it (shed, timed out or closed). */
   detach(entry: Entry): void {
     if (entry.queueNode === undefined) return;
-    this.#lists[entry.rank]!.remove(entry.queueNode);
+    this.#listsOf(entry.child)[entry.rank]!.remove(entry.queueNode);
     entry.queueNode = undefined;
     entry.child.queued -= 1;
+    this.#rankSizes[entry.rank]! -= 1;
     this.#size -= 1;
   }
 
   /** The request to shed first: the newest of the lowest priority. */
   lowest(): Entry | undefined {
-    for (const list of this.#lists) if (list.tail) return list.tail.value;
+    for (let rank = 0; rank < this.#rankSizes.length; rank++) {
+      let newest: Entry | undefined;
+      for (const lists of this.#byChild.values()) {
+        const tail = lists[rank]!.tail?.value;
+        if (tail && (newest === undefined || tail.seq > newest.seq)) newest = tail;
+      }
+      if (newest) return newest;
+    }
     return undefined;
+  }
+
+  /** The request of `child` and `rank` that has waited longest. */
+  oldest(child: ChildWindow, rank: number): Entry | undefined {
+    return this.#byChild.get(child)?.[rank]?.head?.value;
   }
 
   /** Every waiting request, most urgent first. */
   *entries(): IterableIterator<Entry> {
-    for (let rank = this.#lists.length - 1; rank >= 0; rank--) {
-      for (let node = this.#lists[rank]!.head; node; node = node.next) yield node.value;
+    for (let rank = this.#rankSizes.length - 1; rank >= 0; rank--) {
+      for (const lists of this.#byChild.values()) {
+        for (let node = lists[rank]!.head; node; node = node.next) yield node.value;
+      }
     }
   }
 
@@ -129,7 +156,7 @@ export class AdmissionQueue {
     for (const entry of this.entries()) {
       if (entry.id !== id) continue;
       this.detach(entry);
-      entry.rank = Math.max(0, Math.min(this.#lists.length - 1, Math.round(rank)));
+      entry.rank = Math.max(0, Math.min(this.#rankSizes.length - 1, Math.round(rank)));
       entry.priority = PRIORITIES[PRIORITIES.length - 1 - entry.rank]!;
       this.attach(entry.run!, entry);
       return;
@@ -139,19 +166,35 @@ export class AdmissionQueue {
 
   /** Run functions of the waiting requests of one rank (p-queue's `sizeBy`). */
   runsOfRank(rank: number | undefined): RunFunction[] {
-    const list = this.#lists[rank ?? 0];
     const runs: RunFunction[] = [];
-    for (let node = list?.head; node; node = node.next) if (node.value.run) runs.push(node.value.run);
+    for (const lists of this.#byChild.values()) {
+      for (let node = lists[rank ?? 0]?.head; node; node = node.next) if (node.value.run) runs.push(node.value.run);
+    }
     return runs;
   }
 
+  #listsOf(child: ChildWindow): LinkedList<Entry>[] {
+    let lists = this.#byChild.get(child);
+    if (lists === undefined) {
+      lists = PRIORITIES.map(() => new LinkedList<Entry>());
+      this.#byChild.set(child, lists);
+    }
+    return lists;
+  }
+
   #pick(): Entry | undefined {
-    for (let rank = this.#lists.length - 1; rank >= 0; rank--) {
-      for (let node = this.#lists[rank]!.head; node; node = node.next) {
-        const child = node.value.child;
-        if (child.hasRoom()) return node.value;
-        child.noteBlocked();
+    for (let rank = this.#rankSizes.length - 1; rank >= 0; rank--) {
+      let oldest: Entry | undefined;
+      for (const [child, lists] of this.#byChild) {
+        const head = lists[rank]!.head?.value;
+        if (head === undefined) continue;
+        if (!child.hasRoom()) {
+          child.noteBlocked();
+          continue;
+        }
+        if (oldest === undefined || head.seq < oldest.seq) oldest = head;
       }
+      if (oldest) return oldest;
     }
     return undefined;
   }

@@ -113,6 +113,17 @@ export class ChildWindow {
     return this.inflight < this.limit;
   }
 
+  /**
+   * The child is RUNNING again after a restart: the requests in flight now were held while it was down, so their
+   * latency says nothing about it and, as after a cut, their answers are not judged.
+   */
+  noteResume(): void {
+    this.#recovering = this.inflight > 0;
+    this.#recoveryLeft = this.inflight;
+    this.#startRound();
+    this.#resetBatch();
+  }
+
   /** Records that a queued request waited because this window was full: the window is binding. */
   noteBlocked(): void {
     this.#blocked = true;

@@ -38,13 +38,13 @@ export class LimiterRejection extends OmnimindError {
     }
   }
 
-  /** A request shed because the queue is full. */
-  static shed(priority: Priority, retryAfterMs: number, maxQueue: number): LimiterRejection {
+  /** A request shed under overload; `because` completes "shed because …". */
+  static shed(priority: Priority, retryAfterMs: number, because: string): LimiterRejection {
     return withoutStack(
       () =>
         new LimiterRejection(
           'SHED',
-          `Overloaded: this ${priority} request was shed because ${maxQueue} requests are already waiting; retry after ${retryAfterMs} ms`,
+          `Overloaded: this ${priority} request was shed because ${because}; retry after ${retryAfterMs} ms`,
           { priority, retryAfterMs },
         ),
     );

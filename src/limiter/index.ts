@@ -5,6 +5,7 @@ export { createClosedError, LimiterRejection, type RejectionCode } from './error
 export { createHostHealthProbe, DEFAULT_STRESS, type HostHealthProbe, judgeHealth } from './health.js';
 export { LIMITER_DEFAULTS } from './options.js';
 export { parsePriority, resolvePriority } from './priority.js';
+export { QueueDelay, STANDING_ANSWERS, TARGET_FLOOR_MS } from './queue-delay.js';
 export { RateController, SLOW_START_STEP_MS } from './rate.js';
 export {
   type HealthSample,

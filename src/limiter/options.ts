@@ -8,7 +8,7 @@ export const LIMITER_DEFAULTS = {
   initialRps: 100,
   minRps: 10,
   maxRps: 100_000,
-  maxQueue: 50,
+  maxQueue: 10_000,
   timeoutMs: 30_000,
   sampleIntervalMs: 5_000,
 } as const;

@@ -45,7 +45,10 @@ export interface LimiterOptions {
   initialRps?: number;
   minRps?: number;
   maxRps?: number;
-  /** Requests waiting (not running) across all priorities. */
+  /**
+   * Most requests waiting (not running) across all priorities: a bound on the memory they use, not how overload is
+   * judged (that is queueing delay, see `QueueDelay`).
+   */
   maxQueue?: number;
   /** Per-request timeout covering queue wait and run. */
   timeoutMs?: number;

@@ -32,6 +32,11 @@ async function status(h: Harness): Promise<Status> {
   return JSON.parse((await h.cli(['status', '--json'])).stdout) as Status;
 }
 
+/** The load of the kill test: clients calling at once, kills, and answers between two kills. */
+const CLIENTS_UNDER_KILL = 64;
+const KILLS = 4;
+const LOAD_BETWEEN_KILLS = 2_000;
+
 const text = (result: unknown) => (result as { content?: TextContent }).content?.[0]?.text;
 
 describe('health, cache and limiter through the gateway', () => {
@@ -114,7 +119,59 @@ describe('health, cache and limiter through the gateway', () => {
     expect((await status(h)).limiter.timedOut).toBe(1);
   });
 
-  it('sheds low priority first with -32010 when the queue is full', async () => {
+  it('sheds nothing from 64 clients on the memory child while it is SIGKILLed four times, with the default config', async () => {
+    const h = await started({ children: { ...NO_BUILTINS, memory: {} } });
+    const seed = await h.client('memory');
+    await seed.callTool({
+      name: 'create_entities',
+      arguments: {
+        entities: Array.from({ length: 20 }, (_, i) => ({
+          name: `entity${i}`,
+          entityType: 'topic',
+          observations: [`about topic${i % 10}`],
+        })),
+      },
+    });
+    const clients = await Promise.all(Array.from({ length: CLIENTS_UNDER_KILL }, () => h.client('memory')));
+    const errors = new Map<number | string, number>();
+    let answered = 0;
+    let stopped = false;
+    const load = clients.map(async (client, c) => {
+      for (let i = 0; !stopped; i++) {
+        try {
+          await client.callTool({ name: 'search_nodes', arguments: { query: `topic${(c + i) % 10}` } });
+          answered += 1;
+        } catch (error) {
+          const code = (error as { code?: number }).code ?? String(error);
+          errors.set(code, (errors.get(code) ?? 0) + 1);
+        }
+      }
+    });
+    const memory = async () => (await status(h)).children.find((child) => child.name === 'memory')!;
+    for (let kill = 0; kill < KILLS; kill++) {
+      const before = await waitFor(async () => {
+        const child = await memory();
+        return child.state === 'RUNNING' && answered > 0 ? child : undefined;
+      }, 30_000);
+      const answeredBefore = answered;
+      await waitFor(() => answered >= answeredBefore + LOAD_BETWEEN_KILLS, 30_000);
+      process.kill(before.pid, 'SIGKILL');
+      await waitFor(async () => {
+        const child = await memory();
+        return child.state === 'RUNNING' && child.pid !== before.pid ? child : undefined;
+      }, 30_000);
+    }
+    const answeredAfterKills = answered;
+    await waitFor(() => answered >= answeredAfterKills + LOAD_BETWEEN_KILLS, 30_000);
+    stopped = true;
+    await Promise.all(load);
+    expect((await memory()).restarts).toBeGreaterThanOrEqual(KILLS);
+    expect(errors.get(-32010) ?? 0, JSON.stringify([...errors])).toBe(0);
+    expect((await status(h)).limiter.shed).toBe(0);
+    expect(answered).toBeGreaterThan(KILLS * LOAD_BETWEEN_KILLS);
+  }, 120_000);
+
+  it('sheds low priority first with -32010 when the queue reaches maxQueue', async () => {
     const h = await started({
       mcpServers: { busy: { ...fixture(), limits: { maxConcurrency: 1 } } },
       limiter: { initialRps: 100_000, maxQueue: 2 },
