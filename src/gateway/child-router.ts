@@ -77,6 +77,7 @@ export class ChildRouter {
     link.on('message', (message) => this.#onChildMessage(message));
     link.on('state', (state, previous) => this.#onChildState(state, previous));
     link.on('tools', (tools) => this.#cache?.noteTools(link.name, tools));
+    this.#limiter?.noteChildState(link.name, link.state === 'RUNNING');
   }
 
   /** Requests in flight or waiting for the child. */
@@ -168,6 +169,7 @@ export class ChildRouter {
   }
 
   #onChildState(state: string, previous: string): void {
+    this.#limiter?.noteChildState(this.link.name, state === 'RUNNING');
     if (state === 'RUNNING') {
       if (this.#wasRunning) this.#cache?.onChildRestart(this.link.name);
       this.#wasRunning = true;

@@ -43,4 +43,6 @@ export interface RequestLimiter {
     options: { priority: Priority; child: string; timeoutMs?: number; controller?: AbortController },
   ): Promise<T>;
   recordOutcome(child: string, latencyMs: number, ok: boolean): void;
+  /** Whether the child can answer now: time spent waiting for a child that is not running is never overload. */
+  noteChildState(child: string, running: boolean): void;
 }
