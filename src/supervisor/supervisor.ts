@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { ResponseCache } from '../cache/index.js';
 import {
@@ -17,8 +17,11 @@ import type { ChildReport, StatusReport } from './control-protocol.js';
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
 import { ManagedChild } from './managed-child.js';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { killOrphans } from './orphans.js';
-import { acquireInstanceLock, listenOnFd, listenOnPath } from './sockets.js';
+import { preparePrivateDirs } from './private-dir.js';
+import { usePrivateUmask } from './private-umask.js';
+import { listenOnFd, listenOnPath } from './sockets.js';
 import { StateDb } from './state-db.js';
 
 /** Ping each child every 5 s (CONTRACT: health checks every 5 s). */
@@ -57,7 +60,7 @@ export class Supervisor {
   readonly #children = new Map<string, ManagedChild>();
   readonly #gateways = new Map<string, ChildGateway>();
   readonly #boundPaths: string[] = [];
-  #lock: Server | undefined;
+  #lock: InstanceLock | undefined;
   #control: Server | undefined;
   #stateDb: StateDb | undefined;
   #cache: ResponseCache | undefined;
@@ -76,16 +79,13 @@ export class Supervisor {
   /** Takes the lock, cleans up after a killed predecessor, binds every socket and starts the enabled children. */
   async start(): Promise<void> {
     const { paths, config, logger } = this.#options;
-    mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-    mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 });
-    mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
-    mkdirSync(paths.runtimeDir, { recursive: true, mode: 0o700 });
-    chmodSync(paths.runtimeDir, 0o700);
+    usePrivateUmask();
+    preparePrivateDirs(paths);
     const enabled = this.#options.specs.filter((s) => s.enabled);
     assertSocketPathFits(paths.controlSocket);
     for (const spec of enabled) assertSocketPathFits(childSocketPath(paths, spec.name));
 
-    this.#lock = await acquireInstanceLock(paths.runtimeDir);
+    this.#lock = acquireInstanceLock(paths.runtimeDir);
     if (!this.#lock) {
       throw new OmnimindError('ALREADY_RUNNING', `A supervisor is already running for ${paths.runtimeDir}.`);
     }
@@ -315,7 +315,7 @@ export class Supervisor {
         // already gone
       }
     }
-    this.#lock?.close();
+    this.#lock?.release();
     logger.info('supervisor stopped');
     this.#resolveClosed();
   }
