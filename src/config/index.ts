@@ -5,8 +5,8 @@ export {
   DEFAULT_STOP_TIMEOUT_MS,
   resolveChildSpecs,
 } from './children.js';
-export { nameClashes, RESERVED_NAMES } from './names.js';
 export { type ConfigProblem, type LoadedConfig, loadConfig, loadValidConfig, validateConfig } from './load.js';
+export { nameClashes, RESERVED_NAMES } from './names.js';
 export {
   assertSocketPathFits,
   childSocketPath,

@@ -1,8 +1,8 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { execa, type ResultPromise } from 'execa';
 import type { ChildSpec } from '../config/index.js';
 import type { ChildLink, ToolSummary } from '../gateway/index.js';
 import { type Logger, RotatingLogFile, type RotatingLogFileOptions } from '../logs/index.js';
@@ -77,7 +77,7 @@ export class ManagedChild extends EventEmitter implements ChildLink {
   tools: ToolSummary[] = [];
   readonly #options: ManagedChildOptions;
   readonly #policy = new RestartPolicy();
-  #process: ResultPromise | undefined;
+  #process: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #generation = 0;
   #internalSeq = 0;
@@ -122,22 +122,17 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     this.#killMessage = undefined;
     this.initializeResult = undefined;
     this.#setState('STARTING');
-    let subprocess: ResultPromise;
+    let subprocess: ChildProcess;
     try {
+      // node:child_process, not execa: out of descriptors, execa 9 throws a TypeError of its own and leaves the
+      // EMFILE error unhandled, while node reports it as an 'error' event carrying the code.
       subprocess = withUserUmask(() =>
-        execa(this.spec.command, this.spec.args, {
-        cwd: this.spec.cwd,
-        env: { ...this.#options.env, ...this.spec.env },
-        extendEnv: false,
-        detached: true,
-        cleanup: false,
-        buffer: false,
-        reject: false,
-        stdin: 'pipe',
-        stdout: 'pipe',
-        stderr: 'pipe',
-        encoding: 'buffer',
-      }),
+        spawn(this.spec.command, this.spec.args, {
+          cwd: this.spec.cwd,
+          env: { ...this.#options.env, ...this.spec.env },
+          detached: true,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        }),
       );
     } catch (error) {
       this.#onSpawnFailed(generation, error as NodeJS.ErrnoException);
@@ -152,7 +147,6 @@ export class ManagedChild extends EventEmitter implements ChildLink {
       exitResolve = resolve;
     });
     let spawnError: string | undefined;
-    subprocess.catch(() => {});
     subprocess.on('error', (error: NodeJS.ErrnoException) => {
       spawnError = error.message;
       if (subprocess.pid === undefined) {

@@ -1,4 +1,14 @@
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OmnimindPaths } from '../config/index.js';
 import { OmnimindError } from '../protocol/index.js';
@@ -20,7 +30,8 @@ export interface DirRole {
 }
 
 /** How a directory omnimind writes is created or verified. */
-export interface PrivateDirOptions extends DirRole {  /**
+export interface PrivateDirOptions extends DirRole {
+  /**
    * An existing directory that others may read but not change is tightened to 0700 (state: nothing can have been
    * planted in it); without this it is refused (the runtime directory must already be 0700).
    */
@@ -44,7 +55,12 @@ function checkParent(path: string, options: DirRole): void {
   const stat = statSync(parent);
   const uid = process.getuid?.() ?? 0;
   if (stat.uid !== uid && stat.uid !== 0) {
-    refuse(path, options, `is inside ${parent}, which belongs to another user (uid ${stat.uid}) who could swap it`, 'Move it');
+    refuse(
+      path,
+      options,
+      `is inside ${parent}, which belongs to another user (uid ${stat.uid}) who could swap it`,
+      'Move it',
+    );
   }
   if ((stat.mode & 0o002) !== 0 && (stat.mode & STICKY_BIT) === 0) {
     refuse(
@@ -68,12 +84,21 @@ function checkDir(path: string, options: PrivateDirOptions): boolean {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return false;
     if (code === 'ELOOP' || (code === 'ENOTDIR' && lstatSync(path).isSymbolicLink())) {
-      refuse(path, options, 'is a symbolic link, which another user could point anywhere', `Remove the link (\`rm ${path}\`)`);
+      refuse(
+        path,
+        options,
+        'is a symbolic link, which another user could point anywhere',
+        `Remove the link (\`rm ${path}\`)`,
+      );
     }
     if (code === 'ENOTDIR') refuse(path, options, 'is not a directory', `Remove it (\`rm ${path}\`)`);
-    throw new OmnimindError('UNSAFE_DIRECTORY', `Cannot open the ${options.role} ${path}: ${(error as Error).message}.`, {
-      cause: error,
-    });
+    throw new OmnimindError(
+      'UNSAFE_DIRECTORY',
+      `Cannot open the ${options.role} ${path}: ${(error as Error).message}.`,
+      {
+        cause: error,
+      },
+    );
   }
   try {
     const stat = fstatSync(fd);

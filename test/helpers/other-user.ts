@@ -11,7 +11,8 @@ export interface OtherUser {
 
 /** Creates the other user if it does not exist yet and returns its ids; the tests must run as root to do so. */
 export function ensureOtherUser(): OtherUser {
-  if (process.getuid?.() !== 0) throw new Error('these tests play another local user and must run as root (as CI does)');
+  if (process.getuid?.() !== 0)
+    throw new Error('these tests play another local user and must run as root (as CI does)');
   const id = (flag: string) => Number(execFileSync('id', [flag, OTHER_USER], { encoding: 'utf8' }).trim());
   if (spawnSync('id', [OTHER_USER]).status !== 0) {
     execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', OTHER_USER]);
@@ -42,7 +43,10 @@ export function runAsOther(user: OtherUser, script: string, args: string[] = [])
 
 /** Starts a long-running Node script as the other user; it prints "ready" when set up. */
 export async function startAsOther(user: OtherUser, script: string, args: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', script, ...args], { ...options(user), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-e', script, ...args], {
+    ...options(user),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     let err = '';
