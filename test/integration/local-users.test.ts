@@ -192,7 +192,7 @@ describe('another local user', () => {
       'logs/supervisor.log',
       'logs/alpha.log',
     ].map((f) => join(h.home, f));
-    expected.push(...['control.sock', 'alpha.sock', 'supervisor.lock'].map((f) => join(h.runtimeDir, f)));
+    expected.push(...['control.sock', 'alpha.sock'].map((f) => join(h.runtimeDir, f)));
     for (const path of expected) expect(paths).toContain(path);
     for (const path of paths) {
       const mode = lstatSync(path).mode & 0o777;

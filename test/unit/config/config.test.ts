@@ -57,6 +57,38 @@ describe('validateConfig', () => {
   });
 });
 
+describe('mcpServers names', () => {
+  it('refuses reserved names and built-in child names, listed with the other problems', () => {
+    const { config, problems } = validateConfig({
+      mcpServers: {
+        control: { command: 'a' },
+        omnimind: { command: 'b' },
+        supervisor: { command: 'c' },
+        git: { command: 'd' },
+      },
+      limiter: { maxQueue: 0 },
+    });
+    expect(config).toEqual({});
+    expect(problems.map((p) => p.path)).toEqual([
+      '$.limiter.maxQueue',
+      '$.mcpServers.control',
+      '$.mcpServers.omnimind',
+      '$.mcpServers.supervisor',
+      '$.mcpServers.git',
+    ]);
+    expect(problems[1]?.message).toBe('"control" is reserved for the control socket (control.sock)');
+    expect(problems[4]?.hint).toContain('set children.git.enabled to false');
+  });
+
+  it('accepts a server that runs instead of a disabled built-in under its own name', () => {
+    const { problems } = validateConfig({
+      children: { memory: { enabled: false } },
+      mcpServers: { 'memory-server': { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'] } },
+    });
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('resolveChildSpecs', () => {
   it('turns built-ins and mcpServers into child specs with defaults', () => {
     const paths = resolvePaths({ HOME: '/h', OMNIMIND_HOME: '/o' });
