@@ -19,8 +19,6 @@ import { createControlServer } from './control-server.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { ManagedChild } from './managed-child.js';
 import { killOrphans } from './orphans.js';
-import { preparePrivateDirs } from './private-dir.js';
-import { usePrivateUmask } from './private-umask.js';
 import { listenOnFd, listenOnPath } from './sockets.js';
 import { StateDb } from './state-db.js';
 
@@ -76,11 +74,12 @@ export class Supervisor {
     this.#options = options;
   }
 
-  /** Takes the lock, cleans up after a killed predecessor, binds every socket and starts the enabled children. */
+  /**
+   * Takes the lock, cleans up after a killed predecessor, binds every socket and starts the enabled children. The
+   * directories must have been prepared (`preparePrivateDirs`) under the private umask (`usePrivateUmask`).
+   */
   async start(): Promise<void> {
     const { paths, config, logger } = this.#options;
-    usePrivateUmask();
-    preparePrivateDirs(paths);
     const enabled = this.#options.specs.filter((s) => s.enabled);
     assertSocketPathFits(paths.controlSocket);
     for (const spec of enabled) assertSocketPathFits(childSocketPath(paths, spec.name));
