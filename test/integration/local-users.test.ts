@@ -236,10 +236,13 @@ describe('another local user', () => {
 
     process.kill(first, 'SIGKILL');
     await waitFor(() => !isRunning(first));
-    const again = await h.cli(['start'], { timeoutMs: 30_000 });
-    expect(again.code, again.stderr).toBe(0);
+    // Two starts racing for the lock the killed supervisor held: exactly one supervisor runs.
+    const again = await Promise.all([h.cli(['start'], { timeoutMs: 30_000 }), h.cli(['start'], { timeoutMs: 30_000 })]);
+    for (const result of again) expect(result.code, result.stderr).toBe(0);
     const second = await supervisorPid(h);
     expect(second).not.toBe(first);
+    const log = readFileSync(join(h.home, 'logs', 'supervisor.log'), 'utf8');
+    expect(log.match(/supervisor [\d.]+ started/g)).toHaveLength(2);
     const racing = await h.cli(['start', '--foreground'], { timeoutMs: 30_000 });
     expect(racing.code).toBe(0);
     expect(racing.stderr).toContain(`A supervisor is already running for ${h.runtimeDir}.`);
