@@ -10,9 +10,13 @@ export const RESERVED_NAMES: Readonly<Record<string, string>> = {
   supervisor: "the supervisor's own log (logs/supervisor.log)",
 };
 
-/** Every `mcpServers` name that clashes with a reserved name or a built-in child, as config problems (path, message, hint). */
+/**
+ * Every `mcpServers` name that clashes, as config problems (path, message, hint): a reserved name, or a built-in
+ * child's name while that built-in is enabled (a server replaces a built-in only when the built-in is disabled).
+ */
 export function nameClashes(value: unknown): Array<{ path: string; message: string; hint: string }> {
-  const servers = (value as { mcpServers?: unknown } | null)?.mcpServers;
+  const config = value as { mcpServers?: unknown; children?: Record<string, { enabled?: unknown } | undefined> } | null;
+  const servers = config?.mcpServers;
   if (typeof servers !== 'object' || servers === null) return [];
   const problems: Array<{ path: string; message: string; hint: string }> = [];
   for (const name of Object.keys(servers)) {
@@ -23,11 +27,11 @@ export function nameClashes(value: unknown): Array<{ path: string; message: stri
         message: `"${name}" is reserved for ${reserved}`,
         hint: `give this server another name, e.g. "${name}-server"`,
       });
-    } else if ((BUILTIN_CHILDREN as readonly string[]).includes(name)) {
+    } else if ((BUILTIN_CHILDREN as readonly string[]).includes(name) && config?.children?.[name]?.enabled !== false) {
       problems.push({
         path: `$.mcpServers.${name}`,
-        message: `"${name}" is the name of a built-in child, which a server of yours cannot replace by taking its name`,
-        hint: `give this server another name, e.g. "${name}-server", and set children.${name}.enabled to false if it should run instead of the built-in`,
+        message: `"${name}" is the name of the built-in ${name} child, which is enabled`,
+        hint: `set children.${name}.enabled to false to run this server instead of the built-in, or give this server another name`,
       });
     }
   }

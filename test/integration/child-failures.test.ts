@@ -110,16 +110,21 @@ describe('a child that cannot start', () => {
 });
 
 describe('mcpServers names that clash', () => {
-  it('refuses a reserved name and a built-in child name in config --check and start, saying what to do', async () => {
-    const h = harness({ control: fixture(), memory: fixture(), ok: fixture() });
+  it('refuses a reserved name and an enabled built-in child name in config --check and start, saying what to do', async () => {
+    const h = harness({});
+    h.writeConfig({
+      children: { ...NO_BUILTINS, memory: {} },
+      mcpServers: { control: fixture(), memory: fixture(), ok: fixture() },
+    });
     const check = await h.cli(['config', '--check']);
     expect(check.code).toBe(1);
     expect(check.stderr).toContain('2 problem(s)');
     expect(check.stderr).toContain(
       '$.mcpServers.control: "control" is reserved for the control socket (control.sock) (give this server another name, e.g. "control-server")',
     );
-    expect(check.stderr).toContain('$.mcpServers.memory: "memory" is the name of a built-in child');
-    expect(check.stderr).toContain('set children.memory.enabled to false if it should run instead of the built-in');
+    expect(check.stderr).toContain(
+      '$.mcpServers.memory: "memory" is the name of the built-in memory child, which is enabled (set children.memory.enabled to false to run this server instead of the built-in, or give this server another name)',
+    );
     const start = await h.cli(['start']);
     expect(start.code).toBe(1);
     expect(start.stderr).toContain('$.mcpServers.control');
@@ -132,12 +137,13 @@ describe('mcpServers names that clash', () => {
     expect(more.stderr).toContain('"omnimind" is reserved for the endpoint that serves every child');
     expect(more.stderr).toContain(`"supervisor" is reserved for the supervisor's own log`);
 
-    h.writeConfig({
-      children: { ...NO_BUILTINS, memory: { enabled: false } },
-      mcpServers: { 'memory-server': fixture() },
-    });
+    // Replacing a built-in explicitly: once it is disabled, its name goes to the server configured under it.
+    h.writeConfig({ children: NO_BUILTINS, mcpServers: { memory: fixture() } });
     expect((await h.cli(['config', '--check'])).code).toBe(0);
     expect((await h.cli(['start'])).code).toBe(0);
-    expect((await child(h, 'memory-server')).state).toBe('RUNNING');
+    const status = JSON.parse((await h.cli(['status', '--json'])).stdout) as {
+      children: Array<{ name: string; state: string; builtin: boolean }>;
+    };
+    expect(status.children.map((c) => [c.name, c.state, c.builtin])).toEqual([['memory', 'RUNNING', false]]);
   });
 });

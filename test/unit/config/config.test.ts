@@ -80,12 +80,16 @@ describe('mcpServers names', () => {
     expect(problems[4]?.hint).toContain('set children.git.enabled to false');
   });
 
-  it('accepts a server that runs instead of a disabled built-in under its own name', () => {
-    const { problems } = validateConfig({
+  it('lets a server take the name of a built-in only when that built-in is disabled, and then runs it alone', () => {
+    const server = { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'] };
+    expect(validateConfig({ children: { memory: {} }, mcpServers: { memory: server } }).problems).toHaveLength(1);
+    const { config, problems } = validateConfig({
       children: { memory: { enabled: false } },
-      mcpServers: { 'memory-server': { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'] } },
+      mcpServers: { memory: server },
     });
     expect(problems).toEqual([]);
+    const specs = resolveChildSpecs(config, resolvePaths({ HOME: '/h' }), '/work').filter((s) => s.name === 'memory');
+    expect(specs.map((s) => [s.builtin, s.command, s.enabled])).toEqual([[false, 'npx', true]]);
   });
 });
 
