@@ -1,7 +1,9 @@
 import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { childSocketPath, type OmnimindPaths, VERSION } from '../config/index.js';
 import { encodeFrame, LineSplitter, OmnimindError } from '../protocol/index.js';
+import { RUNTIME_DIR_CHECK, verifyPrivateDir } from '../supervisor/private-dir.js';
 
 /** Largest answer the CLI accepts from a child (a big tool result). */
 const CLI_MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -43,6 +45,8 @@ export class SocketMcpClient {
   /** Connects to a child's socket and performs the MCP handshake. */
   static async open(paths: OmnimindPaths, child: string): Promise<SocketMcpClient> {
     const path = childSocketPath(paths, child);
+    // A socket in a directory another user could change may be theirs: refuse before connecting.
+    verifyPrivateDir(dirname(path), RUNTIME_DIR_CHECK);
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(path);
       s.once('connect', () => resolve(s));

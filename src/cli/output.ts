@@ -1,5 +1,5 @@
 import { Chalk } from 'chalk';
-import type { StatusReport } from '../supervisor/index.js';
+import type { ExitRecord, StatusReport } from '../supervisor/index.js';
 
 /** Colours for stdout: only on a TTY and never with NO_COLOR. */
 export const color = new Chalk({ level: process.stdout.isTTY && !('NO_COLOR' in process.env) ? 1 : 0 });
@@ -31,6 +31,14 @@ function paintState(state: string): string {
   if (state === 'FATAL' || state === 'EXITED') return color.red(state);
   return color.yellow(state);
 }
+
+/** A child's last exit in words: its reason and, when known, why (`spawn-failed: spawn nosuch ENOENT`). */
+export function formatExit(exit: ExitRecord): string {
+  return exit.message ? `${exit.reason}: ${exit.message}` : exit.reason;
+}
+
+/** States in which a child is down because of its last exit, so `status` says why. */
+const FAILED_STATES = new Set(['FATAL', 'EXITED', 'BACKOFF']);
 
 /** The human status table of CONTRACT.md: one row per child, then the shared cache and limiter. */
 export function formatStatus(report: StatusReport): string {
@@ -70,8 +78,11 @@ export function formatStatus(report: StatusReport): string {
     `supervisor pid ${supervisor.pid}, up ${formatUptime(supervisor.startedAt)}; ` +
     `cache hit ${(cache.hitRate * 100).toFixed(1)}% (${cache.hits}/${cache.hits + cache.misses}); ` +
     `limiter ${Math.round(limiter.rps)} rps, queue ${limiter.queued}, shed ${limiter.shed}, timed out ${limiter.timedOut}`;
+  const failures = report.children
+    .filter((c) => FAILED_STATES.has(c.state) && c.lastExit)
+    .map((c) => color.red(`child "${c.name}" is ${c.state}; last exit: ${formatExit(c.lastExit!)}`));
   const warnings = report.children
     .filter((c) => c.logError)
     .map((c) => color.yellow(`warning: log of "${c.name}" cannot be written: ${c.logError}`));
-  return [table, summary, ...warnings].join('\n');
+  return [table, summary, ...failures, ...warnings].join('\n');
 }

@@ -57,10 +57,14 @@ function absolutePaths(options: Record<string, unknown>, cwd: string): Record<st
   return out;
 }
 
-/** Turns the config into the list of children to run: the seven built-ins, then every `mcpServers` entry. */
+/**
+ * Turns the config into the list of children to run: the seven built-ins, then every `mcpServers` entry. A built-in
+ * replaced by an `mcpServers` entry of its name (allowed only once it is disabled) is left out: names stay unique.
+ */
 export function resolveChildSpecs(config: RawConfig, paths: OmnimindPaths, cwd: string): ChildSpec[] {
   const specs: ChildSpec[] = [];
   for (const name of BUILTIN_CHILDREN) {
+    if (config.mcpServers?.[name] !== undefined) continue;
     const section = (config.children?.[name] ?? {}) as Record<string, unknown>;
     const options = absolutePaths({ ...builtinDefaults(name, paths, cwd), ...section }, cwd);
     specs.push({

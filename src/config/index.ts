@@ -6,6 +6,7 @@ export {
   resolveChildSpecs,
 } from './children.js';
 export { type ConfigProblem, type LoadedConfig, loadConfig, loadValidConfig, validateConfig } from './load.js';
+export { nameClashes, RESERVED_NAMES } from './names.js';
 export {
   assertSocketPathFits,
   childSocketPath,

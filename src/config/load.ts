@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { OmnimindError } from '../protocol/index.js';
+import { nameClashes } from './names.js';
 import { configSchema, type RawConfig } from './schema.js';
 
 /** One thing wrong with a config file, with where and what to do. */
@@ -39,16 +40,16 @@ function hintFor(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** Validates an already-parsed value; returns the typed config and every problem. */
+/** Validates an already-parsed value (types, then names that clash); returns the typed config and every problem. */
 export function validateConfig(value: unknown): { config: RawConfig; problems: ConfigProblem[] } {
   const parsed = configSchema.safeParse(value);
-  if (parsed.success) return { config: parsed.data, problems: [] };
-  const problems = parsed.error.issues.map((issue) => ({
+  const problems = (parsed.success ? [] : parsed.error.issues).map((issue) => ({
     path: formatPath(issue.path),
     message: issue.message,
     hint: hintFor(issue),
   }));
-  return { config: {}, problems };
+  problems.push(...nameClashes(value));
+  return parsed.success && problems.length === 0 ? { config: parsed.data, problems } : { config: {}, problems };
 }
 
 /** Reads and validates the config file; a missing file is an empty config. */

@@ -1,14 +1,24 @@
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
 import { encodeFrame, LineSplitter, OmnimindError } from '../protocol/index.js';
 import type { ControlMethod, ControlMethods } from './control-protocol.js';
+import { RUNTIME_DIR_CHECK, verifyPrivateDir } from './private-dir.js';
 
-/** Sends one request to a supervisor's control socket and returns its result. */
+const NOT_RUNNING = 'The omnimind supervisor is not running. Start it with `omnimind start`.';
+
+/**
+ * Sends one request to a supervisor's control socket and returns its result. The runtime directory is checked first:
+ * a socket in a directory another user could change may be theirs, and is never spoken to.
+ */
 export async function callControl<M extends ControlMethod>(
   socketPath: string,
   method: M,
   params: ControlMethods[M]['params'],
   timeoutMs = 30_000,
 ): Promise<ControlMethods[M]['result']> {
+  if (!verifyPrivateDir(dirname(socketPath), RUNTIME_DIR_CHECK)) {
+    throw new OmnimindError('NOT_RUNNING', NOT_RUNNING, { exitCode: 3 });
+  }
   return await new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     const timer = setTimeout(() => {
@@ -47,11 +57,7 @@ export async function callControl<M extends ControlMethod>(
       finish(() =>
         reject(
           error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
-            ? new OmnimindError(
-                'NOT_RUNNING',
-                'The omnimind supervisor is not running. Start it with `omnimind start`.',
-                { exitCode: 3 },
-              )
+            ? new OmnimindError('NOT_RUNNING', NOT_RUNNING, { exitCode: 3 })
             : new OmnimindError('CONTROL_ERROR', `Cannot reach the supervisor at ${socketPath}: ${error.message}`),
         ),
       ),

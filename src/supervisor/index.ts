@@ -2,6 +2,8 @@ export { callControl } from './control-client.js';
 export type { ChildReport, ControlMethod, ControlMethods, StatusReport } from './control-protocol.js';
 export { type DaemonHandle, spawnDaemon } from './daemon.js';
 export { type ChildStatus, ManagedChild } from './managed-child.js';
+export { preparePrivateDirs } from './private-dir.js';
+export { usePrivateUmask } from './private-umask.js';
 export { isProcessRunning } from './proc.js';
 export { RestartPolicy } from './restart-policy.js';
 export { probeSocket } from './sockets.js';

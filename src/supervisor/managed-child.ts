@@ -1,12 +1,13 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { execa, type ResultPromise } from 'execa';
 import type { ChildSpec } from '../config/index.js';
 import type { ChildLink, ToolSummary } from '../gateway/index.js';
 import { type Logger, RotatingLogFile, type RotatingLogFileOptions } from '../logs/index.js';
 import { classifyMessage, createLineReader, encodeFrame, LineSplitter, writeCoalesced } from '../protocol/index.js';
+import { withUserUmask } from './private-umask.js';
 import { readProcIdentity, signalGroup } from './proc.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { ChildState, ExitReason, ExitRecord } from './types.js';
@@ -19,6 +20,13 @@ const LEFTOVER_GRACE_MS = 1_000;
 const MAX_TOOL_PAGES = 20;
 /** The id prefix of the supervisor's own requests to a child; the gateway uses numeric ids, so they never collide. */
 const INTERNAL_ID_PREFIX = 'omnimind:';
+/**
+ * A spawn that failed for lack of descriptors (or processes) says nothing about the child: it is retried this often,
+ * never counted as a failed start, until descriptors are free again.
+ */
+const RESOURCE_RETRY_MS = 1_000;
+/** The spawn errors that mean the supervisor or the machine is short of descriptors or processes, not a bad command. */
+const RESOURCE_SHORTAGE = new Set(['EMFILE', 'ENFILE', 'EAGAIN']);
 
 /** How a child's liveness is checked once RUNNING. */
 export interface HealthOptions {
@@ -69,7 +77,7 @@ export class ManagedChild extends EventEmitter implements ChildLink {
   tools: ToolSummary[] = [];
   readonly #options: ManagedChildOptions;
   readonly #policy = new RestartPolicy();
-  #process: ResultPromise | undefined;
+  #process: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #generation = 0;
   #internalSeq = 0;
@@ -79,6 +87,7 @@ export class ManagedChild extends EventEmitter implements ChildLink {
   #missedPings = 0;
   #pingOutstanding = false;
   #killReason: ExitReason | undefined;
+  #killMessage: string | undefined;
   #reaped: Promise<void> = Promise.resolve();
 
   constructor(spec: ChildSpec, options: ManagedChildOptions) {
@@ -110,25 +119,23 @@ export class ManagedChild extends EventEmitter implements ChildLink {
   #spawn(): void {
     const generation = ++this.#generation;
     this.#killReason = undefined;
+    this.#killMessage = undefined;
     this.initializeResult = undefined;
     this.#setState('STARTING');
-    let subprocess: ResultPromise;
+    let subprocess: ChildProcess;
     try {
-      subprocess = execa(this.spec.command, this.spec.args, {
-        cwd: this.spec.cwd,
-        env: { ...this.#options.env, ...this.spec.env },
-        extendEnv: false,
-        detached: true,
-        cleanup: false,
-        buffer: false,
-        reject: false,
-        stdin: 'pipe',
-        stdout: 'pipe',
-        stderr: 'pipe',
-        encoding: 'buffer',
-      });
+      // node:child_process, not execa: out of descriptors, execa 9 throws a TypeError of its own and leaves the
+      // EMFILE error unhandled, while node reports it as an 'error' event carrying the code.
+      subprocess = withUserUmask(() =>
+        spawn(this.spec.command, this.spec.args, {
+          cwd: this.spec.cwd,
+          env: { ...this.#options.env, ...this.spec.env },
+          detached: true,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        }),
+      );
     } catch (error) {
-      this.#onExit(generation, null, null, 'spawn-failed', (error as Error).message);
+      this.#onSpawnFailed(generation, error as NodeJS.ErrnoException);
       return;
     }
     this.#process = subprocess;
@@ -140,12 +147,11 @@ export class ManagedChild extends EventEmitter implements ChildLink {
       exitResolve = resolve;
     });
     let spawnError: string | undefined;
-    subprocess.catch(() => {});
-    subprocess.on('error', (error) => {
+    subprocess.on('error', (error: NodeJS.ErrnoException) => {
       spawnError = error.message;
       if (subprocess.pid === undefined) {
         exitResolve();
-        this.#onExit(generation, null, null, 'spawn-failed', error.message);
+        this.#onSpawnFailed(generation, error);
       }
     });
     subprocess.on('exit', (code, signal) => {
@@ -200,8 +206,11 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     } catch (error) {
       if (generation !== this.#generation || this.state !== 'STARTING') return;
       const reason: ExitReason = timeout.aborted ? 'timeout' : 'crashed';
-      this.#options.logger.warn(`child "${this.name}" failed to start: ${(error as Error).message}`);
-      this.#kill(reason);
+      const message = timeout.aborted
+        ? `did not answer initialize within ${this.spec.startTimeoutMs} ms`
+        : (error as Error).message;
+      this.#options.logger.warn(`child "${this.name}" failed to start: ${message}`);
+      this.#kill(reason, message);
     }
   }
 
@@ -285,7 +294,7 @@ export class ManagedChild extends EventEmitter implements ChildLink {
       if (this.#pingOutstanding) this.#missedPings++;
       if (this.#missedPings >= this.#options.health.maxMissedPings) {
         this.#options.logger.warn(`child "${this.name}" missed ${this.#missedPings} pings; restarting it`);
-        this.#kill('unresponsive');
+        this.#kill('unresponsive', `missed ${this.#missedPings} pings in a row`);
         return;
       }
       this.#pingOutstanding = true;
@@ -309,12 +318,26 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     return true;
   }
 
-  #kill(reason: ExitReason): void {
+  #kill(reason: ExitReason, message: string): void {
     this.#killReason = reason;
+    this.#killMessage = message;
     if (this.pid !== null) signalGroup(this.pid, 'SIGKILL');
   }
 
-  #onExit(generation: number, code: number | null, signal: string | null, reason?: ExitReason, message?: string): void {
+  /** A process that never started: a bad command is a failed start; a shortage of descriptors is retried uncounted. */
+  #onSpawnFailed(generation: number, error: NodeJS.ErrnoException): void {
+    const shortage = error.code !== undefined && RESOURCE_SHORTAGE.has(error.code);
+    this.#onExit(generation, null, null, 'spawn-failed', error.message, shortage);
+  }
+
+  #onExit(
+    generation: number,
+    code: number | null,
+    signal: string | null,
+    reason?: ExitReason,
+    spawnMessage?: string,
+    shortage = false,
+  ): void {
     if (generation !== this.#generation) return;
     clearTimeout(this.#pingTimer);
     for (const pending of this.#internal.values())
@@ -325,6 +348,7 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     const stopping = this.state === 'STOPPING';
     const exitReason: ExitReason =
       reason ?? this.#killReason ?? (stopping ? 'stopped' : signal === 'SIGKILL' ? 'killed' : 'crashed');
+    const message = spawnMessage ?? this.#killMessage ?? (stopping ? undefined : describeExit(code, signal));
     this.lastExit = { code, signal, reason: exitReason, at: new Date().toISOString(), ...(message ? { message } : {}) };
     const ranMs = this.state === 'RUNNING' && this.startedAt ? Date.now() - this.startedAt.getTime() : 0;
     this.pid = null;
@@ -339,6 +363,12 @@ export class ManagedChild extends EventEmitter implements ChildLink {
       `child "${this.name}" exited (${exitReason}, code ${code ?? '-'}, signal ${signal ?? '-'})${message ? `: ${message}` : ''}`,
     );
     this.#setState('EXITED');
+    if (shortage) {
+      this.#options.logger.warn(
+        `child "${this.name}" could not be spawned for lack of descriptors; retrying in ${RESOURCE_RETRY_MS} ms (not counted as a failed start)`,
+      );
+      return this.#retryAfter(RESOURCE_RETRY_MS, false);
+    }
     const decision = this.#policy.recordExit(Date.now(), ranMs);
     if (decision.action === 'fatal') {
       this.#options.logger.error(
@@ -348,13 +378,18 @@ export class ManagedChild extends EventEmitter implements ChildLink {
       return;
     }
     this.#options.logger.info(`child "${this.name}" restarting in ${decision.delayMs} ms`);
+    // A process that never ran (its command is missing) is not restarted: RESTARTS counts processes that ran.
+    this.#retryAfter(decision.delayMs, pgid !== null);
+  }
+
+  #retryAfter(delayMs: number, countsAsRestart: boolean): void {
     this.#setState('BACKOFF');
     this.#backoffTimer = setTimeout(() => {
       this.#backoffTimer = undefined;
       if (this.state !== 'BACKOFF') return;
-      this.restarts++;
+      if (countsAsRestart) this.restarts++;
       this.#spawn();
-    }, decision.delayMs);
+    }, delayMs);
   }
 
   async #reapGroup(pgid: number): Promise<void> {
@@ -402,6 +437,11 @@ export class ManagedChild extends EventEmitter implements ChildLink {
       logError: this.log.lastError ?? null,
     };
   }
+}
+
+/** Why a process ended, in words, for `lastExit.message`. */
+function describeExit(code: number | null, signal: string | null): string {
+  return signal ? `killed by ${signal}` : `exited with code ${code ?? '-'}`;
 }
 
 async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {

@@ -1,29 +1,10 @@
-import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { assertSocketPathFits } from '../config/index.js';
 import { OmnimindError } from '../protocol/index.js';
 
 /** How long a probe of a leftover socket may take before the owner counts as hung but alive. */
 const PROBE_TIMEOUT_MS = 1_000;
-
-/**
- * Takes the single-instance lock for a runtime directory: an abstract unix socket named with the uid and the
- * directory. The kernel frees it when the process dies, even on SIGKILL, so a stale lock cannot exist.
- */
-export async function acquireInstanceLock(runtimeDir: string): Promise<Server | undefined> {
-  const digest = createHash('sha256').update(runtimeDir).digest('hex').slice(0, 24);
-  const name = `\0omnimind.${process.getuid?.() ?? 0}.${digest}`;
-  const server = createServer();
-  return await new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') resolve(undefined);
-      else
-        reject(new OmnimindError('LOCK_FAILED', `Cannot take the supervisor lock: ${error.message}`, { cause: error }));
-    });
-    server.listen(name, () => resolve(server));
-  });
-}
 
 /** What a probe of a socket path found. */
 export type SocketProbe = 'absent' | 'stale' | 'live';

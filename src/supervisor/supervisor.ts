@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { ResponseCache } from '../cache/index.js';
 import {
@@ -24,9 +24,10 @@ import { childIdentity, configuredRootUris, honoursClientRoots } from './child-s
 import type { ChildReport, StatusReport } from './control-protocol.js';
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { ManagedChild } from './managed-child.js';
 import { killOrphans } from './orphans.js';
-import { acquireInstanceLock, listenOnFd, listenOnPath } from './sockets.js';
+import { listenOnFd, listenOnPath } from './sockets.js';
 import { StateDb } from './state-db.js';
 
 /** Ping each child every 5 s (CONTRACT: health checks every 5 s). */
@@ -69,7 +70,7 @@ export class Supervisor {
   /** Children in `per-client` isolation: one process per connection, started on connect. */
   readonly #pools = new Map<string, PerClientGateway<ManagedChild>>();
   readonly #boundPaths: string[] = [];
-  #lock: Server | undefined;
+  #lock: InstanceLock | undefined;
   #control: Server | undefined;
   #stateDb: StateDb | undefined;
   #cache: ResponseCache | undefined;
@@ -86,19 +87,17 @@ export class Supervisor {
     this.#options = options;
   }
 
-  /** Takes the lock, cleans up after a killed predecessor, binds every socket and starts the enabled children. */
+  /**
+   * Takes the lock, cleans up after a killed predecessor, binds every socket and starts the enabled children. The
+   * directories must have been prepared (`preparePrivateDirs`) under the private umask (`usePrivateUmask`).
+   */
   async start(): Promise<void> {
     const { paths, config, logger } = this.#options;
-    mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-    mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 });
-    mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
-    mkdirSync(paths.runtimeDir, { recursive: true, mode: 0o700 });
-    chmodSync(paths.runtimeDir, 0o700);
     const enabled = this.#options.specs.filter((s) => s.enabled);
     assertSocketPathFits(paths.controlSocket);
     for (const spec of enabled) assertSocketPathFits(childSocketPath(paths, spec.name));
 
-    this.#lock = await acquireInstanceLock(paths.runtimeDir);
+    this.#lock = acquireInstanceLock(paths.runtimeDir);
     if (!this.#lock) {
       throw new OmnimindError('ALREADY_RUNNING', `A supervisor is already running for ${paths.runtimeDir}.`);
     }
@@ -378,7 +377,7 @@ export class Supervisor {
         // already gone
       }
     }
-    this.#lock?.close();
+    this.#lock?.release();
     logger.info('supervisor stopped');
     this.#resolveClosed();
   }

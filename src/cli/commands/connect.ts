@@ -1,11 +1,15 @@
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
 import { childSocketPath } from '../../config/index.js';
 import { OmnimindError } from '../../protocol/index.js';
+import { RUNTIME_DIR_CHECK, verifyPrivateDir } from '../../supervisor/private-dir.js';
 import { type GlobalOptions, pathsFor } from '../context.js';
 
 /** `omnimind connect <child>`: bridges stdin/stdout to the child's socket, for an MCP client's `command`. */
 export async function connectCommand(child: string, options: GlobalOptions): Promise<number> {
   const path = childSocketPath(pathsFor(options), child);
+  // A socket in a directory another user could change may be theirs: refuse before connecting.
+  verifyPrivateDir(dirname(path), RUNTIME_DIR_CHECK);
   return await new Promise((resolve, reject) => {
     const socket = connect(path);
     socket.once('error', (error: NodeJS.ErrnoException) => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { resolveChildSpecs } from '../../config/index.js';
 import { createLogger, type LogLevel, RotatingLogFile } from '../../logs/index.js';
 import { OmnimindError } from '../../protocol/index.js';
-import { Supervisor, type SystemdHooks } from '../../supervisor/index.js';
+import { preparePrivateDirs, Supervisor, type SystemdHooks, usePrivateUmask } from '../../supervisor/index.js';
 import {
   createNotifier,
   inheritedSockets,
@@ -21,6 +21,9 @@ export async function runForeground(options: GlobalOptions): Promise<number> {
   const sockets = inheritedSockets();
   const underSystemd = isUnderSystemd();
   const { paths, loaded } = await configFor(options);
+  // Before anything is written: what the supervisor creates is private, and nothing goes into a directory it refuses.
+  usePrivateUmask();
+  preparePrivateDirs(paths);
   const daemon = process.env.OMNIMIND_DAEMON === '1';
   const logger = createLogger({
     file: new RotatingLogFile(join(paths.logsDir, 'supervisor.log'), loaded.config.logs),

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { packageRoot } from '../../config/version.js';
@@ -6,9 +5,10 @@ import { readLastLines } from '../../logs/tail.js';
 import { OmnimindError } from '../../protocol/index.js';
 import { callControl } from '../../supervisor/control-client.js';
 import type { StatusReport } from '../../supervisor/control-protocol.js';
+import { preparePrivateDirs } from '../../supervisor/private-dir.js';
 import { isProcessRunning } from '../../supervisor/proc.js';
 import { configFor, type GlobalOptions, pathsFor } from '../context.js';
-import { formatStatus } from '../output.js';
+import { formatExit, formatStatus } from '../output.js';
 
 /** How long `omnimind start` waits for the supervisor and its children before giving up. */
 const START_WAIT_MS = 60_000;
@@ -19,11 +19,11 @@ function report(report: StatusReport, names: string[] | undefined): number {
   process.stdout.write(`${formatStatus(report)}\n`);
   const failed = report.children.filter((c) => c.state !== 'RUNNING' && (!names || names.includes(c.name)));
   for (const child of failed) {
-    const reason = child.lastExit ? ` (last exit: ${child.lastExit.reason}, code ${child.lastExit.code ?? '-'})` : '';
-    process.stderr.write(
-      `\nchild "${child.name}" failed to start: ${child.state}${reason}; last lines of ${child.logFile}:\n`,
-    );
-    for (const line of readLastLines(child.logFile, FAILED_LOG_LINES)) process.stderr.write(`  ${line}\n`);
+    const reason = child.lastExit ? ` (last exit: ${formatExit(child.lastExit)})` : '';
+    process.stderr.write(`\nchild "${child.name}" failed to start: ${child.state}${reason}\n`);
+    const lines = readLastLines(child.logFile, FAILED_LOG_LINES);
+    if (lines.length > 0) process.stderr.write(`last lines of ${child.logFile}:\n`);
+    for (const line of lines) process.stderr.write(`  ${line}\n`);
   }
   return failed.length === 0 ? 0 : 1;
 }
@@ -43,7 +43,7 @@ export async function startCommand(names: string[], options: GlobalOptions): Pro
   }
   await configFor(options);
   const { spawnDaemon } = await import('../../supervisor/daemon.js');
-  mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 });
+  preparePrivateDirs(paths);
   const logFile = join(paths.logsDir, 'supervisor.log');
   const daemon = spawnDaemon(
     join(packageRoot(), 'bin', 'omnimind.js'),

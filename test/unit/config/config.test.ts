@@ -57,6 +57,42 @@ describe('validateConfig', () => {
   });
 });
 
+describe('mcpServers names', () => {
+  it('refuses reserved names and built-in child names, listed with the other problems', () => {
+    const { config, problems } = validateConfig({
+      mcpServers: {
+        control: { command: 'a' },
+        omnimind: { command: 'b' },
+        supervisor: { command: 'c' },
+        git: { command: 'd' },
+      },
+      limiter: { maxQueue: 0 },
+    });
+    expect(config).toEqual({});
+    expect(problems.map((p) => p.path)).toEqual([
+      '$.limiter.maxQueue',
+      '$.mcpServers.control',
+      '$.mcpServers.omnimind',
+      '$.mcpServers.supervisor',
+      '$.mcpServers.git',
+    ]);
+    expect(problems[1]?.message).toBe('"control" is reserved for the control socket (control.sock)');
+    expect(problems[4]?.hint).toContain('set children.git.enabled to false');
+  });
+
+  it('lets a server take the name of a built-in only when that built-in is disabled, and then runs it alone', () => {
+    const server = { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'] };
+    expect(validateConfig({ children: { memory: {} }, mcpServers: { memory: server } }).problems).toHaveLength(1);
+    const { config, problems } = validateConfig({
+      children: { memory: { enabled: false } },
+      mcpServers: { memory: server },
+    });
+    expect(problems).toEqual([]);
+    const specs = resolveChildSpecs(config, resolvePaths({ HOME: '/h' }), '/work').filter((s) => s.name === 'memory');
+    expect(specs.map((s) => [s.builtin, s.command, s.enabled])).toEqual([[false, 'npx', true]]);
+  });
+});
+
 describe('resolveChildSpecs', () => {
   it('turns built-ins and mcpServers into child specs with defaults', () => {
     const paths = resolvePaths({ HOME: '/h', OMNIMIND_HOME: '/o' });
