@@ -36,6 +36,8 @@ export interface PrivateDirOptions extends DirRole {
    * planted in it); without this it is refused (the runtime directory must already be 0700).
    */
   tighten: boolean;
+  /** Root also accepts a directory of another account placed where only root can create it (a system install). */
+  rootAcceptsSystemPlaced?: boolean;
 }
 
 function refuse(path: string, options: DirRole, why: string, todo: string): never {
@@ -103,7 +105,7 @@ function checkDir(path: string, options: PrivateDirOptions): boolean {
   try {
     const stat = fstatSync(fd);
     const uid = process.getuid?.() ?? 0;
-    if (stat.uid !== uid) {
+    if (stat.uid !== uid && !(uid === 0 && options.rootAcceptsSystemPlaced && onlyRootCanCreateIn(dirname(path)))) {
       refuse(
         path,
         options,
@@ -142,9 +144,18 @@ export function ensurePrivateDir(path: string, options: PrivateDirOptions): void
   checkDir(path, options);
 }
 
-/** Verifies an existing directory without creating or changing anything; false when it does not exist. */
+/** Whether only root can create entries in `dir` (root owns it and no one else may write to it, e.g. /run). */
+function onlyRootCanCreateIn(dir: string): boolean {
+  const stat = statSync(dir);
+  return stat.uid === 0 && (stat.mode & 0o022) === 0;
+}
+
+/**
+ * Verifies an existing directory without creating or changing anything; false when it does not exist. Root may use a
+ * system install's runtime directory (another account's, placed where only root can create it).
+ */
 export function verifyPrivateDir(path: string, options: DirRole): boolean {
-  if (!checkDir(path, { ...options, tighten: false })) return false;
+  if (!checkDir(path, { ...options, tighten: false, rootAcceptsSystemPlaced: true })) return false;
   checkParent(path, options);
   return true;
 }

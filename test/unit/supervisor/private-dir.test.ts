@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensurePrivateDir, verifyPrivateDir } from '../../../src/supervisor/private-dir.js';
+import { ensureOtherUser } from '../../helpers/other-user.js';
 
 const STATE = { role: 'state directory', variable: 'OMNIMIND_HOME', tighten: true };
 const RUNTIME = { role: 'runtime directory', variable: 'OMNIMIND_RUNTIME_DIR', tighten: false };
@@ -82,5 +83,27 @@ describe('verifyPrivateDir', () => {
     chmodSync(ok, 0o755);
     expect(() => verifyPrivateDir(ok, RUNTIME)).toThrow(/has mode 0755/);
     expect(mode(ok)).toBe('755');
+  });
+});
+
+describe('verifyPrivateDir as root (a system install)', () => {
+  it("accepts another account's 0700 directory only where only root can create it", () => {
+    const other = ensureOtherUser();
+    const rootOnly = join(dir, 'run-like');
+    mkdirSync(rootOnly, { mode: 0o755 });
+    const service = join(rootOnly, 'omnimind');
+    mkdirSync(service, { mode: 0o700 });
+    chownSync(service, other.uid, other.gid);
+    expect(verifyPrivateDir(service, RUNTIME)).toBe(true);
+    // The same directory where anyone may create entries could have been planted by that account: refused.
+    const shared = join(dir, 'tmp-like');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const planted = join(shared, 'omnimind');
+    mkdirSync(planted, { mode: 0o700 });
+    chownSync(planted, other.uid, other.gid);
+    expect(() => verifyPrivateDir(planted, RUNTIME)).toThrow(/belongs to another user/);
+    // The supervisor itself never runs in another account's directory.
+    expect(() => ensurePrivateDir(service, RUNTIME)).toThrow(/belongs to another user/);
   });
 });
