@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OmnimindError } from '../protocol/index.js';
@@ -17,13 +18,27 @@ export interface OmnimindPaths {
 /** The kernel's limit on a unix socket path (sun_path is 108 bytes including the NUL). */
 export const MAX_SOCKET_PATH_BYTES = 107;
 
+/** `/run/user/<uid>` when it exists and is this user's (logind's per-user runtime directory), else undefined. */
+function userRuntimeDir(): string | undefined {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  const dir = `/run/user/${uid}`;
+  try {
+    const stat = statSync(dir);
+    return stat.isDirectory() && stat.uid === uid ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolves every path from the environment, with an optional `--config` override. */
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env, configOverride?: string): OmnimindPaths {
   const userHome = env.HOME ?? homedir();
   const stateBase = env.XDG_STATE_HOME ? env.XDG_STATE_HOME : join(userHome, '.local', 'state');
   const home = resolve(env.OMNIMIND_HOME ?? join(stateBase, 'omnimind'));
+  const runtimeBase = env.XDG_RUNTIME_DIR || userRuntimeDir();
   const runtimeDir = resolve(
-    env.OMNIMIND_RUNTIME_DIR ?? (env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'omnimind') : join(home, 'run')),
+    env.OMNIMIND_RUNTIME_DIR ?? (runtimeBase ? join(runtimeBase, 'omnimind') : join(home, 'run')),
   );
   const configBase = env.XDG_CONFIG_HOME ? env.XDG_CONFIG_HOME : join(userHome, '.config');
   const configFile = resolve(configOverride ?? env.OMNIMIND_CONFIG ?? join(configBase, 'omnimind', 'config.json'));

@@ -1,13 +1,24 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { resolveChildSpecs, resolvePaths, validateConfig } from '../../../src/config/index.js';
 
 describe('resolvePaths', () => {
-  it('follows OMNIMIND_* first, then XDG, then the home directory', () => {
-    expect(resolvePaths({ HOME: '/h' })).toMatchObject({
-      home: '/h/.local/state/omnimind',
-      runtimeDir: '/h/.local/state/omnimind/run',
-      configFile: '/h/.config/omnimind/config.json',
-    });
+  it('follows OMNIMIND_* first, then XDG, then /run/user/<uid>, then the home directory', () => {
+    const userRun = `/run/user/${process.getuid?.()}`;
+    const made = !existsSync(userRun);
+    if (made) mkdirSync(userRun, { recursive: true, mode: 0o700 });
+    try {
+      expect(resolvePaths({ HOME: '/h' }).runtimeDir).toBe(`${userRun}/omnimind`);
+    } finally {
+      if (made) rmSync(userRun, { recursive: true });
+    }
+    if (made) {
+      expect(resolvePaths({ HOME: '/h' })).toMatchObject({
+        home: '/h/.local/state/omnimind',
+        runtimeDir: '/h/.local/state/omnimind/run',
+        configFile: '/h/.config/omnimind/config.json',
+      });
+    }
     expect(
       resolvePaths({ HOME: '/h', XDG_STATE_HOME: '/s', XDG_RUNTIME_DIR: '/r', XDG_CONFIG_HOME: '/c' }),
     ).toMatchObject({
