@@ -1,4 +1,5 @@
 import { assembleOutput, startsLine } from './assemble.js';
+import { markQueryMentions } from './rarity.js';
 import { renderInput } from './render.js';
 import { orderByScore, scoreUnits } from './score.js';
 import { segmentText } from './segment.js';
@@ -54,6 +55,7 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
   const mandatoryCritical = options.preserveCritical ?? true;
   const { text, regions } = renderInput(input);
   const units = segmentText(text, regions);
+  markQueryMentions(text, units, options.query);
   const tokensIn = countTokens(text);
   const { score, duplicate } = scoreUnits(text, units, options.query, mandatoryCritical);
 

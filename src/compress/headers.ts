@@ -1,0 +1,74 @@
+/** Longest line that can be a message header: headers are short, and this bounds the shape work. */
+const MAX_HEADER_CHARS = 200;
+/** A shape must open this many blocks to be a header: a transcript has many messages. */
+const MIN_OPENINGS = 2;
+/** Share of a shape's lines that must open a block: a repeated log line opens one now and then, a header always. */
+const MIN_OPENING_SHARE = 0.8;
+
+/** Markup a header has and a sentence lacks: anything but letters, digits, spaces, commas and full stops. */
+const MARKUP = /[^a0 ,.]/;
+
+/**
+ * The shape of a line: each run of letters, digits and "_" becomes "0" if it holds a digit and "a" otherwise,
+ * spaces collapse, other characters stay. `### tool:sql · call 3f9a1c · 2026-11-05T03:12Z` and
+ * `### tool:shell · call 9be001 · 2026-11-05T04:40Z` share one shape.
+ */
+export function lineShape(line: string): string {
+  let shape = '';
+  let k = 0;
+  const trimmed = line.trim();
+  while (k < trimmed.length) {
+    const code = trimmed.charCodeAt(k);
+    if (isWordCode(code)) {
+      let digit = false;
+      while (k < trimmed.length && isWordCode(trimmed.charCodeAt(k))) {
+        const c = trimmed.charCodeAt(k);
+        if (c >= 48 && c <= 57) digit = true;
+        k++;
+      }
+      shape += digit ? '0' : 'a';
+    } else if (code === 32 || code === 9) {
+      while (k < trimmed.length && (trimmed.charCodeAt(k) === 32 || trimmed.charCodeAt(k) === 9)) k++;
+      shape += ' ';
+    } else {
+      shape += trimmed[k];
+      k++;
+    }
+  }
+  return shape;
+}
+
+function isWordCode(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+}
+
+/**
+ * Find message headers by their shape, whatever their format: short lines holding a number (a time, a turn,
+ * an id) and some markup that open a block, whose shape recurs and almost always opens a block. Returns 1 per header line.
+ */
+export function findHeaderLines(lines: readonly string[], isBlank: (line: string | undefined) => boolean): Uint8Array {
+  const headers = new Uint8Array(lines.length);
+  const shapes: Array<string | null> = new Array(lines.length).fill(null);
+  const total = new Map<string, number>();
+  const openings = new Map<string, number>();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.length > MAX_HEADER_CHARS || isBlank(line)) continue;
+    const opens = (i === 0 || isBlank(lines[i - 1])) && !isBlank(lines[i + 1]);
+    // Only lines with a number and some markup in them (`###`, `[`, `|`, `:`) are candidates: not prose.
+    const shape = lineShape(line);
+    if (!shape.includes('0') || !MARKUP.test(shape)) continue;
+    total.set(shape, (total.get(shape) ?? 0) + 1);
+    if (opens) {
+      openings.set(shape, (openings.get(shape) ?? 0) + 1);
+      shapes[i] = shape;
+    }
+  }
+  for (let i = 0; i < lines.length; i++) {
+    const shape = shapes[i];
+    if (shape === null || shape === undefined) continue;
+    const opened = openings.get(shape) ?? 0;
+    if (opened >= MIN_OPENINGS && opened >= MIN_OPENING_SHARE * (total.get(shape) ?? 0)) headers[i] = 1;
+  }
+  return headers;
+}
