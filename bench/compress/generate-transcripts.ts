@@ -48,10 +48,12 @@ const THINGS = (
   'parcel pallet manifest freight consignment tariff ledger cohort forecast checkpoint notebook embedding ' +
   'carrier courier lane route container customs invoice shipment berth crane trailer'
 ).split(' ');
-const QUALITIES = 'northern southern overnight express bonded refrigerated oversized domestic coastal inland'.split(' ');
-const ACTIONS = (
-  'weighs sorts labels reroutes loads unloads audits clears inspects books consolidates dispatches'
-).split(' ');
+const QUALITIES = 'northern southern overnight express bonded refrigerated oversized domestic coastal inland'.split(
+  ' ',
+);
+const ACTIONS = 'weighs sorts labels reroutes loads unloads audits clears inspects books consolidates dispatches'.split(
+  ' ',
+);
 const PEOPLE = 'planners dispatchers brokers auditors analysts drivers clerks modellers'.split(' ');
 
 function proseSentence(random: Random): string {
@@ -133,7 +135,9 @@ function events(random: Random): string[] {
 function csvTable(random: Random): string {
   const rows = ['date,place,parcels,on_time_ratio'];
   for (let i = 0; i < int(random, 5, 15); i++) {
-    rows.push(`2026-11-${pad(int(random, 1, 28))},${pick(random, PLACES)}-${int(random, 1, 9)},${int(random, 100, 900)},0.${int(random, 80, 99)}`);
+    rows.push(
+      `2026-11-${pad(int(random, 1, 28))},${pick(random, PLACES)}-${int(random, 1, 9)},${int(random, 100, 900)},0.${int(random, 80, 99)}`,
+    );
   }
   return rows.join('\n');
 }

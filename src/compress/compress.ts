@@ -4,7 +4,7 @@ import { renderInput } from './render.js';
 import { orderByScore, scoreUnits } from './score.js';
 import { segmentText } from './segment.js';
 import { countTokens } from './tokens.js';
-import type { ChatMessage, CompressOptions, CompressResult, Unit } from './types.js';
+import type { ChatMessage, CompressOptions, CompressResult, HeaderReport, Unit } from './types.js';
 
 /**
  * A candidate whose length-based estimate exceeds the remaining budget by this factor is skipped without
@@ -45,8 +45,9 @@ function checkOptions(input: unknown, options: CompressOptions): void {
 
 /**
  * Compress a context to at most `targetTokens` o200k tokens. Critical spans (errors and stack traces, code,
- * identifiers, numbers with units, decision/requirement markers, message metadata) are kept verbatim and in
- * order; the rest is deduplicated, scored and filled greedily into the remaining budget. If the critical spans
+ * diffs and SQL, UUIDs and SHAs, decision/requirement markers, every message header, what a query names, and
+ * any line with a number, an identifier or a severity word that is rare and unlike its neighbours) are kept
+ * verbatim and in order; the rest is deduplicated, scored and filled greedily into the remaining budget. If the critical spans
  * alone exceed the budget, the output holds all of them and `overflow` is true.
  */
 export function compress(input: string | readonly ChatMessage[], options: CompressOptions): CompressResult {
@@ -60,7 +61,9 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
   const { score, duplicate } = scoreUnits(text, units, options.query, mandatoryCritical);
 
   const n = units.length;
-  const isCritical = (i: number): boolean => units[i]!.critical !== null && duplicate[i] === 0;
+  // A header repeated verbatim ("User:") still marks a boundary of its own.
+  const isCritical = (i: number): boolean =>
+    units[i]!.critical !== null && (duplicate[i] === 0 || units[i]!.critical === 'metadata');
   let criticalSpans = 0;
   for (let i = 0; i < n; i++) if (isCritical(i)) criticalSpans++;
 
@@ -71,9 +74,15 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
     overflow: boolean,
   ): CompressResult => {
     let criticalKept = 0;
-    for (let i = 0; i < n; i++) if (isCritical(i) && (selected === null || selected[i] === 1)) criticalKept++;
+    const headers: HeaderReport[] = [];
+    for (let i = 0; i < n; i++) {
+      const kept = selected === null || selected[i] === 1;
+      if (isCritical(i) && kept) criticalKept++;
+      const unit = units[i]!;
+      if (unit.critical === 'metadata') headers.push({ text: text.slice(unit.start, unit.end), kept });
+    }
     const reduction = tokensIn === 0 ? 0 : Math.min(1, Math.max(0, 1 - tokensOut / tokensIn));
-    return { output, tokensIn, tokensOut, reduction, criticalSpans, criticalKept, overflow };
+    return { output, tokensIn, tokensOut, reduction, criticalSpans, criticalKept, overflow, headers };
   };
   if (tokensIn <= target) return finish(text, tokensIn, null, false);
 
@@ -104,7 +113,7 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
   }
 
   const charsPerToken = text.length / Math.max(1, tokensIn);
-  const order = orderByScore(score, (i) => selected[i] === 0 && duplicate[i] === 0);
+  const order = orderByScore(score, (i) => selected[i] === 0 && (duplicate[i] === 0 || isCritical(i)));
   const picked = fillBudget(units, order, selected, target - mandatoryCost, charsPerToken, costOf);
   let output = assembleOutput(text, units, selected);
   let tokensOut = countTokens(output);

@@ -5,6 +5,8 @@ const MIN_OPENINGS = 2;
 /** Share of a shape's lines that must open a block: a repeated log line opens one now and then, a header always. */
 const MIN_OPENING_SHARE = 0.8;
 
+/** The lead of a shape: its markup up to and including the first word. */
+const LEAD = /^[^a0]*[a0]/;
 /** Markup a header has and a sentence lacks: anything but letters, digits, spaces, commas and full stops. */
 const MARKUP = /[^a0 ,.]/;
 
@@ -48,27 +50,32 @@ function isWordCode(code: number): boolean {
  */
 export function findHeaderLines(lines: readonly string[], isBlank: (line: string | undefined) => boolean): Uint8Array {
   const headers = new Uint8Array(lines.length);
-  const shapes: Array<string | null> = new Array(lines.length).fill(null);
+  const keys: Array<[string, string] | null> = new Array(lines.length).fill(null);
   const total = new Map<string, number>();
   const openings = new Map<string, number>();
+  const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.length > MAX_HEADER_CHARS || isBlank(line)) continue;
-    const opens = (i === 0 || isBlank(lines[i - 1])) && !isBlank(lines[i + 1]);
     // Only lines with a number and some markup in them (`###`, `[`, `|`, `:`) are candidates: not prose.
     const shape = lineShape(line);
     if (!shape.includes('0') || !MARKUP.test(shape)) continue;
-    total.set(shape, (total.get(shape) ?? 0) + 1);
-    if (opens) {
-      openings.set(shape, (openings.get(shape) ?? 0) + 1);
-      shapes[i] = shape;
+    // The whole shape, and its lead (`### a`, `[0`): messages of different roles may differ after the lead.
+    const lead = LEAD.exec(shape)?.[0] ?? shape;
+    const pair: [string, string] = [`=${shape}`, MARKUP.test(lead) ? `<${lead}` : `=${shape}`];
+    for (const key of new Set(pair)) count(total, key);
+    if ((i === 0 || isBlank(lines[i - 1])) && !isBlank(lines[i + 1])) {
+      for (const key of new Set(pair)) count(openings, key);
+      keys[i] = pair;
     }
   }
+  const isHeaderKey = (key: string): boolean => {
+    const opened = openings.get(key) ?? 0;
+    return opened >= MIN_OPENINGS && opened >= MIN_OPENING_SHARE * (total.get(key) ?? 0);
+  };
   for (let i = 0; i < lines.length; i++) {
-    const shape = shapes[i];
-    if (shape === null || shape === undefined) continue;
-    const opened = openings.get(shape) ?? 0;
-    if (opened >= MIN_OPENINGS && opened >= MIN_OPENING_SHARE * (total.get(shape) ?? 0)) headers[i] = 1;
+    const pair = keys[i];
+    if (pair !== null && pair !== undefined && (isHeaderKey(pair[0]) || isHeaderKey(pair[1]))) headers[i] = 1;
   }
   return headers;
 }

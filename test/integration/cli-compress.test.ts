@@ -71,6 +71,17 @@ describe('omnimind compress', () => {
     expect(result.stderr).toMatch(/tokens \d+ → \d+ \(\d+\.\d% fewer\); critical spans kept 2\/2/);
   });
 
+  it('says in --json which message headers were kept', async () => {
+    const headers = ['### user · 2026-11-05T03:12Z', '### tool:sql · call 3f9a1c · 2026-11-05T03:13Z'];
+    const file = join(dir, 'transcript.txt');
+    writeFileSync(file, headers.map((header) => `${header}\n${filler}`).join('\n\n'));
+    const result = await runCli(['compress', file, '--target-tokens', '300', '--json'], env, dir);
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as { output: string; headers: Array<{ text: string; kept: boolean }> };
+    expect(json.headers).toEqual(headers.map((text) => ({ text, kept: true })));
+    expect(json.output.indexOf(headers[0]!)).toBeLessThan(json.output.indexOf(headers[1]!));
+  });
+
   it('reads 1 MB from a pipe on stdin', async () => {
     const result = await runPipeline(['compress', '-', '--target-tokens', '5000', '--json']);
     expect(result.stderr).toBe('');

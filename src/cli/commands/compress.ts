@@ -79,7 +79,8 @@ export async function compressCommand(file: string | undefined, options: Compres
     process.stdout.write(result.output.endsWith('\n') ? result.output : `${result.output}\n`);
     process.stderr.write(
       `tokens ${result.tokensIn} → ${result.tokensOut} (${(result.reduction * 100).toFixed(1)}% fewer); ` +
-        `critical spans kept ${result.criticalKept}/${result.criticalSpans}` +
+        `critical spans kept ${result.criticalKept}/${result.criticalSpans}; ` +
+        `message headers kept ${result.headers.filter((header) => header.kept).length}/${result.headers.length}` +
         `${result.overflow ? `; the critical content alone exceeds ${options.targetTokens} tokens, so all of it was kept` : ''}\n`,
     );
   }

@@ -193,6 +193,7 @@ describe('compress', () => {
       criticalSpans: 0,
       criticalKept: 0,
       overflow: false,
+      headers: [],
     });
   });
 });
