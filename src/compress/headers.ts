@@ -45,6 +45,17 @@ function isWordCode(code: number): boolean {
 }
 
 /**
+ * The keys a line is counted under: its whole shape, and its lead (`### a`, `[0`) when that has markup, since
+ * messages of different roles may differ after the lead. Null for a line without a number or markup (prose).
+ */
+function shapeKeys(line: string): [string, string] | null {
+  const shape = lineShape(line);
+  if (!shape.includes('0') || !MARKUP.test(shape)) return null;
+  const lead = LEAD.exec(shape)?.[0] ?? shape;
+  return [`=${shape}`, MARKUP.test(lead) ? `<${lead}` : `=${shape}`];
+}
+
+/**
  * Find message headers by their shape, whatever their format: short lines holding a number (a time, a turn,
  * an id) and some markup that open a block, whose shape recurs and almost always opens a block. Returns 1 per header line.
  */
@@ -54,20 +65,28 @@ export function findHeaderLines(lines: readonly string[], isBlank: (line: string
   const total = new Map<string, number>();
   const openings = new Map<string, number>();
   const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+  const opens = (i: number): boolean => (i === 0 || isBlank(lines[i - 1])) && !isBlank(lines[i + 1]);
+  // First the lines that open a block; then, of the others, only those that start like one count against it.
+  const firstChars = new Set<number>();
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line.length > MAX_HEADER_CHARS || isBlank(line)) continue;
-    // Only lines with a number and some markup in them (`###`, `[`, `|`, `:`) are candidates: not prose.
-    const shape = lineShape(line);
-    if (!shape.includes('0') || !MARKUP.test(shape)) continue;
-    // The whole shape, and its lead (`### a`, `[0`): messages of different roles may differ after the lead.
-    const lead = LEAD.exec(shape)?.[0] ?? shape;
-    const pair: [string, string] = [`=${shape}`, MARKUP.test(lead) ? `<${lead}` : `=${shape}`];
-    for (const key of new Set(pair)) count(total, key);
-    if ((i === 0 || isBlank(lines[i - 1])) && !isBlank(lines[i + 1])) {
-      for (const key of new Set(pair)) count(openings, key);
-      keys[i] = pair;
+    if (line.length > MAX_HEADER_CHARS || isBlank(line) || !opens(i)) continue;
+    const pair = shapeKeys(line);
+    if (pair === null) continue;
+    for (const key of new Set(pair)) {
+      count(openings, key);
+      count(total, key);
     }
+    keys[i] = pair;
+    firstChars.add(line.trimStart().charCodeAt(0));
+  }
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (keys[i] !== null || line.length > MAX_HEADER_CHARS || isBlank(line)) continue;
+    if (!firstChars.has(line.trimStart().charCodeAt(0))) continue;
+    const pair = shapeKeys(line);
+    if (pair === null) continue;
+    for (const key of new Set(pair)) if (openings.has(key)) count(total, key);
   }
   const isHeaderKey = (key: string): boolean => {
     const opened = openings.get(key) ?? 0;

@@ -33,7 +33,10 @@ function rankTable(): RankTable {
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
   let count = 0;
-  for (const [piece] of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
+  const split = O200K_TOKEN_SPLIT_REGEX;
+  split.lastIndex = 0;
+  for (let match = split.exec(text); match !== null; match = split.exec(text)) {
+    const piece = match[0];
     let pieceCount = pieceCounts.get(piece);
     if (pieceCount === undefined) {
       pieceCount = countPiece(piece);
