@@ -61,9 +61,15 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
   const { score, duplicate } = scoreUnits(text, units, options.query, mandatoryCritical);
 
   const n = units.length;
-  // A header repeated verbatim ("User:") still marks a boundary of its own.
+  // A verbatim repeat is dropped, unless it is a header (each marks a boundary of its own) or a piece of a larger
+  // critical span (the last line of a statement, repeated elsewhere, completes this one).
+  const sameText = (a: Unit, b: Unit): boolean =>
+    a.end - a.start === b.end - b.start && text.startsWith(text.slice(a.start, a.end), b.start);
+  const pieceWith = (i: number, j: number): boolean =>
+    j >= 0 && j < n && units[j]!.critical !== null && duplicate[j] === 0 && !sameText(units[i]!, units[j]!);
+  const spanPiece = (i: number): boolean => pieceWith(i, i - 1) || pieceWith(i, i + 1);
   const isCritical = (i: number): boolean =>
-    units[i]!.critical !== null && (duplicate[i] === 0 || units[i]!.critical === 'metadata');
+    units[i]!.critical !== null && (duplicate[i] === 0 || units[i]!.critical === 'metadata' || spanPiece(i));
   let criticalSpans = 0;
   for (let i = 0; i < n; i++) if (isCritical(i)) criticalSpans++;
 

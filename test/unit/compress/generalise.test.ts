@@ -82,6 +82,14 @@ describe('rarity and anomaly', () => {
     for (const span of spans) expect(normalise(result.output)).toContain(normalise(span));
   });
 
+  it('keeps a statement whole when one of its lines repeats a line of an earlier statement', () => {
+    const first = "DELETE FROM parcels_archive\nWHERE created_at < now() - interval '30 days'\n  AND place = 'yard-2';";
+    const second = "DELETE FROM ledger_archive\nWHERE created_at < now() - interval '60 days'\n  AND place = 'yard-2';";
+    const input = embed([first, second]);
+    const result = compress(input, { targetTokens: Math.floor(countTokens(input) / 3) });
+    for (const span of [first, second]) expect(normalise(result.output)).toContain(normalise(span));
+  });
+
   it('keeps what a query names verbatim', () => {
     const fact = 'Ticket INC-4411 was reopened by the night shift.';
     const input = embed([fact, noiseProse(12, 9)]);
