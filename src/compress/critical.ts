@@ -149,7 +149,7 @@ const RULES: readonly Rule[] = [
   { kind: 'identifier', weak: true, scan: (text, units, mark) => markSlashIdentifiers(text, units, mark) },
   { kind: 'identifier', weak: true, pattern: /\b[A-Za-z]:\\[^\s"'<>|]+/g },
   { kind: 'identifier', weak: true, pattern: /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b/g },
-  { kind: 'identifier', weak: true, pattern: /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g },
+  { kind: 'identifier', weak: true, scan: (text, units, mark) => markEmailAddresses(text, units, mark) },
   { kind: 'quantity', weak: true, pattern: new RegExp(QUANTITY_SOURCE, 'g') },
 ];
 
@@ -212,6 +212,27 @@ function isPathChar(code: number): boolean {
     code === 38 || // &
     code === 35 // #
   );
+}
+
+/** A local part, "@", and a domain with at least one dot: checked around each "@" only (linear). */
+const EMAIL_ADDRESS = /^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$/;
+
+function isEmailChar(code: number): boolean {
+  return isPathChar(code) && code !== 47 && code !== 58 && code !== 61 && code !== 38 && code !== 35 && code !== 63;
+}
+
+/** E-mail addresses: every "@" is widened to its run of address characters, which is then checked. */
+function markEmailAddresses(text: string, units: Unit[], mark: Mark): void {
+  let u = 0;
+  for (let at = text.indexOf('@'); at !== -1; ) {
+    let start = at;
+    while (start > 0 && isEmailChar(text.charCodeAt(start - 1))) start--;
+    let end = at + 1;
+    while (end < text.length && isEmailChar(text.charCodeAt(end))) end++;
+    while (end > at + 1 && text.charCodeAt(end - 1) === 46) end--; // a full stop after the address
+    if (EMAIL_ADDRESS.test(text.slice(start, end))) u = markRange(units, u, start, end, 'identifier', mark);
+    at = text.indexOf('@', end);
+  }
 }
 
 /** URLs and paths: every "/" is widened to its run of path characters, which is then checked (linear). */

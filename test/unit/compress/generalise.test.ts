@@ -60,6 +60,14 @@ describe('rarity and anomaly', () => {
     expect(result.criticalSpans).toBe(1);
   });
 
+  it('keeps a sentence naming an e-mail address, and not a word with an "@" in it', () => {
+    const fact = 'Escalate to oncall-yard@nordline.example before the morning shift.';
+    const input = embed([fact, 'Ping @channel when the build is green.', noiseProse(20, 5)]);
+    const result = compress(input, { targetTokens: 60 });
+    expect(result.output).toContain(fact);
+    expect(result.criticalSpans).toBe(1);
+  });
+
   it('keeps a sentence with a rare figure and drops filler', () => {
     const fact = 'The freight contract renews on 2027-03-15 unless cancelled first.';
     const input = embed([fact, noiseProse(20, 4)]);
