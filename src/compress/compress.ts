@@ -1,9 +1,10 @@
 import { assembleOutput, startsLine } from './assemble.js';
+import { markQueryMentions } from './rarity.js';
 import { renderInput } from './render.js';
 import { orderByScore, scoreUnits } from './score.js';
 import { segmentText } from './segment.js';
 import { countTokens } from './tokens.js';
-import type { ChatMessage, CompressOptions, CompressResult, Unit } from './types.js';
+import type { ChatMessage, CompressOptions, CompressResult, HeaderReport, Unit } from './types.js';
 
 /**
  * A candidate whose length-based estimate exceeds the remaining budget by this factor is skipped without
@@ -44,8 +45,9 @@ function checkOptions(input: unknown, options: CompressOptions): void {
 
 /**
  * Compress a context to at most `targetTokens` o200k tokens. Critical spans (errors and stack traces, code,
- * identifiers, numbers with units, decision/requirement markers, message metadata) are kept verbatim and in
- * order; the rest is deduplicated, scored and filled greedily into the remaining budget. If the critical spans
+ * diffs and SQL, UUIDs and SHAs, decision/requirement markers, every message header, what a query names, and
+ * any line with a number, an identifier or a severity word that is rare and unlike its neighbours) are kept
+ * verbatim and in order; the rest is deduplicated, scored and filled greedily into the remaining budget. If the critical spans
  * alone exceed the budget, the output holds all of them and `overflow` is true.
  */
 export function compress(input: string | readonly ChatMessage[], options: CompressOptions): CompressResult {
@@ -54,11 +56,20 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
   const mandatoryCritical = options.preserveCritical ?? true;
   const { text, regions } = renderInput(input);
   const units = segmentText(text, regions);
+  markQueryMentions(text, units, options.query);
   const tokensIn = countTokens(text);
   const { score, duplicate } = scoreUnits(text, units, options.query, mandatoryCritical);
 
   const n = units.length;
-  const isCritical = (i: number): boolean => units[i]!.critical !== null && duplicate[i] === 0;
+  // A verbatim repeat is dropped, unless it is a header (each marks a boundary of its own) or a piece of a larger
+  // critical span (the last line of a statement, repeated elsewhere, completes this one).
+  const sameText = (a: Unit, b: Unit): boolean =>
+    a.end - a.start === b.end - b.start && text.startsWith(text.slice(a.start, a.end), b.start);
+  const pieceWith = (i: number, j: number): boolean =>
+    j >= 0 && j < n && units[j]!.critical !== null && duplicate[j] === 0 && !sameText(units[i]!, units[j]!);
+  const spanPiece = (i: number): boolean => pieceWith(i, i - 1) || pieceWith(i, i + 1);
+  const isCritical = (i: number): boolean =>
+    units[i]!.critical !== null && (duplicate[i] === 0 || units[i]!.critical === 'metadata' || spanPiece(i));
   let criticalSpans = 0;
   for (let i = 0; i < n; i++) if (isCritical(i)) criticalSpans++;
 
@@ -69,9 +80,15 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
     overflow: boolean,
   ): CompressResult => {
     let criticalKept = 0;
-    for (let i = 0; i < n; i++) if (isCritical(i) && (selected === null || selected[i] === 1)) criticalKept++;
+    const headers: HeaderReport[] = [];
+    for (let i = 0; i < n; i++) {
+      const kept = selected === null || selected[i] === 1;
+      if (isCritical(i) && kept) criticalKept++;
+      const unit = units[i]!;
+      if (unit.critical === 'metadata') headers.push({ text: text.slice(unit.start, unit.end), kept });
+    }
     const reduction = tokensIn === 0 ? 0 : Math.min(1, Math.max(0, 1 - tokensOut / tokensIn));
-    return { output, tokensIn, tokensOut, reduction, criticalSpans, criticalKept, overflow };
+    return { output, tokensIn, tokensOut, reduction, criticalSpans, criticalKept, overflow, headers };
   };
   if (tokensIn <= target) return finish(text, tokensIn, null, false);
 
@@ -102,7 +119,7 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
   }
 
   const charsPerToken = text.length / Math.max(1, tokensIn);
-  const order = orderByScore(score, (i) => selected[i] === 0 && duplicate[i] === 0);
+  const order = orderByScore(score, (i) => selected[i] === 0 && (duplicate[i] === 0 || isCritical(i)));
   const picked = fillBudget(units, order, selected, target - mandatoryCost, charsPerToken, costOf);
   let output = assembleOutput(text, units, selected);
   let tokensOut = countTokens(output);

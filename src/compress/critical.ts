@@ -70,6 +70,8 @@ export const QUANTITY_SOURCE = String.raw`[$€£¥]\s?\d[\d,]*(?:\.\d+)?|\b\d[\
 
 interface PatternRule {
   kind: CriticalKind;
+  /** A weak rule only proposes its units; they become critical if they are rare in the text (see rarity.ts). */
+  weak?: true;
   /** Global pattern run once over the whole text. */
   pattern: RegExp;
   /** Extra check on a match the pattern cannot express cheaply. */
@@ -78,11 +80,15 @@ interface PatternRule {
 
 interface ScanRule {
   kind: CriticalKind;
+  weak?: true;
   /** A hand-written linear scan for what a regex would find slowly. */
-  scan: (text: string, units: Unit[]) => void;
+  scan: (text: string, units: Unit[], mark: Mark) => void;
 }
 
 type Rule = PatternRule | ScanRule;
+
+/** Marks unit `index` as matched by a rule of `kind`. */
+type Mark = (index: number, kind: CriticalKind) => void;
 
 const HAS_DIGIT = /\d/;
 const HAS_HEX_LETTER = /[a-f]/;
@@ -125,6 +131,12 @@ const RULES: readonly Rule[] = [
     pattern: /^[ \t]*(?:[-*][ \t]+)?(?:decision|requirement|note|todo|fixme|important|action item)[ \t]*:/gim,
   },
   { kind: 'metadata', pattern: /\b(?:tool_?call_?id|call_?id|tool_use_id)\b["']?\s*[:=]/gi },
+  // SQL statements, up to their semicolon (several lines at most).
+  {
+    kind: 'code',
+    pattern:
+      /\b(?:SELECT\s[^;]{0,400}?\bFROM|INSERT\s+INTO|UPDATE\s+[\w."]+\s+SET|DELETE\s+FROM|(?:CREATE|ALTER|DROP)\s+(?:TABLE|INDEX|VIEW|SCHEMA)|MERGE\s+INTO)\b[^;]{0,1500};/g,
+  },
   // UUIDs, git SHAs (short or full) and other hex digests; a bare hex run needs a digit and a letter.
   {
     kind: 'identifier',
@@ -134,21 +146,32 @@ const RULES: readonly Rule[] = [
         ? UUID.test(match)
         : HEX_LOWER.test(match) && HAS_DIGIT.test(match) && HAS_HEX_LETTER.test(match),
   },
-  { kind: 'identifier', scan: (text, units) => markSlashIdentifiers(text, units) },
-  { kind: 'identifier', pattern: /\b[A-Za-z]:\\[^\s"'<>|]+/g },
-  { kind: 'identifier', pattern: /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b/g },
-  { kind: 'quantity', pattern: new RegExp(QUANTITY_SOURCE, 'g') },
+  { kind: 'identifier', weak: true, scan: (text, units, mark) => markSlashIdentifiers(text, units, mark) },
+  { kind: 'identifier', weak: true, pattern: /\b[A-Za-z]:\\[^\s"'<>|]+/g },
+  { kind: 'identifier', weak: true, pattern: /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b/g },
+  { kind: 'identifier', weak: true, scan: (text, units, mark) => markEmailAddresses(text, units, mark) },
+  { kind: 'quantity', weak: true, pattern: new RegExp(QUANTITY_SOURCE, 'g') },
 ];
 
 /**
  * Mark every unit that overlaps a critical match: error lines, decision/requirement markers, tool-call ids,
- * identifiers (UUIDs, SHAs, URLs, paths, IP addresses) and numbers with units. Each rule runs once over the
- * whole text; a match that spans several units (a quantity broken by a line wrap) marks all of them.
+ * SQL statements, UUIDs and SHAs. Each rule runs once over the whole text; a match that spans several units
+ * (a quantity broken by a line wrap) marks all of them. Weak matches (paths, URLs, addresses, e-mail addresses,
+ * numbers with units) only propose their units: the returned array holds 1 for each, and rarity decides.
  */
-export function markCritical(text: string, units: Unit[]): void {
+export function markCritical(text: string, units: Unit[]): Uint8Array {
+  const proposed = new Uint8Array(units.length);
+  const strong: Mark = (index, kind) => {
+    const unit = units[index]!;
+    if (unit.critical === null) unit.critical = kind;
+  };
+  const weak: Mark = (index) => {
+    proposed[index] = 1;
+  };
   for (const rule of RULES) {
+    const mark = rule.weak ? weak : strong;
     if ('scan' in rule) {
-      rule.scan(text, units);
+      rule.scan(text, units, mark);
       continue;
     }
     const { pattern, accept } = rule;
@@ -161,19 +184,17 @@ export function markCritical(text: string, units: Unit[]): void {
         continue;
       }
       if (accept === undefined || accept(found))
-        u = markRange(units, u, match.index, match.index + found.length, rule.kind);
+        u = markRange(units, u, match.index, match.index + found.length, rule.kind, mark);
     }
   }
+  return proposed;
 }
 
 /** Mark the units overlapping [start, end) from unit `from` on; returns where the next search may start. */
-function markRange(units: Unit[], from: number, start: number, end: number, kind: CriticalKind): number {
+function markRange(units: Unit[], from: number, start: number, end: number, kind: CriticalKind, mark: Mark): number {
   let u = from;
   while (u < units.length && units[u]!.end <= start) u++;
-  for (let k = u; k < units.length && units[k]!.start < end; k++) {
-    const unit = units[k]!;
-    if (unit.critical === null) unit.critical = kind;
-  }
+  for (let k = u; k < units.length && units[k]!.start < end; k++) mark(k, kind);
   return u;
 }
 
@@ -193,8 +214,29 @@ function isPathChar(code: number): boolean {
   );
 }
 
+/** A local part, "@", and a domain with at least one dot: checked around each "@" only (linear). */
+const EMAIL_ADDRESS = /^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$/;
+
+function isEmailChar(code: number): boolean {
+  return isPathChar(code) && code !== 47 && code !== 58 && code !== 61 && code !== 38 && code !== 35 && code !== 63;
+}
+
+/** E-mail addresses: every "@" is widened to its run of address characters, which is then checked. */
+function markEmailAddresses(text: string, units: Unit[], mark: Mark): void {
+  let u = 0;
+  for (let at = text.indexOf('@'); at !== -1; ) {
+    let start = at;
+    while (start > 0 && isEmailChar(text.charCodeAt(start - 1))) start--;
+    let end = at + 1;
+    while (end < text.length && isEmailChar(text.charCodeAt(end))) end++;
+    while (end > at + 1 && text.charCodeAt(end - 1) === 46) end--; // a full stop after the address
+    if (EMAIL_ADDRESS.test(text.slice(start, end))) u = markRange(units, u, start, end, 'identifier', mark);
+    at = text.indexOf('@', end);
+  }
+}
+
 /** URLs and paths: every "/" is widened to its run of path characters, which is then checked (linear). */
-function markSlashIdentifiers(text: string, units: Unit[]): void {
+function markSlashIdentifiers(text: string, units: Unit[], mark: Mark): void {
   let u = 0;
   for (let slash = text.indexOf('/'); slash !== -1; ) {
     let start = slash;
@@ -203,7 +245,7 @@ function markSlashIdentifiers(text: string, units: Unit[]): void {
     if (start > 0 && '"\'(`[='.includes(text[start - 1] ?? '')) start--;
     let end = slash + 1;
     while (end < text.length && isPathChar(text.charCodeAt(end))) end++;
-    if (SLASH_IDENTIFIER.test(text.slice(start, end))) u = markRange(units, u, start, end, 'identifier');
+    if (SLASH_IDENTIFIER.test(text.slice(start, end))) u = markRange(units, u, start, end, 'identifier', mark);
     slash = text.indexOf('/', end);
   }
 }

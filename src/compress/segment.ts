@@ -1,6 +1,8 @@
 import { markCritical, QUANTITY_SOURCE, UNITS_SOURCE } from './critical.js';
+import { findHeaderLines } from './headers.js';
+import { promoteRare } from './rarity.js';
 import type { Region } from './render.js';
-import { matchTrace, TRACE_START } from './traces.js';
+import { matchDiff, matchTrace, TRACE_START } from './traces.js';
 import type { CriticalKind, Unit } from './types.js';
 
 /**
@@ -47,7 +49,7 @@ export function segmentText(text: string, regions: readonly Region[]): Unit[] {
     if (region.header) units.push({ start: region.start, end: region.end, critical: 'metadata', leads: true });
     else segmentRegion(text, region.start, region.end, units);
   }
-  markCritical(text, units);
+  promoteRare(text, units, markCritical(text, units));
   return units;
 }
 
@@ -93,6 +95,7 @@ function segmentRegion(text: string, regionStart: number, regionEnd: number, uni
   }
   starts[lines.length] = offset;
 
+  const headerLines = findHeaderLines(lines, isBlank);
   let afterBlank = true;
   let i = 0;
   while (i < lines.length) {
@@ -111,12 +114,22 @@ function segmentRegion(text: string, regionStart: number, regionEnd: number, uni
     else {
       blockEnd = matchTrace(lines, i);
       if (blockEnd >= 0) kind = 'trace';
-      else if (afterBlank && indent >= 4) blockEnd = findIndentedEnd(lines, i);
+      // A diff opens with "-" or "d"; an indented block only after a blank line.
+      else if (first === 45 || first === 100) blockEnd = matchDiff(lines, i);
+      if (blockEnd < 0 && afterBlank && indent >= 4) blockEnd = findIndentedEnd(lines, i);
     }
     if (blockEnd >= 0) {
       units.push({ start: starts[i]!, end: starts[blockEnd]! + lines[blockEnd]!.length, critical: kind, leads: true });
       i = blockEnd + 1;
       afterBlank = false;
+      continue;
+    }
+    // A trace or a diff that opens like a header stays whole; a header line is a unit of its own.
+    if (headerLines[i] === 1) {
+      const start = trimStart(text, starts[i]!, starts[i]! + line.length);
+      units.push({ start, end: trimEnd(text, start, starts[i]! + line.length), critical: 'metadata', leads: true });
+      i++;
+      afterBlank = true;
       continue;
     }
     let from = starts[i]!;
@@ -180,7 +193,43 @@ function canJoin(line: string, next: string): boolean {
     CONTINUATION_START.test(trimmedNext) || (ENDS_WITH_NUMBER.test(trimmedLine) && UNIT_START.test(trimmedNext));
   if (!continues) return false;
   if (LOG_LINE.test(line) || LOG_LINE.test(next) || BULLET.test(next) || FENCE_OPEN.test(next)) return false;
-  return !TRACE_START.test(trimmedNext) && matchRoleHeader(next) < 0;
+  return !TRACE_START.test(trimmedNext) && matchRoleHeader(next) < 0 && !sameRecordShape(line, next);
+}
+
+/** Characters of a line's start compared to tell records (log lines, table rows) from wrapped prose. */
+const RECORD_PREFIX_CHARS = 24;
+
+/**
+ * Whether two lines open the same way with a number or punctuation in it (`10.0.3.1 - - [`, `21m   Normal`,
+ * `2026-11-05,yard-8,`): rows of one log or table, each its own unit, whatever the format.
+ */
+export function sameRecordShape(line: string, next: string): boolean {
+  const a = recordShape(line);
+  return a !== '' && a === recordShape(next);
+}
+
+/** The start of a line with letter runs as "a" and digit runs as "0"; empty if that start is only words. */
+function recordShape(line: string): string {
+  let shape = '';
+  let previous = '';
+  const end = Math.min(line.length, RECORD_PREFIX_CHARS);
+  let marked = false;
+  for (let k = 0; k < end; k++) {
+    const code = line.charCodeAt(k);
+    let cls: string;
+    if (code >= 48 && code <= 57) {
+      cls = '0';
+      marked = true;
+    } else if ((code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95) cls = 'a';
+    else if (code === 32 || code === 9) cls = ' ';
+    else {
+      cls = line[k]!;
+      if (cls !== ',' && cls !== '.' && cls !== "'") marked = true;
+    }
+    if (cls !== previous || (cls !== 'a' && cls !== '0' && cls !== ' ')) shape += cls;
+    previous = cls;
+  }
+  return marked ? shape : '';
 }
 
 function trimEnd(text: string, start: number, end: number): number {

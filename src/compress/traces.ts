@@ -9,6 +9,19 @@ const RUST_ERROR_START = /^error(?:\[E\d{4}\])?: /;
 const RUST_DIAGNOSTIC_LINE = /^\s*(?:-->|\||\d+\s*\||=\s)|^\s+\S/;
 const RUST_PANIC_START = /^thread '[^']*' panicked at/;
 
+/**
+ * A frame of a stack trace in any language: an indented or numbered line naming a source file with a line
+ * number (`  at X in /src/A.cs:line 88`, `\tfrom app/x.rb:42:in 'f'`, `#0 /var/www/Repo.php(88): f()`,
+ * `    (app 0.4.1) lib/app.ex:31: App.run/2`), or PHP's `#2 {main}`.
+ */
+const FRAME_LINE = /^(?:\s+|#\d+\s)(?:.*?[\w-]\.[A-Za-z]\w{0,5}(?::\d+|\(\d+\)|:line \d+)|\{main\})/;
+/** A "Stack trace:" line between an error and its frames (PHP, .NET). */
+const FRAME_HEADING = /^\s*Stack ?trace:?\s*$/i;
+/** The first two lines of a unified diff: `--- a/file` then `+++ b/file`, or a `diff --git` line. */
+const DIFF_OLD = /^(?:diff --git |--- \S)/;
+const DIFF_NEW = /^(?:\+\+\+ \S|--- \S|index [0-9a-f])/;
+const DIFF_LINE = /^(?:[ +\-\\]|@@ |diff |index |new file|deleted file|similarity |rename )/;
+
 /** First line of a stack trace or multi-line compiler error, as tested before joining prose lines. */
 export const TRACE_START =
   /^(?:\s*Traceback \(most recent call last\):|panic: |fatal error: |error(?:\[E\d{4}\])?: |thread '[^']*' panicked at)/;
@@ -28,6 +41,35 @@ export function matchTrace(lines: readonly string[], i: number): number {
   // Cheap gates on the first character keep the per-line cost low: most lines start none of these.
   const nextCode = next.charCodeAt(0);
   if ((nextCode === 32 || nextCode === 9) && FRAME_AT.test(next) && !isBlank(line)) return matchFrames(lines, i + 1);
+  const known = matchKnownTrace(lines, i, line);
+  if (known >= 0 || isBlank(line)) return known;
+  if ((nextCode === 32 || nextCode === 9 || nextCode === 35 || nextCode === 83) && startsFrames(lines, i + 1)) {
+    let j = i + 1;
+    while (j + 1 < lines.length && (FRAME_LINE.test(lines[j + 1]!) || FRAME_HEADING.test(lines[j + 1]!))) j++;
+    return j;
+  }
+  return -1;
+}
+
+/**
+ * If a unified diff starts at line `i`, the index of its last line (it runs to the first line that is not part
+ * of a hunk); otherwise -1.
+ */
+export function matchDiff(lines: readonly string[], i: number): number {
+  const line = lines[i] ?? '';
+  if (!DIFF_OLD.test(line) || !DIFF_NEW.test(lines[i + 1] ?? '')) return -1;
+  let j = i + 1;
+  while (j + 1 < lines.length && !isBlank(lines[j + 1]) && DIFF_LINE.test(lines[j + 1]!)) j++;
+  return j;
+}
+
+function startsFrames(lines: readonly string[], at: number): boolean {
+  const first = lines[at] ?? '';
+  if (FRAME_LINE.test(first)) return true;
+  return FRAME_HEADING.test(first) && FRAME_LINE.test(lines[at + 1] ?? '');
+}
+
+function matchKnownTrace(lines: readonly string[], i: number, line: string): number {
   switch (line.charCodeAt(0)) {
     case 32:
     case 9:

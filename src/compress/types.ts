@@ -24,12 +24,20 @@ export interface CompressResult {
   tokensOut: number;
   /** 1 - tokensOut / tokensIn, clamped to 0..1. */
   reduction: number;
-  /** Distinct critical spans found in the input (a verbatim repeat counts once). */
+  /** Distinct critical spans found in the input (a verbatim repeat counts once, except a message header). */
   criticalSpans: number;
   /** How many of them the output holds verbatim. */
   criticalKept: number;
   /** True when the critical spans alone exceed the budget; the output then holds all of them. */
   overflow: boolean;
+  /** Every message header or boundary line found, in input order, and whether the output holds it. */
+  headers: HeaderReport[];
+}
+
+/** One message header of the input (`[role=tool …]`, `### user · 2026-11-05T03:12Z`, `User:`). */
+export interface HeaderReport {
+  text: string;
+  kept: boolean;
 }
 
 /** Why a unit must be kept verbatim. */

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { type ChatMessage, compress } from '../../compress/index.js';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { ChatMessage } from '../../compress/index.js';
 import { OmnimindError } from '../../protocol/index.js';
 import type { GlobalOptions } from '../context.js';
 
@@ -8,6 +9,37 @@ export interface CompressCommandOptions extends GlobalOptions {
   targetTokens: number;
   query?: string;
   json?: boolean;
+}
+
+/** Largest input read (a file or stdin): far above any context window, and a bound on memory. */
+const MAX_INPUT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Read a whole file, or stdin for `-`, as a stream: a pipe or socket on stdin is non-blocking, so a synchronous
+ * read of fd 0 fails with EAGAIN as soon as the writer is slower than the reader.
+ */
+async function readInput(file: string | undefined): Promise<string> {
+  const fromStdin = file === undefined || file === '-';
+  const source: Readable = fromStdin ? process.stdin : createReadStream(file);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of source) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      size += buffer.length;
+      if (size > MAX_INPUT_BYTES) {
+        source.destroy();
+        throw new Error(`the input is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB`);
+      }
+      chunks.push(buffer);
+    }
+  } catch (error) {
+    throw new OmnimindError(
+      'INPUT_UNREADABLE',
+      `Cannot read ${fromStdin ? 'stdin' : file}: ${(error as Error).message}.`,
+    );
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /** A JSON array of `{role, content}` objects is compressed as chat messages (their metadata is kept). */
@@ -32,12 +64,10 @@ function asMessages(text: string): ChatMessage[] | undefined {
 
 /** `omnimind compress [FILE|-] --target-tokens N [--json]`: exit 1 when the critical content alone exceeds the budget. */
 export async function compressCommand(file: string | undefined, options: CompressCommandOptions): Promise<number> {
-  let text: string;
-  try {
-    text = file === undefined || file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new OmnimindError('INPUT_UNREADABLE', `Cannot read ${file ?? 'stdin'}: ${(error as Error).message}.`);
-  }
+  // The compressor (mostly its token tables) loads while the input is still arriving.
+  const loading = import('../../compress/index.js');
+  const text = await readInput(file);
+  const { compress } = await loading;
   const input = asMessages(text) ?? text;
   const result = compress(input, {
     targetTokens: options.targetTokens,
@@ -49,7 +79,8 @@ export async function compressCommand(file: string | undefined, options: Compres
     process.stdout.write(result.output.endsWith('\n') ? result.output : `${result.output}\n`);
     process.stderr.write(
       `tokens ${result.tokensIn} → ${result.tokensOut} (${(result.reduction * 100).toFixed(1)}% fewer); ` +
-        `critical spans kept ${result.criticalKept}/${result.criticalSpans}` +
+        `critical spans kept ${result.criticalKept}/${result.criticalSpans}; ` +
+        `message headers kept ${result.headers.filter((header) => header.kept).length}/${result.headers.length}` +
         `${result.overflow ? `; the critical content alone exceeds ${options.targetTokens} tokens, so all of it was kept` : ''}\n`,
     );
   }

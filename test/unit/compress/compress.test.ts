@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { countTokens as referenceCount } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
+import { generateTranscript } from '../../../bench/compress/generate-transcripts.js';
 import { type ChatMessage, compress, countTokens } from '../../../src/compress/index.js';
 import { embed, noiseProse, normalise } from './fixtures.js';
 
@@ -25,6 +27,25 @@ describe('countTokens', () => {
     expect(countTokens('')).toBe(0);
     expect(countTokens('hello world')).toBe(2);
     expect(countTokens('before <|endoftext|> after')).toBeGreaterThan(3);
+  });
+
+  const plain = { disallowedSpecial: new Set<string>() };
+
+  it('counts exactly as the o200k reference tokenizer on any text (property)', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 200 }),
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.stringMatching(/^[\w .,:;'"()\n\t-]{0,200}$/),
+    );
+    fc.assert(
+      fc.property(text, (value) => countTokens(value) === referenceCount(value, plain)),
+      { numRuns: 400, seed: 11 },
+    );
+  });
+
+  it('counts exactly as the o200k reference tokenizer on whole transcripts', () => {
+    const { text } = generateTranscript(3, 5_000);
+    expect(countTokens(text)).toBe(referenceCount(text, plain));
   });
 });
 
@@ -193,6 +214,7 @@ describe('compress', () => {
       criticalSpans: 0,
       criticalKept: 0,
       overflow: false,
+      headers: [],
     });
   });
 });

@@ -1,0 +1,100 @@
+/** Longest line that can be a message header: headers are short, and this bounds the shape work. */
+const MAX_HEADER_CHARS = 200;
+/** A shape must open this many blocks to be a header: a transcript has many messages. */
+const MIN_OPENINGS = 2;
+/** Share of a shape's lines that must open a block: a repeated log line opens one now and then, a header always. */
+const MIN_OPENING_SHARE = 0.8;
+
+/** The lead of a shape: its markup up to and including the first word. */
+const LEAD = /^[^a0]*[a0]/;
+/** Markup a header has and a sentence lacks: anything but letters, digits, spaces, commas and full stops. */
+const MARKUP = /[^a0 ,.]/;
+
+/**
+ * The shape of a line: each run of letters, digits and "_" becomes "0" if it holds a digit and "a" otherwise,
+ * spaces collapse, other characters stay. `### tool:sql · call 3f9a1c · 2026-11-05T03:12Z` and
+ * `### tool:shell · call 9be001 · 2026-11-05T04:40Z` share one shape.
+ */
+export function lineShape(line: string): string {
+  let shape = '';
+  let k = 0;
+  const trimmed = line.trim();
+  while (k < trimmed.length) {
+    const code = trimmed.charCodeAt(k);
+    if (isWordCode(code)) {
+      let digit = false;
+      while (k < trimmed.length && isWordCode(trimmed.charCodeAt(k))) {
+        const c = trimmed.charCodeAt(k);
+        if (c >= 48 && c <= 57) digit = true;
+        k++;
+      }
+      shape += digit ? '0' : 'a';
+    } else if (code === 32 || code === 9) {
+      while (k < trimmed.length && (trimmed.charCodeAt(k) === 32 || trimmed.charCodeAt(k) === 9)) k++;
+      shape += ' ';
+    } else {
+      shape += trimmed[k];
+      k++;
+    }
+  }
+  return shape;
+}
+
+function isWordCode(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+}
+
+/**
+ * The keys a line is counted under: its whole shape, and its lead (`### a`, `[0`) when that has markup, since
+ * messages of different roles may differ after the lead. Null for a line without a number or markup (prose).
+ */
+function shapeKeys(line: string): [string, string] | null {
+  const shape = lineShape(line);
+  if (!shape.includes('0') || !MARKUP.test(shape)) return null;
+  const lead = LEAD.exec(shape)?.[0] ?? shape;
+  return [`=${shape}`, MARKUP.test(lead) ? `<${lead}` : `=${shape}`];
+}
+
+/**
+ * Find message headers by their shape, whatever their format: short lines holding a number (a time, a turn,
+ * an id) and some markup that open a block, whose shape recurs and almost always opens a block. Returns 1 per header line.
+ */
+export function findHeaderLines(lines: readonly string[], isBlank: (line: string | undefined) => boolean): Uint8Array {
+  const headers = new Uint8Array(lines.length);
+  const keys: Array<[string, string] | null> = new Array(lines.length).fill(null);
+  const total = new Map<string, number>();
+  const openings = new Map<string, number>();
+  const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+  const opens = (i: number): boolean => (i === 0 || isBlank(lines[i - 1])) && !isBlank(lines[i + 1]);
+  // First the lines that open a block; then, of the others, only those that start like one count against it.
+  const firstChars = new Set<number>();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.length > MAX_HEADER_CHARS || isBlank(line) || !opens(i)) continue;
+    const pair = shapeKeys(line);
+    if (pair === null) continue;
+    for (const key of new Set(pair)) {
+      count(openings, key);
+      count(total, key);
+    }
+    keys[i] = pair;
+    firstChars.add(line.trimStart().charCodeAt(0));
+  }
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (keys[i] !== null || line.length > MAX_HEADER_CHARS || isBlank(line)) continue;
+    if (!firstChars.has(line.trimStart().charCodeAt(0))) continue;
+    const pair = shapeKeys(line);
+    if (pair === null) continue;
+    for (const key of new Set(pair)) if (openings.has(key)) count(total, key);
+  }
+  const isHeaderKey = (key: string): boolean => {
+    const opened = openings.get(key) ?? 0;
+    return opened >= MIN_OPENINGS && opened >= MIN_OPENING_SHARE * (total.get(key) ?? 0);
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const pair = keys[i];
+    if (pair !== null && pair !== undefined && (isHeaderKey(pair[0]) || isHeaderKey(pair[1]))) headers[i] = 1;
+  }
+  return headers;
+}
