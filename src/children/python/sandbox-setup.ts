@@ -19,25 +19,38 @@ export function planFor(probe: SandboxProbe): SandboxPlan | null {
   return {
     executable: probe.python.executable,
     unshareArgs: probe.unshareArgs,
-    runAsUid: probe.runAsUid,
-    countOwnProcesses: !probe.userNamespace,
+    privateFilesystem: probe.privateFilesystem,
+    firstRunUid: probe.firstRunUid,
+    countOwnProcesses: probe.firstRunUid === null && !probe.userNamespace,
   };
 }
 
 /** Runs a trivial script through the whole sandbox, so that one that cannot work is reported up front. */
 async function checkPlan(plan: SandboxPlan, memoryMb: number): Promise<string | null> {
-  const result = await runPython(plan, { code: 'print(6 * 7)', timeoutMs: CHECK_TIMEOUT_MS, memoryMb });
+  let result: Awaited<ReturnType<typeof runPython>>;
+  try {
+    result = await runPython(plan, { code: 'print(6 * 7)', timeoutMs: CHECK_TIMEOUT_MS, memoryMb });
+  } catch (error) {
+    return `the sandbox could not run ${plan.executable}: ${(error as Error).message}`;
+  }
   if (result.exitCode === 0 && result.stdout.trim() === '42') return null;
   const how = result.exitCode === null ? `signal ${result.signal}` : `exit ${result.exitCode}`;
   return `the sandbox could not run ${plan.executable} (${how}): ${result.stderr.trim()}`;
 }
 
-/** Tries each interpreter in turn and keeps the first one the full sandbox runs; otherwise reports every failure. */
-export async function setUpSandbox(candidates: readonly string[], memoryMb: number): Promise<SandboxSetup> {
+/**
+ * Tries each interpreter in turn and keeps the first one the full sandbox runs; otherwise reports every failure.
+ * `slots` is how many runs may go at once.
+ */
+export async function setUpSandbox(
+  candidates: readonly string[],
+  memoryMb: number,
+  slots: number,
+): Promise<SandboxSetup> {
   const problems: string[] = [];
   let last: SandboxSetup | null = null;
   for (const candidate of candidates) {
-    const probe = await probeSandbox(candidate);
+    const probe = await probeSandbox(candidate, slots);
     const plan = planFor(probe);
     const problem = probe.pythonError ?? (plan ? await checkPlan(plan, memoryMb) : 'no interpreter');
     if (problem === null) return { probe, plan, problem: null, skipped: problems };
