@@ -7,6 +7,11 @@ const BUSY_TIMEOUT_MS = 5_000;
 
 const SAVEPOINT = 'omnimind_create_table';
 
+/** The most databases SQLite lets one connection attach (its compile-time ceiling, SQLITE_MAX_ATTACHED ≤ 125). */
+const MAX_ATTACHED_CEILING = 125;
+/** What SQLite says when a connection already holds all the databases it may attach. */
+const ATTACH_LIMIT_MESSAGE = 'too many attached databases';
+
 const READ_REFUSED =
   'read_query only runs statements that leave the database unchanged, and SQLite reports that this one would change it. Use write_query for INSERT, UPDATE, DELETE and other changes.';
 const NOT_A_READER =
@@ -15,6 +20,8 @@ const WRITE_REFUSED =
   'write_query expects a statement that changes the database (INSERT, UPDATE, DELETE, CREATE, DROP, ALTER …), and SQLite reports that this one does not. Use read_query for SELECT; transaction control (BEGIN, COMMIT), ATTACH and DETACH are not available.';
 const CREATE_REFUSED =
   'create_table only runs a CREATE TABLE statement, and this one does something else; nothing was changed. Use write_query for other changes.';
+const OTHER_FILE_REFUSED =
+  'This statement would open a database file besides the configured one (ATTACH, VACUUM, VACUUM INTO), and the sqlite child only ever reads and writes its configured database; nothing was changed.';
 const READ_ONLY_DATABASE =
   'The database is read-only (`readOnly: true` in the sqlite child config), so writes are refused. Use read_query, list_tables or describe_table.';
 
@@ -50,13 +57,43 @@ function refuseIfReadOnly(options: RunnerOptions): void {
   if (options.readOnly) throw new Error(READ_ONLY_DATABASE);
 }
 
-/** Opens a connection; a read-only one is opened with SQLITE_OPEN_READONLY, so SQLite itself refuses every write. */
+function isAttachLimit(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith(ATTACH_LIMIT_MESSAGE);
+}
+
+/**
+ * Attaches empty in-memory databases until SQLite refuses another. Every way SQL has to reach a second file (ATTACH,
+ * and VACUUM, whose INTO form creates a file anywhere) attaches it first, so SQLite itself then refuses before
+ * opening anything, whatever the statement's text. The statements that could detach a filler (DETACH) are never run.
+ */
+function sealConnection(db: Database.Database): void {
+  for (let index = 0; index <= MAX_ATTACHED_CEILING; index++) {
+    try {
+      db.prepare(`ATTACH ':memory:' AS omnimind_sealed_${index}`).run();
+    } catch (error) {
+      if (isAttachLimit(error)) return;
+      throw error;
+    }
+  }
+  throw new Error(`SQLite accepted more than ${MAX_ATTACHED_CEILING} attached databases; refusing to serve queries.`);
+}
+
+/**
+ * Opens a sealed connection (it can reach no file but the database); a read-only one is opened with
+ * SQLITE_OPEN_READONLY, so SQLite itself refuses every write.
+ */
 function openConnection(database: string, readonly: boolean): Database.Database {
   let db: Database.Database;
   try {
     db = new Database(database, { readonly, fileMustExist: true });
   } catch (error) {
     throw new Error(`Cannot open the database ${database}: ${(error as Error).message}`);
+  }
+  try {
+    sealConnection(db);
+  } catch (error) {
+    db.close();
+    throw error;
   }
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.defaultSafeIntegers(true);
@@ -67,6 +104,8 @@ function withConnection<T>(database: string, readonly: boolean, body: (db: Datab
   const db = openConnection(database, readonly);
   try {
     return body(db);
+  } catch (error) {
+    throw isAttachLimit(error) ? new Error(OTHER_FILE_REFUSED) : error;
   } finally {
     db.close();
   }
