@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { type CallToolResult, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { waitFor } from '../helpers/harness.js';
 
 const MAIN = resolve('dist/src/children/sqlite/main.js');
@@ -253,6 +253,7 @@ describe('sqlite child', () => {
     const { client } = await start({ database });
     const others = () => [...snapshot(dir)].filter(([path]) => !path.startsWith(database));
     const before = others();
+    onTestFinished(() => rmSync(outside, { force: true }));
 
     const attacks = [
       `VACUUM INTO '${outside}'`,

@@ -25,4 +25,8 @@ const setup = await setUpSandbox(
 if (setup.problem) process.stderr.write(`omnimind python: ${setup.problem}\n`);
 const slots = new RunSlots(MAX_CONCURRENT_RUNS, MAX_WAITING_RUNS);
 const shutdown = new AbortController();
-await serveStdio(createPythonServer({ options, ...setup, slots, shutdown: shutdown.signal }), () => shutdown.abort());
+// On the way out every run is ended, then waited for, so that its directory and processes go with it.
+await serveStdio(createPythonServer({ options, ...setup, slots, shutdown: shutdown.signal }), () => {
+  shutdown.abort();
+  return slots.idle();
+});

@@ -7,6 +7,7 @@ export class RunSlots {
   readonly #maxWaiting: number;
   readonly #waiting: ((slot: number) => void)[] = [];
   readonly #free: number[];
+  readonly #idleWaiters: (() => void)[] = [];
 
   constructor(max: number, maxWaiting: number) {
     if (!Number.isInteger(max) || max < 1)
@@ -28,7 +29,14 @@ export class RunSlots {
       const next = this.#waiting.shift();
       if (next) next(slot);
       else this.#free.push(slot);
+      if (this.#free.length === this.#max) for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
+  }
+
+  /** Resolves once no run holds a slot (at once when none does): every finished run has cleaned up after itself. */
+  idle(): Promise<void> {
+    if (this.#free.length === this.#max) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   #wait(signal: AbortSignal | undefined): Promise<number> {
