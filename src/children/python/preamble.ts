@@ -69,10 +69,19 @@ def drop_bounding_set():
     while libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0:
         cap += 1
 
+def capability_sets():
+    with open('/proc/self/status') as status:
+        return {line[3:6]: int(line.split()[1], 16) for line in status if line.startswith('Cap')}
+
 def drop_capabilities():
-    header = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0)
-    check(libc.capset(header, (ctypes.c_uint32 * 6)()), 'capset')
     check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'no_new_privs')
+    header = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0)
+    # A seccomp filter may refuse capset (systemd's ~@privileged); exec still grants nothing when the inheritable set
+    # is empty and, for uid 0, the bounding set too (no_new_privs makes file capabilities and set-user-ID inert).
+    libc.capset(header, (ctypes.c_uint32 * 6)())
+    sets = capability_sets()
+    if sets['Inh'] or (os.getuid() == 0 and sets['Bnd']):
+        raise OSError('capabilities would survive: %r' % (sets,))
 
 def main():
     memory, cpu, fsize, nproc, nofile, uid, count_own, private = (int(value) for value in sys.argv[1:9])
