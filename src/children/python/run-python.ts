@@ -103,13 +103,12 @@ export function sandboxEnv(plan: SandboxPlan, dir: string): Record<string, strin
 
 /**
  * Runs code in a fresh temporary directory that is removed afterwards; rejects only when Python cannot start.
- * With a uid of its own, every process of that uid is ended before the run (so the process limit counts this run
- * alone) and after it (so nothing of it survives).
+ * With a uid of its own, every process of that uid is ended after the run, so nothing of it survives and the next
+ * run in the slot starts with none (its process limit then counts that run alone).
  */
 export async function runPython(plan: SandboxPlan, run: PythonRun, signal?: AbortSignal): Promise<RunResult> {
   const started = performance.now();
   const uid = runUid(plan, run);
-  if (uid !== null) await endProcessesOf(plan.executable, uid);
   const dir = await mkdtemp(join(tmpdir(), 'omnimind-python-'));
   try {
     await writeFile(join(dir, 'main.py'), run.code, { mode: 0o644 });

@@ -1,3 +1,4 @@
+import { endProcessesOf } from './end-processes.js';
 import { runPython, type SandboxPlan } from './run-python.js';
 import { probeSandbox, type SandboxProbe } from './sandbox-probe.js';
 
@@ -23,6 +24,20 @@ export function planFor(probe: SandboxProbe): SandboxPlan | null {
     firstRunUid: probe.firstRunUid,
     countOwnProcesses: probe.firstRunUid === null && !probe.userNamespace,
   };
+}
+
+/**
+ * Ends whatever still runs under the run uids (left by an earlier child that had this pid and was killed), so that
+ * every run starts with no other process of its uid; each run then ends its own. Returns why it could not.
+ */
+async function clearRunUids(plan: SandboxPlan, slots: number): Promise<string | null> {
+  if (plan.firstRunUid === null) return null;
+  try {
+    for (let slot = 0; slot < slots; slot++) await endProcessesOf(plan.executable, plan.firstRunUid + slot);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /** Runs a trivial script through the whole sandbox, so that one that cannot work is reported up front. */
@@ -52,7 +67,9 @@ export async function setUpSandbox(
   for (const candidate of candidates) {
     const probe = await probeSandbox(candidate, slots);
     const plan = planFor(probe);
-    const problem = probe.pythonError ?? (plan ? await checkPlan(plan, memoryMb) : 'no interpreter');
+    const problem =
+      probe.pythonError ??
+      (plan ? ((await clearRunUids(plan, slots)) ?? (await checkPlan(plan, memoryMb))) : 'no interpreter');
     if (problem === null) return { probe, plan, problem: null, skipped: problems };
     problems.push(`${candidate}: ${problem}`);
     last = { probe, plan, problem, skipped: [] };
