@@ -28,6 +28,8 @@ interface Info {
 let dir: string;
 let extra: Client[] = [];
 let client: Client;
+/** The python child process behind each client. */
+const childPids = new Map<Client, number>();
 
 async function start(config: object, env: Record<string, string> = {}, asUser: string[] = []): Promise<Client> {
   const [command, ...args] = [...asUser, process.execPath, MAIN];
@@ -43,6 +45,7 @@ async function start(config: object, env: Record<string, string> = {}, asUser: s
   });
   const started = new Client({ name: 'python-test', version: '1.0.0' });
   await started.connect(transport);
+  childPids.set(started, transport.pid ?? -1);
   return started;
 }
 
@@ -99,10 +102,25 @@ function processesRunning(needle: string): number[] {
 /** What the command line of a run's own process (not its sandbox setup) ends with. */
 const RUN_COMMAND = '-X\0utf8\0main.py\0';
 
-/** Host pids of the runs going on now, once there is at least one. */
-function waitForRuns(): Promise<number[]> {
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/**
+ * Host pids of the runs of `target`'s child going on now (each under the child's unshare), once there is at least
+ * one; other python children on the machine may be running code meanwhile.
+ */
+function waitForRuns(target = client): Promise<number[]> {
+  const child = childPids.get(target);
   return waitFor(() => {
-    const runs = processesRunning(RUN_COMMAND);
+    const runs = processesRunning(RUN_COMMAND).filter((pid) => {
+      try {
+        return parentOf(parentOf(pid)) === child;
+      } catch {
+        return false;
+      }
+    });
     return runs.length > 0 ? runs : null;
   });
 }
@@ -365,7 +383,7 @@ describe('python child', () => {
         arguments: { code: 'open("data.txt", "w").write("x")\nimport time\ntime.sleep(60)' },
       })
       .catch(() => undefined);
-    const [hostPid] = await waitForRuns();
+    const [hostPid] = await waitForRuns(stopping);
     const uid = uidOf(`/proc/${hostPid}`);
     const runDir = readdirSync(tmpdir())
       .map((name) => join(tmpdir(), name))
