@@ -215,7 +215,7 @@ describe('python child', () => {
     );
     expect(answer.timedOut).toBe(true);
     expect(answer.exitCode).toBeNull();
-    expect(answer.timedOut).toBe(false);
+    expect(answer.signal).toBe('SIGKILL');
     expect(processesInNamespace(namespaceOf(answer))).toEqual([]);
   });
 
