@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { type CallToolResult, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { waitFor } from '../helpers/harness.js';
 
 const MAIN = resolve('dist/src/children/sqlite/main.js');
@@ -38,8 +38,10 @@ function childEnv(config: object): Record<string, string> {
   };
 }
 
-async function start(config: object): Promise<Running> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN], env: childEnv(config) });
+/** Starts the child; with `umask`, under that file mode mask instead of the test's own. */
+async function start(config: object, umask?: string): Promise<Running> {
+  const command = umask === undefined ? { command: process.execPath, args: [MAIN] } : underUmask(umask);
+  const transport = new StdioClientTransport({ ...command, env: childEnv(config) });
   const client = new Client({ name: 'sqlite-test', version: '1.0.0' });
   await client.connect(transport);
   const started = { client, transport };
@@ -74,6 +76,20 @@ function seedDatabase(file: string): void {
   const db = new Database(file);
   db.exec("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT); INSERT INTO t(b) VALUES ('one'), ('two');");
   db.close();
+}
+
+function underUmask(umask: string): { command: string; args: string[] } {
+  return { command: 'sh', args: ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, MAIN] };
+}
+
+/** Every file under `root` with its bytes, so that any file created, removed or changed shows as a difference. */
+function snapshot(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    files.set(path, entry.isFile() ? readFileSync(path).toString('base64') : 'directory');
+  }
+  return files;
 }
 
 function childPids(parent: number): number[] {
@@ -221,6 +237,77 @@ describe('sqlite child', () => {
     expect(firstText(again)).toContain('No table was created');
     const exists = await call(client, 'create_table', { query: 'CREATE TABLE t(a)' });
     expect(firstText(exists)).toContain('already exists');
+  });
+
+  it('reads and writes its configured database only: no statement reaches another file', async () => {
+    const database = join(dir, 'db.sqlite');
+    seedDatabase(database);
+    const other = join(dir, 'other.sqlite');
+    seedDatabase(other);
+    const empty = join(dir, 'empty.sqlite');
+    writeFileSync(empty, '');
+    const outside = join(tmpdir(), `omnimind-sqlite-escape-${process.pid}-${Date.now()}.db`);
+    const created = join(dir, 'created.sqlite');
+    const extension = resolve('node_modules/better-sqlite3/build/Release/test_extension.node');
+    expect(existsSync(extension)).toBe(true);
+    const { client } = await start({ database });
+    const others = () => [...snapshot(dir)].filter(([path]) => !path.startsWith(database));
+    const before = others();
+    onTestFinished(() => rmSync(outside, { force: true }));
+
+    const attacks = [
+      `VACUUM INTO '${outside}'`,
+      `VACUUM INTO '${created}'`,
+      `VACUUM INTO '${empty}'`,
+      `VACUUM main INTO '${created}'`,
+      `VACUUM INTO ('${created}' || '')`,
+      `ATTACH '${created}' AS x`,
+      `ATTACH DATABASE '${other}' AS o`,
+      `ATTACH 'file:${other}?mode=rw' AS o`,
+      `SELECT load_extension('${extension}')`,
+      `SELECT load_extension('${extension}', 'sqlite3_extension_init')`,
+      `INSERT INTO t(b) VALUES ('x'); VACUUM INTO '${created}'`,
+      `VACUUM INTO '${created}'; SELECT 1`,
+      `/* comment */ VACUUM INTO '${outside}' -- trailing`,
+      `ATTACH '${other}' AS o; DELETE FROM o.t`,
+      'VACUUM',
+    ];
+    for (const query of attacks) {
+      for (const tool of ['write_query', 'read_query', 'create_table']) {
+        const result = await call(client, tool, { query });
+        expect(result.isError, `${tool}: ${query}`).toBe(true);
+      }
+    }
+    const vacuum = await call(client, 'write_query', { query: `VACUUM INTO '${outside}'` });
+    expect(firstText(vacuum)).toContain('only ever reads and writes its configured database');
+
+    expect(existsSync(outside)).toBe(false);
+    expect(others()).toEqual(before);
+    expect(rows(await call(client, 'read_query', { query: 'SELECT b FROM t ORDER BY a' }))).toEqual([
+      { b: 'one' },
+      { b: 'two' },
+    ]);
+    const written = await call(client, 'write_query', { query: "INSERT INTO t(b) VALUES ('three')" });
+    expect(written.isError, firstText(written)).toBeFalsy();
+  });
+
+  it('creates its database, folder and journal files for its owner only, whatever the umask', async () => {
+    const database = join(dir, 'private', 'db.sqlite');
+    const { client } = await start({ database }, '000');
+    expect(statSync(database).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'private')).mode & 0o777).toBe(0o700);
+    const wal = await call(client, 'write_query', { query: 'PRAGMA journal_mode = WAL' });
+    expect(wal.isError, firstText(wal)).toBeFalsy();
+    await call(client, 'create_table', { query: 'CREATE TABLE t(a)' });
+    // A reader held open keeps the -wal and -shm files in place after the child's write.
+    const reader = new Database(database, { readonly: true });
+    try {
+      reader.prepare('SELECT count(*) FROM t').get();
+      expect((await call(client, 'write_query', { query: 'INSERT INTO t VALUES (1)' })).isError).toBeFalsy();
+      for (const suffix of ['-wal', '-shm']) expect(statSync(`${database}${suffix}`).mode & 0o777).toBe(0o600);
+    } finally {
+      reader.close();
+    }
   });
 
   it('answers every bad argument with a tool error', async () => {

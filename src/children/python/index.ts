@@ -1,4 +1,5 @@
 export { CappedOutput } from './capped-output.js';
+export { endProcessesOf } from './end-processes.js';
 export { fitResult, MAX_ANSWER_BYTES, measureAnswer } from './fit-result.js';
 export {
   DEFAULT_MEMORY_MB,
@@ -19,11 +20,12 @@ export {
   type PythonRun,
   type RunResult,
   runPython,
+  runUid,
   type SandboxPlan,
   sandboxEnv,
 } from './run-python.js';
 export { RunSlots } from './run-slots.js';
-export { probeSandbox, type SandboxProbe, UNPRIVILEGED_UID } from './sandbox-probe.js';
+export { firstRunUid, probeSandbox, RUN_UID_BASE, type SandboxProbe } from './sandbox-probe.js';
 export { planFor, type SandboxSetup, setUpSandbox } from './sandbox-setup.js';
 export {
   createPythonServer,

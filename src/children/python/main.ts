@@ -17,8 +17,16 @@ try {
   process.exit(1);
 }
 
-const setup = await setUpSandbox(options.python ? [options.python] : DEFAULT_PYTHONS, options.memoryMb);
+const setup = await setUpSandbox(
+  options.python ? [options.python] : DEFAULT_PYTHONS,
+  options.memoryMb,
+  MAX_CONCURRENT_RUNS,
+);
 if (setup.problem) process.stderr.write(`omnimind python: ${setup.problem}\n`);
 const slots = new RunSlots(MAX_CONCURRENT_RUNS, MAX_WAITING_RUNS);
 const shutdown = new AbortController();
-await serveStdio(createPythonServer({ options, ...setup, slots, shutdown: shutdown.signal }), () => shutdown.abort());
+// On the way out every run is ended, then waited for, so that its directory and processes go with it.
+await serveStdio(createPythonServer({ options, ...setup, slots, shutdown: shutdown.signal }), () => {
+  shutdown.abort();
+  return slots.idle();
+});

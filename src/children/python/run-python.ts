@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CappedOutput } from './capped-output.js';
+import { endProcessesOf } from './end-processes.js';
 import { SANDBOX_PREAMBLE } from './preamble.js';
 
 /** Most bytes kept of each of stdout and stderr (1 MiB); the rest is read and dropped. */
@@ -18,16 +19,23 @@ export const PROCESS_LIMIT = 32;
 export const OPEN_FILES_LIMIT = 256;
 /** How long to wait for the last output once the run has exited (ms). */
 const DRAIN_GRACE_MS = 1_000;
+/** Where a run with a private file system finds its own directory (also its HOME and working directory). */
+const PRIVATE_RUN_DIR = '/tmp';
 
 /** How a run is sandboxed, decided once at startup from what the machine allows. */
 export interface SandboxPlan {
   /** The real interpreter. */
   executable: string;
-  /** `unshare` arguments (new network namespace, and PID or user namespace where possible), or null to run without. */
+  /**
+   * `unshare` arguments (new network namespace, and PID, IPC, mount or user namespace where possible), or null to
+   * run without.
+   */
   unshareArgs: string[] | null;
-  /** The uid to switch to before running the code (when omnimind runs as root), or null. */
-  runAsUid: number | null;
-  /** Whether the process limit must be added to the processes the user already runs (no user namespace). */
+  /** Whether the run's directory replaces /tmp, /var/tmp and /dev/shm and the rest is read-only (own mount namespace). */
+  privateFilesystem: boolean;
+  /** The uid of run slot 0 (slot i runs as this + i) when omnimind runs as root, or null to keep omnimind's user. */
+  firstRunUid: number | null;
+  /** Whether the process limit must be added to the processes the user already runs (no uid or user namespace). */
   countOwnProcesses: boolean;
 }
 
@@ -37,6 +45,8 @@ export interface PythonRun {
   stdin?: string;
   timeoutMs: number;
   memoryMb: number;
+  /** The run slot it holds (RunSlots), which picks its uid; 0 when runs go one at a time. */
+  slot?: number;
 }
 
 /** What a run produced. */
@@ -58,6 +68,11 @@ export function cpuSecondsFor(timeoutMs: number): number {
   return Math.ceil(timeoutMs / 1000) + 1;
 }
 
+/** The uid a run switches to, or null when it keeps omnimind's user. */
+export function runUid(plan: SandboxPlan, run: PythonRun): number | null {
+  return plan.firstRunUid === null ? null : plan.firstRunUid + (run.slot ?? 0);
+}
+
 /** The command line that runs main.py inside the sandbox. */
 export function buildCommand(plan: SandboxPlan, run: PythonRun): { file: string; args: string[] } {
   const limits = [
@@ -66,8 +81,9 @@ export function buildCommand(plan: SandboxPlan, run: PythonRun): { file: string;
     FILE_SIZE_LIMIT_BYTES,
     PROCESS_LIMIT,
     OPEN_FILES_LIMIT,
-    plan.runAsUid ?? -1,
+    runUid(plan, run) ?? -1,
     plan.countOwnProcesses ? 1 : 0,
+    plan.privateFilesystem ? 1 : 0,
   ].map(String);
   const python = [plan.executable, '-I', '-c', SANDBOX_PREAMBLE, ...limits];
   if (plan.unshareArgs === null) return { file: plan.executable, args: python.slice(1) };
@@ -75,27 +91,33 @@ export function buildCommand(plan: SandboxPlan, run: PythonRun): { file: string;
 }
 
 /** The whole environment a run sees: nothing of omnimind's own environment leaks in. */
-export function sandboxEnv(plan: SandboxPlan, home: string): Record<string, string> {
+export function sandboxEnv(plan: SandboxPlan, dir: string): Record<string, string> {
   return {
     PATH: `${dirname(plan.executable)}:/usr/local/bin:/usr/bin:/bin`,
-    HOME: home,
+    HOME: plan.privateFilesystem ? PRIVATE_RUN_DIR : dir,
     LANG: process.env.LANG || 'C.UTF-8',
     PYTHONDONTWRITEBYTECODE: '1',
     PYTHONIOENCODING: 'utf-8',
   };
 }
 
-/** Runs code in a fresh temporary directory that is removed afterwards; rejects only when Python cannot start. */
+/**
+ * Runs code in a fresh temporary directory that is removed afterwards; rejects only when Python cannot start.
+ * With a uid of its own, every process of that uid is ended after the run, so nothing of it survives and the next
+ * run in the slot starts with none (its process limit then counts that run alone).
+ */
 export async function runPython(plan: SandboxPlan, run: PythonRun, signal?: AbortSignal): Promise<RunResult> {
   const started = performance.now();
+  const uid = runUid(plan, run);
   const dir = await mkdtemp(join(tmpdir(), 'omnimind-python-'));
   try {
     await writeFile(join(dir, 'main.py'), run.code, { mode: 0o644 });
-    if (plan.runAsUid !== null) await chown(dir, plan.runAsUid, plan.runAsUid);
+    if (uid !== null) await chown(dir, uid, uid);
     const { file, args } = buildCommand(plan, run);
     const child = spawn(file, args, { cwd: dir, env: sandboxEnv(plan, dir), detached: true, stdio: 'pipe' });
     return await superviseRun(child, run, started, signal);
   } finally {
+    if (uid !== null) await endProcessesOf(plan.executable, uid);
     await removeTree(dir);
   }
 }

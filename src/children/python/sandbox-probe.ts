@@ -6,8 +6,26 @@ const run = promisify(execFile);
 /** How long each probe at startup may take (ms): a cold interpreter start on a busy machine, with margin. */
 const PROBE_TIMEOUT_MS = 15_000;
 
-/** The uid code runs as when omnimind runs as root: `nobody`, which owns nothing worth protecting. */
-export const UNPRIVILEGED_UID = 65_534;
+/**
+ * Start of the uids reserved for runs when omnimind runs as root (0x70000000): above the ranges that systemd and
+ * container tools hand out (up to 0x6FFFFFFF) and below the ones they reserve (from 0x7FFE0000), so no account or
+ * file on the machine has one of these uids.
+ */
+export const RUN_UID_BASE = 0x7000_0000;
+
+/** Highest process id Linux hands out (2^22): bounds the uid block of any child. */
+const PID_LIMIT = 4_194_304;
+
+/**
+ * The first uid of the block one python child gives its runs, one per run slot. Derived from the child's process
+ * id, so that two live children never share a uid, with no claim to make or release.
+ */
+export function firstRunUid(pid: number, slots: number): number {
+  if (!Number.isInteger(slots) || slots < 1 || slots > 16) {
+    throw new TypeError(`Expected \`slots\` to be an integer from 1 to 16, got \`${slots}\``);
+  }
+  return RUN_UID_BASE + (pid % PID_LIMIT) * slots;
+}
 
 /** What this machine allows, found once at startup by trying it. */
 export interface SandboxProbe {
@@ -19,10 +37,12 @@ export interface SandboxProbe {
   unshareArgs: string[] | null;
   /** Whether runs get their own PID namespace, so that killing the run kills every process it started. */
   pidNamespace: boolean;
+  /** Whether runs get their own mount namespace: their directory as /tmp, a fresh /proc, everything else read-only. */
+  privateFilesystem: boolean;
   /** Whether runs get their own user namespace (the process limit then counts only the run's own processes). */
   userNamespace: boolean;
-  /** The uid code runs as, when omnimind runs as root; null when it runs as omnimind's own user. */
-  runAsUid: number | null;
+  /** The uid of the first run slot (slot i runs as this + i), when omnimind runs as root; null otherwise. */
+  firstRunUid: number | null;
 }
 
 const DESCRIBE_PYTHON = 'import platform, sys; print(sys.executable); print(platform.python_version())';
@@ -46,31 +66,46 @@ async function succeeds(file: string, args: string[]): Promise<boolean> {
   }
 }
 
-/** Finds the interpreter and the strongest isolation that works here, by running each candidate once. */
-export async function probeSandbox(python: string): Promise<SandboxProbe> {
+/**
+ * Finds the interpreter and the strongest isolation that works here, by running each candidate once. `slots` is how
+ * many runs may go at once: each gets a uid of its own when omnimind runs as root.
+ */
+export async function probeSandbox(python: string, slots: number): Promise<SandboxProbe> {
   const root = process.getuid?.() === 0;
-  const runAsUid = root ? UNPRIVILEGED_UID : null;
+  const base = {
+    unshareArgs: null,
+    pidNamespace: false,
+    privateFilesystem: false,
+    userNamespace: false,
+    firstRunUid: root ? firstRunUid(process.pid, slots) : null,
+  };
   let found: { executable: string; version: string };
   try {
     found = await describePython(python);
   } catch (error) {
     const pythonError = `cannot run \`${python}\`: ${(error as Error).message.split('\n')[0]}`;
-    return { python: null, pythonError, unshareArgs: null, pidNamespace: false, userNamespace: false, runAsUid };
+    return { ...base, python: null, pythonError };
   }
-  // Root keeps its own user namespace so that it can switch to the unprivileged uid afterwards.
+  // Root keeps its own user namespace so that it can switch to the run's uid afterwards.
   const namespaces = root ? ['-n'] : ['-r', '-n'];
-  const candidates = [[...namespaces, '--pid', '--fork', '--kill-child'], [...namespaces]];
+  const ownPids = ['--pid', '--fork', '--kill-child'];
+  const candidates = [
+    [...namespaces, '--ipc', ...ownPids, '--mount-proc'],
+    [...namespaces, ...ownPids],
+    [...namespaces],
+  ];
   for (const args of candidates) {
     if (await succeeds('unshare', [...args, '--', found.executable, '-I', '-c', CHECK_ISOLATED])) {
       return {
+        ...base,
         python: found,
         pythonError: null,
         unshareArgs: args,
         pidNamespace: args.includes('--pid'),
+        privateFilesystem: args.includes('--mount-proc'),
         userNamespace: args.includes('-r'),
-        runAsUid,
       };
     }
   }
-  return { python: found, pythonError: null, unshareArgs: null, pidNamespace: false, userNamespace: false, runAsUid };
+  return { ...base, python: found, pythonError: null };
 }

@@ -52,8 +52,8 @@ const RunOutput = {
 export function describeSandbox(server: PythonServerOptions): Record<string, unknown> {
   const { options, probe, problem, skipped } = server;
   const user =
-    probe.runAsUid !== null
-      ? `code runs as uid ${probe.runAsUid} (nobody), not as root`
+    probe.firstRunUid !== null
+      ? `each run has a uid of its own, from ${probe.firstRunUid} (one per concurrent run, reserved for this child), not root; no capabilities, no set-user-ID`
       : probe.userNamespace
         ? "code runs with omnimind's user's rights, mapped to root inside its own user namespace"
         : "code runs with omnimind's user's rights";
@@ -71,11 +71,14 @@ export function describeSandbox(server: PythonServerOptions): Record<string, unk
           : 'NOT isolated: unshare could not create a network namespace here, so code can reach the network',
       processes: probe.pidNamespace
         ? 'own PID namespace: ending a run ends every process it started'
-        : 'own process group: ending a run kills the group; a process that leaves the group survives until its CPU limit',
+        : probe.firstRunUid !== null
+          ? 'own uid: ending a run ends every process of that uid'
+          : 'own process group: ending a run kills the group; a process that leaves the group survives until its CPU limit',
       user,
       environment: 'only PATH, HOME (the run directory), LANG, PYTHONDONTWRITEBYTECODE and PYTHONIOENCODING',
-      filesystem:
-        'a fresh temporary working directory, removed after the run; the rest of the file system is visible with the rights above',
+      filesystem: probe.privateFilesystem
+        ? 'own mount namespace: a fresh directory, removed after the run, is /tmp, /var/tmp, /dev/shm, HOME and the working directory; /proc shows only the run; everything else is read-only'
+        : 'a fresh temporary working directory, removed after the run; the rest of the file system is visible with the rights above',
     },
     limits: {
       timeoutMs: options.timeoutMs,
@@ -139,7 +142,7 @@ export function createPythonServer(server: PythonServerOptions): McpServer {
         const limit = Math.min(timeoutMs ?? options.timeoutMs, options.timeoutMs);
         const run = { code, stdin, timeoutMs: limit, memoryMb: options.memoryMb };
         const signal = shutdown ? AbortSignal.any([extra.signal, shutdown]) : extra.signal;
-        const result: RunResult = await slots.use(() => runPython(plan, run, signal), signal);
+        const result: RunResult = await slots.use((slot) => runPython(plan, { ...run, slot }, signal), signal);
         return jsonResult(fitResult({ ...result, timeoutMs: limit }));
       }),
   );

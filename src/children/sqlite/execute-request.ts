@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { collectRows, type RowCaps } from './json-rows.js';
 import type { QueryOutcome, QueryRequest, RowSet, RunnerOptions } from './query-protocol.js';
+import { isAttachLimit, sealConnection } from './seal-connection.js';
 
 /** How long a statement waits for another connection's lock (ms); the query timeout still bounds the whole call. */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -15,6 +16,8 @@ const WRITE_REFUSED =
   'write_query expects a statement that changes the database (INSERT, UPDATE, DELETE, CREATE, DROP, ALTER …), and SQLite reports that this one does not. Use read_query for SELECT; transaction control (BEGIN, COMMIT), ATTACH and DETACH are not available.';
 const CREATE_REFUSED =
   'create_table only runs a CREATE TABLE statement, and this one does something else; nothing was changed. Use write_query for other changes.';
+const OTHER_FILE_REFUSED =
+  'This statement would open a database file besides the configured one (ATTACH, VACUUM, VACUUM INTO), and the sqlite child only ever reads and writes its configured database; nothing was changed.';
 const READ_ONLY_DATABASE =
   'The database is read-only (`readOnly: true` in the sqlite child config), so writes are refused. Use read_query, list_tables or describe_table.';
 
@@ -50,13 +53,22 @@ function refuseIfReadOnly(options: RunnerOptions): void {
   if (options.readOnly) throw new Error(READ_ONLY_DATABASE);
 }
 
-/** Opens a connection; a read-only one is opened with SQLITE_OPEN_READONLY, so SQLite itself refuses every write. */
+/**
+ * Opens a sealed connection (it can reach no file but the database); a read-only one is opened with
+ * SQLITE_OPEN_READONLY, so SQLite itself refuses every write.
+ */
 function openConnection(database: string, readonly: boolean): Database.Database {
   let db: Database.Database;
   try {
     db = new Database(database, { readonly, fileMustExist: true });
   } catch (error) {
     throw new Error(`Cannot open the database ${database}: ${(error as Error).message}`);
+  }
+  try {
+    sealConnection(db);
+  } catch (error) {
+    db.close();
+    throw error;
   }
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.defaultSafeIntegers(true);
@@ -67,6 +79,8 @@ function withConnection<T>(database: string, readonly: boolean, body: (db: Datab
   const db = openConnection(database, readonly);
   try {
     return body(db);
+  } catch (error) {
+    throw isAttachLimit(error) ? new Error(OTHER_FILE_REFUSED) : error;
   } finally {
     db.close();
   }

@@ -5,12 +5,20 @@ import {
   FILE_SIZE_LIMIT_BYTES,
   OPEN_FILES_LIMIT,
   runPython,
+  runUid,
   type SandboxPlan,
   sandboxEnv,
 } from '../../../../src/children/python/run-python.js';
+import { firstRunUid, RUN_UID_BASE } from '../../../../src/children/python/sandbox-probe.js';
 
 const executable = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
-const plain: SandboxPlan = { executable, unshareArgs: null, runAsUid: null, countOwnProcesses: false };
+const plain: SandboxPlan = {
+  executable,
+  unshareArgs: null,
+  privateFilesystem: false,
+  firstRunUid: null,
+  countOwnProcesses: false,
+};
 
 describe('buildCommand', () => {
   it('runs the preamble with the limits, inside unshare when the plan has it', () => {
@@ -26,14 +34,24 @@ describe('buildCommand', () => {
       String(OPEN_FILES_LIMIT),
       '-1',
       '0',
+      '0',
     ]);
     const wrapped = buildCommand(
-      { ...plain, unshareArgs: ['-r', '-n'], runAsUid: 65_534, countOwnProcesses: true },
-      run,
+      { ...plain, unshareArgs: ['-n', '--mount-proc'], privateFilesystem: true, firstRunUid: 5_000 },
+      { ...run, slot: 3 },
     );
     expect(wrapped.file).toBe('unshare');
-    expect(wrapped.args.slice(0, 4)).toEqual(['-r', '-n', '--', executable]);
-    expect(wrapped.args.slice(-2)).toEqual(['65534', '1']);
+    expect(wrapped.args.slice(0, 4)).toEqual(['-n', '--mount-proc', '--', executable]);
+    expect(wrapped.args.slice(-3)).toEqual(['5003', '0', '1']);
+  });
+
+  it('gives each run slot its own uid, and every python child its own block of them', () => {
+    expect(runUid(plain, { code: '', timeoutMs: 1, memoryMb: 64, slot: 2 })).toBeNull();
+    expect(runUid({ ...plain, firstRunUid: 70 }, { code: '', timeoutMs: 1, memoryMb: 64 })).toBe(70);
+    expect(firstRunUid(1, 4)).toBe(RUN_UID_BASE + 4);
+    expect(firstRunUid(2, 4)).toBe(firstRunUid(1, 4) + 4);
+    expect(firstRunUid(4_194_303, 16)).toBeLessThan(0x7ffe_0000);
+    expect(() => firstRunUid(1, 17)).toThrow('Expected `slots` to be an integer from 1 to 16, got `17`');
   });
 
   it('gives the run only the documented environment', () => {
@@ -44,6 +62,8 @@ describe('buildCommand', () => {
       'PYTHONDONTWRITEBYTECODE',
       'PYTHONIOENCODING',
     ]);
+    expect(sandboxEnv(plain, '/tmp/x').HOME).toBe('/tmp/x');
+    expect(sandboxEnv({ ...plain, privateFilesystem: true }, '/tmp/x').HOME).toBe('/tmp');
   });
 });
 

@@ -37,6 +37,21 @@ function schema(): unknown[] {
 }
 
 describe('executeRequest', () => {
+  it('refuses every statement that would open another file, on every path, and creates none', () => {
+    const target = join(dir, 'copy.sqlite');
+    const statements = [`VACUUM INTO '${target}'`, `ATTACH '${target}' AS x`, 'DETACH omnimind_sealed_0', 'VACUUM'];
+    for (const sql of statements) {
+      for (const kind of ['read', 'write', 'create'] as const) {
+        expect(() => executeRequest({ id: 1, kind, sql }, rw()), `${kind} ${sql}`).toThrow();
+      }
+    }
+    expect(() => executeRequest({ id: 1, kind: 'write', sql: `VACUUM INTO '${target}'` }, rw())).toThrow(
+      'only ever reads and writes its configured database',
+    );
+    expect(existsSync(target)).toBe(false);
+    expect(read('SELECT b FROM t ORDER BY a')).toEqual([{ b: 'one' }, { b: 'two' }]);
+  });
+
   it('reads rows and refuses anything SQLite reports as a write or as returning no rows', () => {
     expect(read('SELECT b FROM t ORDER BY a')).toEqual([{ b: 'one' }, { b: 'two' }]);
     const refusals: [string, string][] = [
