@@ -172,12 +172,15 @@ describe('sd_notify through a real NOTIFY_SOCKET', () => {
     const socket = join(dir, 'notify');
     const receiver = await startReceiver(socket);
     const busyMs = 1_500;
-    const { exitCode, output } = await runScript(
+    // The loop blocks only once pings are seen arriving, however long the helper took to start on a busy machine.
+    const go = join(dir, 'go');
+    const script = runScript(
       `
+import { existsSync } from 'node:fs';
 const notifier = createNotifier();
 const watchdog = startWatchdog(notifier);
 await notifier.ready();
-await sleep(watchdog.intervalMs * 6);
+for (let waited = 0; !existsSync(${JSON.stringify(go)}) && waited < 30_000; waited += 20) await sleep(20);
 const now = () => Number(process.hrtime.bigint() / 1000n) / 1000;
 output.blockStart = now();
 while (now() - output.blockStart < ${busyMs}) {}
@@ -189,6 +192,12 @@ await notifier.close();
 `,
       { NOTIFY_SOCKET: socket, WATCHDOG_USEC: '200000' },
     );
+    for (let waited = 0; waited < 30_000; waited += 20) {
+      if (receiver.datagrams.filter((datagram) => datagram.message === 'WATCHDOG=1').length >= 3) break;
+      await sleep(20);
+    }
+    writeFileSync(go, '');
+    const { exitCode, output } = await script;
     expect(exitCode).toBe(0);
     await waitFor(receiver, (datagram) => datagram.message === 'STOPPING=1');
 
