@@ -132,6 +132,8 @@ export class ClientSession {
 
   /** Splits the client's bytes into frames, keeping its unfinished frame within the budget's bytes and time. */
   #onData(chunk: Buffer): void {
+    // A connection being closed reads nothing more: what it still sends is never held.
+    if (this.#closed) return;
     const frames = this.#frames;
     this.#splitter.push(chunk);
     const budget = this.#services.budget;
@@ -438,6 +440,7 @@ export class ClientSession {
     this.#inFlight.clear();
     this.#router.detach(this);
     if (!flush) return void this.#socket.destroy();
+    this.#socket.pause();
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), 1_000).unref();
   }

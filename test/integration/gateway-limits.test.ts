@@ -99,7 +99,7 @@ describe('the gateway bounds what clients can make it hold', () => {
     expect(
       closed.some((c) => String((c.lines[0]?.error as { message?: string })?.message).includes('maxBufferedBytes')),
     ).toBe(true);
-    expect(rssMb(supervisorPid) - before).toBeLessThan(300);
+    expect(rssMb(supervisorPid) - before).toBeLessThan(250);
     const status = await h.cli(['status', '--json']);
     expect(status.code).toBe(0);
     for (const connection of connections) connection.socket.destroy();
