@@ -5,9 +5,9 @@ import { createHarness, fixture, type Harness, NO_BUILTINS } from '../test/helpe
 import { closedLoop, fmt, type LoadResult, socketRpc } from './driver.js';
 import type { BenchSection } from './types.js';
 
-/** Requests per measured run, and rounds (alternating builds) per workload: the median round is reported. */
+/** Requests per measured run, and rounds (alternating builds) per workload. */
 const REQUESTS = 20_000;
-const ROUNDS = 3;
+const ROUNDS = 9;
 const CONCURRENCY = 64;
 
 /** A supervisor built from one checkout (this one, or the baseline's), on its own home and sockets. */
@@ -53,6 +53,11 @@ async function cachedReads(build: Build, workload: 'echo' | 'filesystem'): Promi
   return result;
 }
 
+/** Errors over all rounds of one build. */
+function sum(results: LoadResult[]): number {
+  return results.reduce((total, result) => total + result.errors, 0);
+}
+
 function median(results: LoadResult[]): LoadResult {
   return [...results].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(results.length / 2)]!;
 }
@@ -64,6 +69,9 @@ function median(results: LoadResult[]): LoadResult {
 export async function run(): Promise<BenchSection> {
   const baselineDir = process.env.OMNIMIND_BASELINE;
   if (!baselineDir) throw new Error('set OMNIMIND_BASELINE to a checkout of the version to compare with (built)');
+  const baselineCommit = spawnSync('git', ['-C', baselineDir, 'log', '-1', '--format=%h %s'], {
+    encoding: 'utf8',
+  }).stdout.trim();
   const builds = [
     startBuild('baseline', join(baselineDir, 'bin', 'omnimind.js')),
     startBuild('this build', join(import.meta.dirname, '..', 'bin', 'omnimind.js')),
@@ -77,9 +85,11 @@ export async function run(): Promise<BenchSection> {
         for (const [i, build] of builds.entries()) results[i]!.push(await cachedReads(build, workload));
       }
       const [before, after] = results.map(median) as [LoadResult, LoadResult];
-      const ratio = after.perSecond / before.perSecond;
+      // Paired: each round's ratio compares runs made back to back, so drift of the machine cancels out.
+      const ratios = results[1]!.map((run, round) => run.perSecond / results[0]![round]!.perSecond);
+      const ratio = ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
       rows.push(
-        `| ${workload === 'echo' ? 'external child, cached `echo`' : 'filesystem, cached `read_text_file`'} | ${fmt(before.perSecond, 0)} | ${fmt(after.perSecond, 0)} | ${fmt(ratio, 3)}× | ${fmt(before.p50Ms, 3)} / ${fmt(after.p50Ms, 3)} | ${before.errors + after.errors} |`,
+        `| ${workload === 'echo' ? 'external child, cached `echo`' : 'filesystem, cached `read_text_file`'} | ${fmt(before.perSecond, 0)} | ${fmt(after.perSecond, 0)} | ${fmt(ratio, 3)}× | ${fmt(before.p50Ms, 3)} / ${fmt(after.p50Ms, 3)} | ${sum(results[0]!)} / ${sum(results[1]!)} |`,
       );
       verdicts.push(
         `${workload}: ${fmt((ratio - 1) * 100, 1)} % vs baseline (goal: within 5 %): ${ratio >= 0.95 ? 'met' : 'missed'}`,
@@ -96,9 +106,12 @@ export async function run(): Promise<BenchSection> {
     command: 'OMNIMIND_BASELINE=<checkout of the previous version, built> npm run bench -- isolation',
     markdown: [
       `${REQUESTS} cached reads per run (100 distinct requests, all hits once warm), ${CONCURRENCY} in flight on one`,
-      `connection, a client without roots (the common case); ${ROUNDS} alternating rounds per build, median shown.`,
+      `connection, a client without roots (the common case); ${ROUNDS} alternating rounds per build: req/s and p50 are`,
+      "the median round of each build, the ratio is the median of the rounds' paired ratios.",
       '',
-      '| workload | baseline req/s | this build req/s | ratio | p50 ms (baseline / this) | errors |',
+      `Baseline: ${baselineCommit}.`,
+      '',
+      '| workload | baseline req/s | this build req/s | ratio | p50 ms (baseline / this) | errors (baseline / this) |',
       '|---|---|---|---|---|---|',
       ...rows,
       '',

@@ -343,9 +343,11 @@ export class ClientSession {
 
   /** This client's roots on a request to a child that honours them; whatever the client put there is replaced. */
   #withRoots(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-    const meta = { ...(params?._meta as Record<string, unknown> | undefined) };
-    if (this.#roots === undefined) delete meta[CLIENT_ROOTS_META_KEY];
-    else meta[CLIENT_ROOTS_META_KEY] = this.#roots;
+    const written = params?._meta as Record<string, unknown> | undefined;
+    // The common case, a client without roots that wrote none, costs nothing.
+    if (this.#roots === undefined && (written === undefined || !(CLIENT_ROOTS_META_KEY in written))) return params;
+    const { [CLIENT_ROOTS_META_KEY]: _, ...meta } = written ?? {};
+    if (this.#roots !== undefined) meta[CLIENT_ROOTS_META_KEY] = this.#roots;
     return { ...params, _meta: meta };
   }
 
