@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { createHarness, type Harness } from '../test/helpers/harness.js';
+import { createHarness, type Harness, seedMemoryGraph } from '../test/helpers/harness.js';
 import { SocketClientTransport } from '../test/helpers/socket-transport.js';
 
 /** Concurrent MCP SDK clients, as the load goal states. */
@@ -191,16 +191,7 @@ export async function startMixedLoad(
 /** The data the reads find: 20 memory entities and a 50-row sqlite table. */
 async function seed(h: Harness): Promise<void> {
   const memory = await h.client('memory');
-  await memory.callTool({
-    name: 'create_entities',
-    arguments: {
-      entities: Array.from({ length: 20 }, (_, i) => ({
-        name: `entity${i}`,
-        entityType: 'topic',
-        observations: [`about topic${i % 10}`],
-      })),
-    },
-  });
+  await seedMemoryGraph(memory);
   const sqlite = await h.client('sqlite');
   await sqlite.callTool({
     name: 'create_table',

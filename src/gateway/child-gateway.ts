@@ -35,11 +35,6 @@ export class ChildGateway {
     this.server.on('error', () => {});
   }
 
-  /** Clients connected now. */
-  get clients(): number {
-    return this.router.sessions.size;
-  }
-
   /** Stops accepting, disconnects every client; the listening socket itself is closed by its owner. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -21,6 +21,17 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   frameTimeoutMs: 30_000,
 };
 
+/** When a refused client may try to connect again (ms). */
+const RETRY_CONNECT_MS = 1_000;
+
+/** Tells a client it cannot be served now (-32010, CONTRACT: overloaded) and closes its connection. */
+export function refuseConnection(socket: Socket, message: string, data: Record<string, unknown> = {}): void {
+  const error = { code: ErrorCode.Overloaded, message, data: { retryAfterMs: RETRY_CONNECT_MS, ...data } };
+  socket.on('error', () => {});
+  socket.end(encodeFrame({ jsonrpc: '2.0', id: null, error }));
+  setTimeout(() => socket.destroy(), RETRY_CONNECT_MS).unref();
+}
+
 /**
  * Counts connections per socket and in total, and the bytes of unfinished frames held for them, so that no number
  * of clients, slow or hostile, can make the supervisor hold more than the limits say.
@@ -35,11 +46,6 @@ export class ConnectionBudget {
     this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...limits };
   }
 
-  /** Bytes of unfinished frames held now. */
-  get bufferedBytes(): number {
-    return this.#bufferedBytes;
-  }
-
   /**
    * Takes a new connection on `socketName` if the limits allow and returns its release function (idempotent);
    * otherwise tells the client why, closes it and returns undefined.
@@ -48,16 +54,12 @@ export class ConnectionBudget {
     const onSocket = this.#perSocket.get(socketName) ?? 0;
     const { maxConnections, maxConnectionsPerSocket } = this.limits;
     if (this.#connections >= maxConnections || onSocket >= maxConnectionsPerSocket) {
-      const total = this.#connections >= maxConnections;
-      const error = {
-        code: ErrorCode.Overloaded,
-        message: total
+      refuseConnection(
+        socket,
+        this.#connections >= maxConnections
           ? `Too many connections: the supervisor accepts at most ${maxConnections} (gateway.maxConnections)`
           : `Too many connections to "${socketName}": at most ${maxConnectionsPerSocket} (gateway.maxConnectionsPerSocket)`,
-      };
-      socket.on('error', () => {});
-      socket.end(encodeFrame({ jsonrpc: '2.0', id: null, error }));
-      setTimeout(() => socket.destroy(), 1_000).unref();
+      );
       return undefined;
     }
     this.#connections++;

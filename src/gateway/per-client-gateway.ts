@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { ErrorCode } from '../protocol/index.js';
 import { waitForRunning } from './child-gateway.js';
 import { ChildRouter } from './child-router.js';
+import { refuseConnection } from './connection-budget.js';
 import { ClientSession, type SessionServices } from './session.js';
 import type { ChildLink, RequestLimiter } from './types.js';
 
@@ -48,13 +48,6 @@ export class PerClientGateway<L extends InstanceLink = InstanceLink> {
     this.server.on('error', () => {});
   }
 
-  /** Clients connected now (one per instance). */
-  get clients(): number {
-    let count = 0;
-    for (const instance of this.instances.values()) count += instance.router.sessions.size;
-    return count;
-  }
-
   #accept(socket: Socket): void {
     socket.on('error', () => {});
     const { budget, name } = this.#options;
@@ -63,12 +56,10 @@ export class PerClientGateway<L extends InstanceLink = InstanceLink> {
     socket.once('close', release);
     const slot = this.#freeSlot();
     if (this.#closing || slot === undefined) {
-      const error = {
-        code: ErrorCode.Overloaded,
-        message: `Too many clients: this server runs one process per client, at most ${this.#options.maxInstances}`,
-        data: { maxInstances: this.#options.maxInstances },
-      };
-      socket.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error })}\n`);
+      const { maxInstances } = this.#options;
+      refuseConnection(socket, `Too many clients: this server runs one process per client, at most ${maxInstances}`, {
+        maxInstances,
+      });
       return;
     }
     const link = this.#options.createInstance(slot);

@@ -29,7 +29,7 @@ export interface Harness {
   configFile: string;
   env: NodeJS.ProcessEnv;
   writeConfig(config: unknown): void;
-  cli(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<CliResult>;
+  cli(args: string[], options?: { input?: string; timeoutMs?: number; umask?: string }): Promise<CliResult>;
   socket(child: string): string;
   /** Connects an SDK client; `setup` registers its handlers before the handshake. */
   client(child: string, capabilities?: Record<string, unknown>, setup?: (client: Client) => void): Promise<Client>;
@@ -87,15 +87,34 @@ export function createHarness(config: unknown = { children: NO_BUILTINS }): Harn
   return harness;
 }
 
+/** Gives the memory child 20 entities (`entity0`…`entity19`, observations `about topic0`…`9`) to read. */
+export async function seedMemoryGraph(memory: Client): Promise<void> {
+  await memory.callTool({
+    name: 'create_entities',
+    arguments: {
+      entities: Array.from({ length: 20 }, (_, i) => ({
+        name: `entity${i}`,
+        entityType: 'topic',
+        observations: [`about topic${i % 10}`],
+      })),
+    },
+  });
+}
+
 /** Runs the CLI as a user would and collects its output. */
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv,
   cwd: string,
-  options: { input?: string; timeoutMs?: number } = {},
+  options: { input?: string; timeoutMs?: number; umask?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    // With a umask, through a shell that sets it first, as a user's shell would.
+    const [command, argv] =
+      options.umask === undefined
+        ? [process.execPath, [CLI, ...args]]
+        : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, CLI, ...args]];
+    const child = spawn(command, argv, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

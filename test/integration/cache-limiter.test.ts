@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHarness, fixture, type Harness, NO_BUILTINS, waitFor } from '../helpers/harness.js';
+import { createHarness, fixture, type Harness, NO_BUILTINS, seedMemoryGraph, waitFor } from '../helpers/harness.js';
 
 type TextContent = Array<{ type: string; text: string }>;
 const harnesses: Harness[] = [];
@@ -122,16 +122,7 @@ describe('health, cache and limiter through the gateway', () => {
   it('sheds nothing from 64 clients on the memory child while it is SIGKILLed four times, with the default config', async () => {
     const h = await started({ children: { ...NO_BUILTINS, memory: {} } });
     const seed = await h.client('memory');
-    await seed.callTool({
-      name: 'create_entities',
-      arguments: {
-        entities: Array.from({ length: 20 }, (_, i) => ({
-          name: `entity${i}`,
-          entityType: 'topic',
-          observations: [`about topic${i % 10}`],
-        })),
-      },
-    });
+    await seedMemoryGraph(seed);
     const clients = await Promise.all(Array.from({ length: CLIENTS_UNDER_KILL }, () => h.client('memory')));
     const errors = new Map<number | string, number>();
     let answered = 0;

@@ -48,6 +48,14 @@ describe('isolation between the clients of a shared built-in child', () => {
       const stolen = await b.callTool({ name: 'read_text_file', arguments: { path: secretA } });
       expect(stolen.isError).toBe(true);
       expect(textOf(stolen)).not.toContain('secret of a');
+      // Naming A's roots in its own request's _meta changes nothing: the gateway writes the roots a child sees.
+      const forged = await b.callTool({
+        name: 'read_text_file',
+        arguments: { path: secretA },
+        _meta: { 'omnimind/roots': [pathToFileURL(join(base, 'files', 'a')).href] },
+      });
+      expect(forged.isError).toBe(true);
+      expect(textOf(forged)).not.toContain('secret of a');
       const listing = await b.callTool({ name: 'list_directory', arguments: { path: join(base, 'files', 'a') } });
       expect(listing.isError).toBe(true);
       expect(textOf(listing)).not.toContain('secret.txt');

@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -14,17 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLI,
-  type CliResult,
-  createHarness,
-  fixture,
-  type Harness,
-  isRunning,
-  NO_BUILTINS,
-  runCli,
-  waitFor,
-} from '../helpers/harness.js';
+import { createHarness, fixture, type Harness, isRunning, NO_BUILTINS, runCli, waitFor } from '../helpers/harness.js';
 import { ensureOtherUser, type OtherUser, runAsOther, startAsOther, TRY_READ_EACH } from '../helpers/other-user.js';
 
 const harnesses: Harness[] = [];
@@ -45,25 +34,6 @@ function harness(mcpServers: Record<string, unknown> = {}): Harness {
   harnesses.push(h);
   chmodSync(h.dir, 0o755);
   return h;
-}
-
-/** Runs `omnimind start` under a given umask, as a user whose shell has it. */
-function startUnderUmask(h: Harness, umask: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, CLI, 'start'], {
-      env: h.env,
-      cwd: h.dir,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
 }
 
 /** Every file, socket and directory under `dir`, `dir` included. */
@@ -175,7 +145,7 @@ describe('another local user', () => {
     chmodSync(join(h.home, 'logs'), 0o755);
     writeFileSync(join(h.home, 'cache.db'), '');
     chmodSync(join(h.home, 'cache.db'), 0o644);
-    const started = await startUnderUmask(h, '000');
+    const started = await h.cli(['start'], { umask: '000' });
     expect(started.code, started.stderr).toBe(0);
     const client = await h.client('alpha');
     await client.listTools();
