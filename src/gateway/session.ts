@@ -228,7 +228,10 @@ export class ClientSession {
     switch (parsed.kind) {
       case 'request': {
         const id = parsed.message.id;
-        const idText = typeof id === 'number' ? (readIdText(frame) ?? String(id)) : JSON.stringify(id);
+        // A safe integer re-encodes to a value equal to any spelling of it; only other numbers (beyond 2^53,
+        // fractions) need their text read from the frame, so the common request pays no scan.
+        const idText =
+          typeof id === 'number' && !Number.isSafeInteger(id) ? (readIdText(frame) ?? String(id)) : JSON.stringify(id);
         return this.#onRequest(id, idText, parsed.message.method, parsed.message.params);
       }
       case 'notification':
