@@ -1,22 +1,40 @@
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
+import type { Priority } from '../limiter/index.js';
+import { ChildEndpoint } from './child-endpoint.js';
 import { ChildRouter } from './child-router.js';
+import type { ConnectionBudget } from './connection-budget.js';
+import type { Member } from './endpoint.js';
+import type { CompressionPolicy } from './result-compression.js';
 import { ClientSession, type SessionServices } from './session.js';
+import type { ClientTransport } from './transport.js';
+import { createUnixServer } from './transports/unix-socket.js';
 import type { ChildLink, RequestCache, RequestLimiter } from './types.js';
 
 /** Options of a ChildGateway. */
-export interface ChildGatewayOptions extends Omit<SessionServices, 'waitForRunning'> {
+export interface ChildGatewayOptions {
   cache?: RequestCache;
   limiter?: RequestLimiter;
+  /** The supervisor-wide bound on connections and unfinished frames. */
+  budget?: ConnectionBudget;
+  maxFrameBytes: number;
+  /** Default priorities per client name and per tool name. */
+  priorities: { clients: Record<string, Priority>; tools: Record<string, Priority> };
+  /** Token budgets for this child's text results. */
+  compression?: CompressionPolicy;
+  /** The child confines each request to the roots of the client that sent it. */
+  honoursRoots?: boolean;
   /** The child's configured roots (file:// URIs): the answer to a `roots/list` no single client can be asked. */
   configuredRoots?: readonly string[];
 }
 
-const DOWN = new Set(['FATAL', 'STOPPED']);
-
-/** One child's socket: accepts any number of MCP clients and routes them all to the child through one router. */
+/** One child's endpoint: accepts any number of MCP clients and routes them all to the child through one router. */
 export class ChildGateway {
   readonly router: ChildRouter;
+  /** The child as profiles and sessions reach it. */
+  readonly member: Member;
+  readonly endpoint: ChildEndpoint;
   readonly server: Server;
+  readonly sessions = new Set<ClientSession>();
   readonly #services: SessionServices;
 
   constructor(link: ChildLink, options: ChildGatewayOptions) {
@@ -25,43 +43,28 @@ export class ChildGateway {
       limiter: options.limiter,
       configuredRoots: options.configuredRoots,
     });
-    this.#services = { ...options, waitForRunning: (signal) => waitForRunning(link, signal) };
-    this.server = createServer((socket) => {
-      const release = options.budget ? options.budget.admit(link.name, socket) : () => {};
-      if (!release) return;
-      socket.once('close', release);
-      new ClientSession(socket, this.router, this.#services);
-    });
-    this.server.on('error', () => {});
+    this.member = {
+      router: this.router,
+      honoursRoots: options.honoursRoots === true,
+      compression: options.compression,
+      toolPriorities: options.priorities.tools,
+    };
+    this.endpoint = new ChildEndpoint(this.member);
+    this.#services = { cache: options.cache, limiter: options.limiter, clientPriorities: options.priorities.clients };
+    this.server = createUnixServer(link.name, options, (transport) => this.accept(transport));
+  }
+
+  /** Serves one client, over any transport. */
+  accept(transport: ClientTransport): ClientSession {
+    const session = new ClientSession(transport, this.endpoint, this.#services, (s) => this.sessions.delete(s));
+    this.sessions.add(session);
+    return session;
   }
 
   /** Stops accepting, disconnects every client; the listening socket itself is closed by its owner. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const session of [...this.router.sessions]) session.close();
+    for (const session of [...this.sessions]) session.close();
     await closed;
   }
-}
-
-/** Resolves true once the child is RUNNING, false if it goes down for good or the signal aborts first. */
-export function waitForRunning(link: ChildLink, signal: AbortSignal): Promise<boolean> {
-  if (link.state === 'RUNNING') return Promise.resolve(true);
-  if (DOWN.has(link.state) || signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onState = (state: string) => {
-      if (state !== 'RUNNING' && !DOWN.has(state)) return;
-      cleanup();
-      resolve(state === 'RUNNING');
-    };
-    const onAbort = () => {
-      cleanup();
-      resolve(false);
-    };
-    const cleanup = () => {
-      (link as unknown as NodeJS.EventEmitter).off('state', onState);
-      signal.removeEventListener('abort', onAbort);
-    };
-    link.on('state', onState);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
