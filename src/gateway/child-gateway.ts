@@ -1,13 +1,10 @@
-import type { Server } from 'node:net';
 import type { Priority } from '../limiter/index.js';
 import { ChildEndpoint } from './child-endpoint.js';
 import { ChildRouter } from './child-router.js';
 import type { ConnectionBudget } from './connection-budget.js';
 import type { Member } from './endpoint.js';
+import { EndpointServer } from './endpoint-server.js';
 import type { CompressionPolicy } from './result-compression.js';
-import { ClientSession, type SessionServices } from './session.js';
-import type { ClientTransport } from './transport.js';
-import { createUnixServer } from './transports/unix-socket.js';
 import type { ChildLink, RequestCache, RequestLimiter } from './types.js';
 
 /** Options of a ChildGateway. */
@@ -28,43 +25,29 @@ export interface ChildGatewayOptions {
 }
 
 /** One child's endpoint: accepts any number of MCP clients and routes them all to the child through one router. */
-export class ChildGateway {
+export class ChildGateway extends EndpointServer {
   readonly router: ChildRouter;
   /** The child as profiles and sessions reach it. */
   readonly member: Member;
-  readonly endpoint: ChildEndpoint;
-  readonly server: Server;
-  readonly sessions = new Set<ClientSession>();
-  readonly #services: SessionServices;
 
   constructor(link: ChildLink, options: ChildGatewayOptions) {
-    this.router = new ChildRouter(link, {
+    const router = new ChildRouter(link, {
       cache: options.cache,
       limiter: options.limiter,
       configuredRoots: options.configuredRoots,
     });
-    this.member = {
-      router: this.router,
+    const member: Member = {
+      router,
       honoursRoots: options.honoursRoots === true,
       compression: options.compression,
       toolPriorities: options.priorities.tools,
     };
-    this.endpoint = new ChildEndpoint(this.member);
-    this.#services = { cache: options.cache, limiter: options.limiter, clientPriorities: options.priorities.clients };
-    this.server = createUnixServer(link.name, options, (transport) => this.accept(transport));
-  }
-
-  /** Serves one client, over any transport. */
-  accept(transport: ClientTransport): ClientSession {
-    const session = new ClientSession(transport, this.endpoint, this.#services, (s) => this.sessions.delete(s));
-    this.sessions.add(session);
-    return session;
-  }
-
-  /** Stops accepting, disconnects every client; the listening socket itself is closed by its owner. */
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const session of [...this.sessions]) session.close();
-    await closed;
+    super(
+      new ChildEndpoint(member),
+      { cache: options.cache, limiter: options.limiter, clientPriorities: options.priorities.clients },
+      options,
+    );
+    this.router = router;
+    this.member = member;
   }
 }

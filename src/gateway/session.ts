@@ -321,17 +321,28 @@ export class ClientSession {
     params: Record<string, unknown> | undefined,
   ): void {
     const single = this.endpoint.single;
-    if (single !== undefined)
-      return this.#settle(key, idText, controller, this.#onMember(single, method, params, controller));
+    if (single !== undefined) {
+      return this.#settle(
+        key,
+        idText,
+        controller,
+        this.#onMember(single, method, params, controller.signal, controller),
+      );
+    }
     const route = this.endpoint.route(method, params);
     if (route.kind === 'answer') {
       const answer = route.answer(
-        (member, memberMethod, memberParams, signal) => this.#call(member, memberMethod, memberParams, signal),
+        (member, memberMethod, memberParams, signal) => this.#onMember(member, memberMethod, memberParams, signal),
         controller.signal,
       );
       return this.#settle(key, idText, controller, answer);
     }
-    this.#settle(key, idText, controller, this.#onMember(route.member, method, route.params, controller));
+    this.#settle(
+      key,
+      idText,
+      controller,
+      this.#onMember(route.member, method, route.params, controller.signal, controller),
+    );
   }
 
   /** A request to one member, with what subscriptions need: an unsubscribe another client still needs stays here. */
@@ -339,7 +350,8 @@ export class ClientSession {
     member: Member,
     method: string,
     params: Record<string, unknown> | undefined,
-    controller: AbortController,
+    signal: AbortSignal,
+    controller?: AbortController,
   ): Promise<RouteOutcome> {
     const attachment = this.#attachments.get(member);
     if (attachment !== undefined && typeof params?.uri === 'string') {
@@ -349,7 +361,7 @@ export class ClientSession {
         if (member.router.hasOtherSubscriber(params.uri, attachment)) return Promise.resolve(EMPTY_RESULT);
       }
     }
-    return this.#call(member, method, params, controller.signal, controller);
+    return this.#call(member, method, params, signal, controller);
   }
 
   #settle(key: string, idText: string, controller: AbortController, run: Promise<RouteOutcome>): void {

@@ -13,6 +13,16 @@ export interface ChildReport extends ChildStatus {
   latencyMs: { p50: number; p99: number };
 }
 
+/** A profile in `status --json`: several children behind one endpoint. */
+export interface ProfileReport {
+  name: string;
+  socket: string;
+  children: string[];
+  clients: number;
+  /** Resource URIs two of its children list (the first in config order serves them). */
+  uriConflicts: string[];
+}
+
 /** The whole `status --json` document (CONTRACT.md, "Child states"). */
 export interface StatusReport {
   supervisor: {
@@ -25,6 +35,7 @@ export interface StatusReport {
     systemd: boolean;
   };
   children: ChildReport[];
+  profiles: ProfileReport[];
   cache: {
     l1: { entries: number; bytes: number };
     l2: { entries: number; bytes: number };

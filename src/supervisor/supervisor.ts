@@ -6,7 +6,9 @@ import {
   type ChildSpec,
   childSocketPath,
   type OmnimindPaths,
+  type ProfileSpec,
   type RawConfig,
+  resolveProfiles,
   VERSION,
 } from '../config/index.js';
 import {
@@ -15,13 +17,14 @@ import {
   type CompressionPolicy,
   ConnectionBudget,
   PerClientGateway,
+  ProfileGateway,
   waitForRunning,
 } from '../gateway/index.js';
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
 import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
-import type { ChildReport, StatusReport } from './control-protocol.js';
+import type { ChildReport, ProfileReport, StatusReport } from './control-protocol.js';
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
@@ -69,6 +72,8 @@ export class Supervisor {
   readonly #gateways = new Map<string, ChildGateway>();
   /** Children in `per-client` isolation: one process per connection, started on connect. */
   readonly #pools = new Map<string, PerClientGateway<ManagedChild>>();
+  /** Profiles: several shared children behind one endpoint each. */
+  readonly #profiles = new Map<string, ProfileGateway>();
   readonly #boundPaths: string[] = [];
   #lock: InstanceLock | undefined;
   #control: Server | undefined;
@@ -94,8 +99,9 @@ export class Supervisor {
   async start(): Promise<void> {
     const { paths, config, logger } = this.#options;
     const enabled = this.#options.specs.filter((s) => s.enabled);
+    const profiles = resolveProfiles(config);
     assertSocketPathFits(paths.controlSocket);
-    for (const spec of enabled) assertSocketPathFits(childSocketPath(paths, spec.name));
+    for (const { name } of [...enabled, ...profiles]) assertSocketPathFits(childSocketPath(paths, name));
 
     this.#lock = acquireInstanceLock(paths.runtimeDir);
     if (!this.#lock) {
@@ -119,7 +125,8 @@ export class Supervisor {
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PRIVATE_ENV.test(e[0])),
     );
     for (const spec of enabled) this.#addChild(spec, env);
-    for (const [name, gateway] of [...this.#gateways, ...this.#pools]) {
+    for (const profile of profiles) this.#addProfile(profile);
+    for (const [name, gateway] of [...this.#gateways, ...this.#pools, ...this.#profiles]) {
       await this.#bind(gateway.server, name, childSocketPath(paths, name));
     }
     this.#control = createControlServer(this.#handlers());
@@ -193,6 +200,24 @@ export class Supervisor {
     );
   }
 
+  /** A profile over the shared children it names; a `per-client` child is served on its own endpoint only. */
+  #addProfile(spec: ProfileSpec): void {
+    const { config, logger } = this.#options;
+    const pooled = spec.children.filter((name) => this.#pools.has(name));
+    if (pooled.length > 0) {
+      logger.info(
+        `profile "${spec.name}" leaves out ${pooled.join(', ')}: a per-client child is reached on its own endpoint`,
+      );
+    }
+    const members = spec.children.flatMap((name) => this.#gateways.get(name)?.member ?? []);
+    const gateway = new ProfileGateway(
+      { name: spec.name, members, tools: spec.tools, logger },
+      { cache: this.#cache, limiter: this.#limiter, clientPriorities: config.limiter?.clients ?? {} },
+      { maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, budget: this.#budget },
+    );
+    this.#profiles.set(spec.name, gateway);
+  }
+
   async #bind(server: Server, name: string, path: string): Promise<void> {
     const fd = this.#options.systemd?.sockets.get(name);
     if (fd !== undefined) return await listenOnFd(server, fd);
@@ -231,24 +256,33 @@ export class Supervisor {
     this.#options.systemd?.status(this.#summary());
   }
 
-  /** The shared children among `names` (all when none are named); an unknown name is an error. */
-  #named(names: string[] | undefined): ManagedChild[] {
-    if (!names || names.length === 0) return [...this.#children.values()];
-    const unknown = names.filter((n) => !this.#children.has(n) && !this.#pools.has(n));
+  /** Child names with each profile among `names` replaced by its children; an unknown name is an error. */
+  #expand(names: string[]): string[] {
+    const unknown = names.filter((n) => !this.#children.has(n) && !this.#pools.has(n) && !this.#profiles.has(n));
     if (unknown.length > 0) {
-      const known = [...this.#children.keys(), ...this.#pools.keys()];
+      const children = [...this.#children.keys(), ...this.#pools.keys()];
       throw new OmnimindError(
         'UNKNOWN_CHILD',
-        `Unknown child ${unknown.map((n) => `"${n}"`).join(', ')}. Known children: ${known.join(', ')}.`,
+        `Unknown child or profile ${unknown.map((n) => `"${n}"`).join(', ')}. Children: ${children.join(', ')}; profiles: ${[...this.#profiles.keys()].join(', ')}.`,
       );
     }
-    return names.flatMap((n) => this.#children.get(n) ?? []);
+    const expanded = names.flatMap((n) => {
+      const profile = this.#profiles.get(n);
+      return profile ? profile.endpoint.members.map((m) => m.router.link.name) : [n];
+    });
+    return [...new Set(expanded)];
+  }
+
+  /** The shared children among `names` or in the profiles named (all when none are named); unknown names are errors. */
+  #named(names: string[] | undefined): ManagedChild[] {
+    if (!names || names.length === 0) return [...this.#children.values()];
+    return this.#expand(names).flatMap((n) => this.#children.get(n) ?? []);
   }
 
   /** The per-client children among `names` (all when none are named). */
   #namedPools(names: string[] | undefined): PerClientGateway<ManagedChild>[] {
     if (!names || names.length === 0) return [...this.#pools.values()];
-    return names.flatMap((n) => this.#pools.get(n) ?? []);
+    return this.#expand(names).flatMap((n) => this.#pools.get(n) ?? []);
   }
 
   /** Waits until each named child is RUNNING, FATAL or STOPPED (or the signal aborts). */
@@ -284,6 +318,15 @@ export class Supervisor {
       if (!this.#namedPools(names).includes(pool)) continue;
       for (const instance of pool.instances.values()) children.push(report(instance.link, instance.router, name));
     }
+    const profiles: ProfileReport[] = [...this.#profiles.values()]
+      .filter((profile) => !names || names.length === 0 || names.includes(profile.endpoint.name))
+      .map((profile) => ({
+        name: profile.endpoint.name,
+        socket: childSocketPath(paths, profile.endpoint.name),
+        children: profile.endpoint.members.map((m) => m.router.link.name),
+        clients: profile.sessions.size,
+        uriConflicts: [...profile.endpoint.conflicts],
+      }));
     return {
       supervisor: {
         pid: process.pid,
@@ -295,6 +338,7 @@ export class Supervisor {
         systemd: this.#options.systemd !== undefined,
       },
       children,
+      profiles,
       cache: this.#cache?.stats() ?? {
         l1: { entries: 0, bytes: 0 },
         l2: { entries: 0, bytes: 0 },
@@ -364,7 +408,9 @@ export class Supervisor {
     const { logger } = this.#options;
     logger.info('supervisor stopping');
     this.#options.systemd?.stopping();
-    await Promise.all([...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()));
+    await Promise.all(
+      [...this.#profiles.values(), ...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()),
+    );
     await Promise.all([...this.#children.values()].map((c) => c.stop(timeoutMs)));
     this.#cache?.close();
     this.#limiter?.close();

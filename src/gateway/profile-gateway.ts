@@ -1,0 +1,44 @@
+import type { Member } from './endpoint.js';
+import { EndpointServer } from './endpoint-server.js';
+import { ProfileEndpoint, type ProfileOptions } from './profile-endpoint.js';
+import type { SessionServices } from './session.js';
+import type { UnixSocketTransportOptions } from './transports/unix-socket.js';
+
+/** States a child leaves only through `omnimind start` or a reload: its items leave the profile's lists. */
+const GONE = new Set(['FATAL', 'STOPPED']);
+/** What a profile's clients are told when a child comes or goes. */
+const LIST_CHANGED = ['tools', 'prompts', 'resources'].map((kind) => ({
+  jsonrpc: '2.0',
+  method: `notifications/${kind}/list_changed`,
+}));
+
+/**
+ * A profile's endpoint: several children behind one socket. Its clients hear `list_changed` whenever a child comes up
+ * (perhaps with other tools) or goes down for good; a child's own `list_changed` reaches them through its router.
+ */
+export class ProfileGateway extends EndpointServer {
+  declare readonly endpoint: ProfileEndpoint;
+  readonly #members: readonly Member[];
+  readonly #onState = (state: string, previous: string) => {
+    if (state === 'RUNNING' || (GONE.has(state) && !GONE.has(previous))) this.#announce();
+  };
+
+  constructor(options: ProfileOptions, services: SessionServices, transport: UnixSocketTransportOptions) {
+    super(new ProfileEndpoint(options), services, transport);
+    this.#members = options.members;
+    for (const member of this.#members) member.router.link.on('state', this.#onState);
+  }
+
+  override async close(): Promise<void> {
+    for (const member of this.#members) {
+      (member.router.link as unknown as NodeJS.EventEmitter).off('state', this.#onState);
+    }
+    await super.close();
+  }
+
+  #announce(): void {
+    for (const session of this.sessions) {
+      if (session.initialized) for (const message of LIST_CHANGED) session.sendMessage(message);
+    }
+  }
+}
