@@ -70,7 +70,7 @@ function templateMatcher(template: string): (uri: string) => boolean {
  */
 export class ProfileEndpoint implements Endpoint {
   readonly name: string;
-  readonly members: readonly Member[];
+  members: readonly Member[];
   readonly single = undefined;
   readonly #allowed: (name: string) => boolean;
   readonly #denied: (name: string) => boolean;
@@ -91,6 +91,12 @@ export class ProfileEndpoint implements Endpoint {
     this.#allowed = allow === undefined ? () => true : namePattern(allow);
     this.#denied = namePattern(options.tools?.deny ?? []);
     this.#logger = options.logger;
+  }
+
+  /** Serves another set of children (a reload); what it remembers of children that left is forgotten. */
+  setMembers(members: readonly Member[]): void {
+    this.members = members;
+    for (const member of this.#lists.keys()) if (!members.includes(member)) this.#lists.delete(member);
   }
 
   async initialize(signal: AbortSignal): Promise<InitializeOutcome> {

@@ -18,7 +18,7 @@ const LIST_CHANGED = ['tools', 'prompts', 'resources'].map((kind) => ({
  */
 export class ProfileGateway extends EndpointServer {
   declare readonly endpoint: ProfileEndpoint;
-  readonly #members: readonly Member[];
+  #members: readonly Member[];
   readonly #onState = (state: string, previous: string) => {
     if (state === 'RUNNING' || (GONE.has(state) && !GONE.has(previous))) this.#announce();
   };
@@ -27,6 +27,18 @@ export class ProfileGateway extends EndpointServer {
     super(new ProfileEndpoint(options), services, transport);
     this.#members = options.members;
     for (const member of this.#members) member.router.link.on('state', this.#onState);
+  }
+
+  /** Serves another set of children (a reload) without dropping a client; clients hear that the lists changed. */
+  setMembers(members: readonly Member[]): void {
+    for (const member of this.#members) {
+      if (!members.includes(member)) (member.router.link as unknown as NodeJS.EventEmitter).off('state', this.#onState);
+    }
+    for (const member of members) if (!this.#members.includes(member)) member.router.link.on('state', this.#onState);
+    this.#members = members;
+    this.endpoint.setMembers(members);
+    for (const session of this.sessions) session.syncMembers();
+    this.#announce();
   }
 
   override async close(): Promise<void> {

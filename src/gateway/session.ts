@@ -131,12 +131,25 @@ export class ClientSession {
     this.endpoint = endpoint;
     this.#services = services;
     this.#onClose = onClose;
-    for (const member of endpoint.members) {
+    this.syncMembers();
+    transport.start({ onFrame: (frame) => this.#onFrame(frame), onClose: () => this.close() });
+  }
+
+  /** Attaches to the endpoint's members as they are now (a reload may have changed a profile's children). */
+  syncMembers(): void {
+    if (this.#closed) return;
+    const members = new Set(this.endpoint.members);
+    for (const [member, attachment] of this.#attachments) {
+      if (members.has(member)) continue;
+      member.router.detach(attachment);
+      this.#attachments.delete(member);
+    }
+    for (const member of members) {
+      if (this.#attachments.has(member)) continue;
       const attachment = new Attachment(this, member);
       this.#attachments.set(member, attachment);
       member.router.sessions.add(attachment);
     }
-    transport.start({ onFrame: (frame) => this.#onFrame(frame), onClose: () => this.close() });
   }
 
   /** How the client is connected (`unix`, `http`). */
