@@ -33,10 +33,10 @@ function align(a: string[], b: string[]): Op[] {
     if (i < a.length && j < b.length && a[i] === b[j]) {
       ops.push({ kind: ' ', line: a[i++] ?? '' });
       j++;
-    } else if (j < b.length && (i === a.length || (lcs[i * width + j + 1] ?? 0) >= (lcs[(i + 1) * width + j] ?? 0))) {
-      ops.push({ kind: '+', line: b[j++] ?? '' });
-    } else {
+    } else if (i < a.length && (j === b.length || (lcs[(i + 1) * width + j] ?? 0) >= (lcs[i * width + j + 1] ?? 0))) {
       ops.push({ kind: '-', line: a[i++] ?? '' });
+    } else {
+      ops.push({ kind: '+', line: b[j++] ?? '' });
     }
   }
   return ops;

@@ -119,26 +119,37 @@ function insertMember(text: string, object: Node, name: string, value: unknown, 
   ];
 }
 
-/** Removes one member with its comma and its line comment; the neighbours keep their layout. */
-function removeMember(text: string, object: Node, property: Node): Edit {
+/**
+ * Removes one member with its comma and its line comment; the neighbours keep their layout (the reverse of
+ * {@link insertMember}, so adding then removing gives back the original bytes).
+ */
+function removeMember(text: string, object: Node, property: Node): Edit[] {
   const members = object.children ?? [];
   const index = members.indexOf(property);
   const next = members[index + 1];
   const previous = members[index - 1];
-  if (next !== undefined) return { offset: property.offset, length: next.offset - property.offset, content: '' };
+  if (next !== undefined) return [{ offset: property.offset, length: next.offset - property.offset, content: '' }];
   const end = property.offset + property.length;
-  const tail = /^[ \t]*,?[ \t]*(\/\/[^\r\n]*)?/.exec(text.slice(end))?.[0].length ?? 0;
-  const start = previous === undefined ? property.offset : previous.offset + previous.length;
-  const inner = { start: object.offset + 1, end: object.offset + object.length - 1 };
-  // The only member, with nothing but blanks around it: the object becomes `{}`.
-  if (
-    previous === undefined &&
-    text.slice(inner.start, start).trim() === '' &&
-    text.slice(end + tail, inner.end).trim() === ''
-  ) {
-    return { offset: inner.start, length: inner.end - inner.start, content: '' };
+  const tail = /^[ \t]*(,?)[ \t]*(\/\/[^\r\n]*)?/.exec(text.slice(end));
+  const until = end + (tail?.[0].length ?? 0);
+  if (previous === undefined) {
+    const inner = { start: object.offset + 1, end: object.offset + object.length - 1 };
+    // The only member, with nothing but blanks around it: the object becomes `{}`.
+    const alone = text.slice(inner.start, property.offset).trim() === '' && text.slice(until, inner.end).trim() === '';
+    return alone
+      ? [{ offset: inner.start, length: inner.end - inner.start, content: '' }]
+      : [{ offset: property.offset, length: until - property.offset, content: '' }];
   }
-  return { offset: start, length: end + tail - start, content: '' };
+  const previousEnd = previous.offset + previous.length;
+  const comma = /^[ \t]*,/.exec(text.slice(previousEnd));
+  const lineEnd = text.slice(0, property.offset).search(/\r?\n[ \t]*$/);
+  if (comma === null || lineEnd < previousEnd) return [{ offset: previousEnd, length: until - previousEnd, content: '' }];
+  // The member goes from the end of the previous line; the previous member's comma goes too, unless the removed
+  // member had a trailing comma of its own (JSONC), which the previous one then keeps.
+  return [
+    ...(tail?.[1] === ',' ? [] : [{ offset: previousEnd + comma[0].length - 1, length: 1, content: '' }]),
+    { offset: lineEnd, length: until - lineEnd, content: '' },
+  ];
 }
 
 /**
@@ -212,7 +223,7 @@ export function jsonFormat(key: string, shape: (entry: ServerEntry) => Record<st
       const container = containerOf(parseRoot(text, file), key, file);
       const property = container && propertyNamed(container, name);
       if (container === undefined || property === undefined) return text;
-      return verify(text, applyEdits(text, [removeMember(text, container, property)]), file, servers, {});
+      return verify(text, applyEdits(text, removeMember(text, container, property)), file, servers, {});
     },
     matches(stored, entry) {
       if (typeof stored !== 'object' || stored === null) return false;

@@ -143,6 +143,13 @@ function entryBlocks(lines: string[], name: string): Array<{ start: number; end:
   return blocks;
 }
 
+/** Removes a block's lines, and a blank line before it that would otherwise double the one after it (or end the file). */
+function removeBlock(lines: string[], block: { start: number; end: number }): void {
+  let start = block.start;
+  if (start > 0 && (lines[start - 1] ?? '').trim() === '' && (lines[block.end] ?? '').trim() === '') start--;
+  lines.splice(start, block.end - start);
+}
+
 function bareOrQuoted(key: string): string {
   return /^[A-Za-z0-9_-]+$/.test(key) ? key : tomlString(key);
 }
@@ -204,7 +211,7 @@ export const tomlFormat: ConfigFormat = {
       after = `${head}${rendered.join(eol)}${eol}`;
     } else {
       const cr = eol === '\r\n' ? '\r' : '';
-      for (const block of blocks.slice(1).reverse()) lines.splice(block.start, block.end - block.start);
+      for (const block of blocks.slice(1).reverse()) removeBlock(lines, block);
       lines.splice(first.start, first.end - first.start, ...rendered.map((l) => l + cr));
       after = lines.join('\n');
     }
@@ -227,12 +234,7 @@ export const tomlFormat: ConfigFormat = {
   removeServer(text, file, name) {
     const before = parseDocument(text, file);
     const lines = text.split('\n');
-    for (const block of entryBlocks(lines, name).reverse()) {
-      let start = block.start;
-      // A blank line left between two blank lines (or the end) goes with the entry.
-      if (start > 0 && (lines[start - 1] ?? '').trim() === '' && (lines[block.end] ?? '').trim() === '') start--;
-      lines.splice(start, block.end - start);
-    }
+    for (const block of entryBlocks(lines, name).reverse()) removeBlock(lines, block);
     const after = lines.join('\n');
     let doc: Document | undefined;
     try {
@@ -240,7 +242,11 @@ export const tomlFormat: ConfigFormat = {
     } catch {
       doc = undefined;
     }
-    if (doc === undefined || !isDeepStrictEqual(withoutServer(doc, name), withoutServer(before, name))) {
+    if (
+      doc === undefined ||
+      serversOf(doc, file)[name] !== undefined ||
+      !isDeepStrictEqual(withoutServer(doc, name), withoutServer(before, name))
+    ) {
       throw uneditableFile(file, `its ${SERVERS_KEY}.${name} is written in a form omnimind does not edit`);
     }
     return after;
