@@ -105,36 +105,31 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action((_opts, cmd: Command) =>
       run(async () => (await import('./commands/clients.js')).clientsListCommand(global(cmd))),
     );
-  const clientArgument = () => new Argument('<client>', 'the client').choices(CLIENT_IDS);
-  const changeOptions = (command: Command) =>
-    command
+  for (const [verb, description] of [
+    ['add', "write the entry into the client's own config file (a backup first; idempotent)"],
+    ['remove', "remove the entry from the client's config file"],
+  ] as const) {
+    clients
+      .command(verb)
+      .description(description)
+      .addArgument(new Argument('<client>', 'the client').choices(CLIENT_IDS))
       .addOption(new Option('--endpoint <name>', 'a child or profile').default('omnimind').argParser(endpointName))
       .addOption(
         new Option('--scope <scope>', "the user's config or the project's (here)")
           .choices(['user', 'project'])
           .default('user'),
       )
-      .option('--dry-run', 'print the change as a unified diff and write nothing');
-  changeOptions(
-    clients
-      .command('add')
-      .description("write the entry into the client's own config file (a backup first; idempotent)")
-      .addArgument(clientArgument()),
-  ).action((client: ClientId, _opts, cmd: Command) =>
-    run(async () =>
-      (await import('./commands/clients.js')).clientsAddCommand(client, global(cmd) as ClientsChangeOptions),
-    ),
-  );
-  changeOptions(
-    clients
-      .command('remove')
-      .description("remove the entry from the client's config file")
-      .addArgument(clientArgument()),
-  ).action((client: ClientId, _opts, cmd: Command) =>
-    run(async () =>
-      (await import('./commands/clients.js')).clientsRemoveCommand(client, global(cmd) as ClientsChangeOptions),
-    ),
-  );
+      .option('--dry-run', 'print the change as a unified diff and write nothing')
+      .action((client: ClientId, _opts, cmd: Command) =>
+        run(async () => {
+          const commands = await import('./commands/clients.js');
+          const options = global(cmd) as ClientsChangeOptions;
+          return verb === 'add'
+            ? commands.clientsAddCommand(client, options)
+            : commands.clientsRemoveCommand(client, options);
+        }),
+      );
+  }
   program
     .command('tools <child>')
     .description("list a child's tools")

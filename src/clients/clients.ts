@@ -20,16 +20,18 @@ function xdgConfig(e: ClientEnvironment, ...parts: string[]): string {
   return join(e.env.XDG_CONFIG_HOME || join(e.home, '.config'), ...parts);
 }
 
-function withEnv(entry: ServerEntry): Record<string, unknown> {
-  return Object.keys(entry.env).length > 0 ? { env: entry.env } : {};
+/** `{command, args, env}`: the shape Claude Desktop made common. */
+function stdio(entry: ServerEntry): Record<string, unknown> {
+  return { command: entry.command, args: entry.args, ...(Object.keys(entry.env).length > 0 ? { env: entry.env } : {}) };
 }
 
-/** `{command, args, env}` under `mcpServers`: the shape Claude Desktop made common. */
-const mcpServers = jsonFormat('mcpServers', (entry) => ({
-  command: entry.command,
-  args: entry.args,
-  ...withEnv(entry),
-}));
+/** The same with `"type": "stdio"`, which VS Code requires and Claude Code writes. */
+function typedStdio(entry: ServerEntry): Record<string, unknown> {
+  return { type: 'stdio', ...stdio(entry) };
+}
+
+/** Servers under `mcpServers`, each `{command, args, env}`. */
+const mcpServers = jsonFormat('mcpServers', stdio);
 
 /** Every supported client, in the order `clients list` shows them. */
 export const CLIENTS: readonly ClientSpec[] = [
@@ -40,12 +42,7 @@ export const CLIENTS: readonly ClientSpec[] = [
     name: 'Claude Code',
     files: { user: (e) => join(e.home, '.claude.json'), project: (e) => join(e.cwd, '.mcp.json') },
     directory: (e) => join(e.home, '.claude'),
-    format: jsonFormat('mcpServers', (entry) => ({
-      type: 'stdio',
-      command: entry.command,
-      args: entry.args,
-      ...withEnv(entry),
-    })),
+    format: jsonFormat('mcpServers', typedStdio),
   },
   {
     // https://modelcontextprotocol.io/quickstart/user: claude_desktop_config.json, `mcpServers` of
@@ -76,12 +73,7 @@ export const CLIENTS: readonly ClientSpec[] = [
       project: (e) => join(e.cwd, '.vscode', 'mcp.json'),
     },
     directory: (e) => xdgConfig(e, 'Code'),
-    format: jsonFormat('servers', (entry) => ({
-      type: 'stdio',
-      command: entry.command,
-      args: entry.args,
-      ...withEnv(entry),
-    })),
+    format: jsonFormat('servers', typedStdio),
   },
   {
     // https://docs.windsurf.com/windsurf/cascade/mcp: ~/.codeium/windsurf/mcp_config.json, `mcpServers` of

@@ -143,7 +143,8 @@ function removeMember(text: string, object: Node, property: Node): Edit[] {
   const previousEnd = previous.offset + previous.length;
   const comma = /^[ \t]*,/.exec(text.slice(previousEnd));
   const lineEnd = text.slice(0, property.offset).search(/\r?\n[ \t]*$/);
-  if (comma === null || lineEnd < previousEnd) return [{ offset: previousEnd, length: until - previousEnd, content: '' }];
+  if (comma === null || lineEnd < previousEnd)
+    return [{ offset: previousEnd, length: until - previousEnd, content: '' }];
   // The member goes from the end of the previous line; the previous member's comma goes too, unless the removed
   // member had a trailing comma of its own (JSONC), which the previous one then keeps.
   return [
