@@ -89,6 +89,14 @@ describe('omnimind connect, spawned as an MCP client spawns it', () => {
       found: true,
       files: [{ entries: [{ endpoint: 'echo' }] }],
     });
+    expect((await runCli(['clients'], shell, dir)).stdout).toMatch(
+      /^claude-code +yes +user +\S+\.claude\.json +echo$/m,
+    );
+    const removed = await runCli(['clients', 'remove', 'claude-code', '--endpoint', 'echo'], shell, dir);
+    expect(removed.stdout).toMatch(
+      /^Removed "omnimind-echo" in Claude Code's \S+\.claude\.json \(the previous content is in /,
+    );
+    expect(JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')).mcpServers).toEqual({});
 
     const missing = await runCli(['connect', 'nosuch'], shell, '/');
     expect(missing.code).toBe(1);
