@@ -63,7 +63,7 @@ export function readConfigFile(path: string): ConfigFile {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       return { path, target: path, text: undefined, mode: undefined };
-    throw error;
+    refuse('CLIENT_CONFIG_UNREADABLE', `Cannot read ${path} (${(error as Error).message}), so omnimind left it alone.`);
   }
   let target = path;
   if (link.isSymbolicLink()) {
@@ -153,7 +153,12 @@ export function writeConfigFile(file: ConfigFile, text: string, options: WriteOp
   assertWritable(file);
   let backup: string | undefined;
   if (file.text === undefined) {
-    mkdirSync(dirname(file.target), { recursive: true, mode: options.private ? PRIVATE_DIR_MODE : 0o777 });
+    const dir = dirname(file.target);
+    try {
+      mkdirSync(dir, { recursive: true, mode: options.private ? PRIVATE_DIR_MODE : 0o777 });
+    } catch (error) {
+      refuse('CLIENT_CONFIG_WRITE_FAILED', `Cannot create ${dir} for ${file.target} (${(error as Error).message}).`);
+    }
   } else {
     backup = `${file.path}${BACKUP_SUFFIX}`;
     writeAtomically(backup, file.text, BACKUP_MODE);

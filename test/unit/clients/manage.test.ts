@@ -195,6 +195,19 @@ describe('clients add/remove: files and scopes', () => {
     });
   });
 
+  it('says so in one sentence when the file cannot be reached or its directory cannot be made', () => {
+    writeFileSync(join(environment.cwd, '.vscode'), 'not a directory');
+    expect(() => addToClient('vscode', entry, { ...user(), scope: 'project' })).toThrow(
+      new RegExp(
+        `^Cannot read ${join(environment.cwd, '.vscode', 'mcp.json')} \\(ENOTDIR: .*\\), so omnimind left it alone\\.$`,
+      ),
+    );
+    mkdirSync(join(home(), '.config', 'Code'), { recursive: true });
+    writeFileSync(join(home(), '.config', 'Code', 'User'), '');
+    expect(() => addToClient('vscode', entry, user())).toThrow(/^Cannot read .*User\/mcp\.json \(ENOTDIR/);
+    expect(readFileSync(join(environment.cwd, '.vscode'), 'utf8')).toBe('not a directory');
+  });
+
   it('refuses a client that is not on this machine, and a scope the client does not have', () => {
     expect(() => addToClient('windsurf', entry, user())).toThrow(
       `Windsurf was not found on this machine (neither ${join(home(), '.codeium/windsurf/mcp_config.json')} nor ${join(home(), '.codeium/windsurf')} exists)`,
