@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ChatMessage } from '../../compress/index.js';
-import { OmnimindError } from '../../protocol/index.js';
 import type { GlobalOptions } from '../context.js';
 
 /** Options of `omnimind compress`. */
@@ -34,6 +33,7 @@ async function readInput(file: string | undefined): Promise<string> {
       chunks.push(buffer);
     }
   } catch (error) {
+    const { OmnimindError } = await import('../../protocol/index.js');
     throw new OmnimindError(
       'INPUT_UNREADABLE',
       `Cannot read ${fromStdin ? 'stdin' : file}: ${(error as Error).message}.`,
