@@ -79,9 +79,6 @@ export function findHeaderLines(lines: readonly string[], isBlank: (line: string
     const opened = openings.get(key) ?? 0;
     return opened >= MIN_OPENINGS && opened >= MIN_OPENING_SHARE * (total.get(key) ?? 0);
   };
-  for (let i = 0; i < lines.length; i++) {
-    const pair = keys[i];
-    if (pair !== null && pair !== undefined && pair.some(isHeaderKey)) headers[i] = 1;
-  }
+  for (let i = 0; i < lines.length; i++) if (keys[i]?.some(isHeaderKey)) headers[i] = 1;
   return headers;
 }
