@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
 import type { ChatMessage } from '../../compress/index.js';
 import type { GlobalOptions } from '../context.js';
 
@@ -12,6 +13,14 @@ export interface CompressCommandOptions extends GlobalOptions {
 
 /** Largest input read (a file or stdin): far above any context window, and a bound on memory. */
 const MAX_INPUT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Inputs shorter than this (about 600k tokens) run without V8's optimising compiler (TurboFan): one call is over
+ * before most of its compiled code would pay off, and its compiler threads compete with the call for the CPU. In
+ * whole processes (BENCHMARKS.md) that took 22–31 % of the CPU time off 10k–300k tokens; at 1M tokens it cost
+ * 10 %, so longer inputs keep it.
+ */
+const NO_TURBOFAN_BELOW_CHARS = 2_000_000;
 
 /**
  * Read a whole file, or stdin for `-`, as a stream: a pipe or socket on stdin is non-blocking, so a synchronous
@@ -67,6 +76,8 @@ export async function compressCommand(file: string | undefined, options: Compres
   // The compressor (mostly its token tables) loads while the input is still arriving.
   const loading = import('../../compress/index.js');
   const text = await readInput(file);
+  // `--max-opt=2`: the interpreter, the baseline compiler and (where V8 ships it) Maglev, but not TurboFan.
+  if (text.length < NO_TURBOFAN_BELOW_CHARS) setFlagsFromString('--max-opt=2');
   const { compress } = await loading;
   const input = asMessages(text) ?? text;
   const result = compress(input, {
