@@ -3,6 +3,7 @@ import { markQueryMentions } from './rarity.js';
 import { renderInput } from './render.js';
 import { orderByScore, scoreUnits } from './score.js';
 import { segmentText } from './segment.js';
+import { TextTokens } from './text-tokens.js';
 import { countTokens } from './tokens.js';
 import type { ChatMessage, CompressOptions, CompressResult, HeaderReport, Unit } from './types.js';
 
@@ -57,7 +58,9 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
   const { text, regions } = renderInput(input);
   const units = segmentText(text, regions);
   markQueryMentions(text, units, options.query);
-  const tokensIn = countTokens(text);
+  // Split once: the whole text's count and every unit's count come from the same pieces.
+  const tokens = new TextTokens(text);
+  const tokensIn = tokens.total;
   const { score, duplicate } = scoreUnits(text, units, options.query, mandatoryCritical);
 
   const n = units.length;
@@ -97,7 +100,7 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
     let cost = costs[i]!;
     if (cost < 0) {
       const unit = units[i]!;
-      cost = countTokens(text.slice(unit.start, unit.end)) + (startsLine(text, unit) ? 1 : 0);
+      cost = tokens.count(unit.start, unit.end) + (startsLine(text, unit) ? 1 : 0);
       costs[i] = cost;
     }
     return cost;

@@ -41,15 +41,17 @@ export function countTokens(text: string): number {
   let count = 0;
   const split = O200K_SPLIT;
   split.lastIndex = 0;
-  for (let match = split.exec(text); match !== null; match = split.exec(text)) {
-    const piece = match[0];
-    let pieceCount = pieceCounts.get(piece);
-    if (pieceCount === undefined) {
-      pieceCount = countPiece(piece);
-      if (pieceCounts.size >= PIECE_CACHE_SIZE) pieceCounts.clear();
-      pieceCounts.set(piece, pieceCount);
-    }
-    count += pieceCount;
+  for (let match = split.exec(text); match !== null; match = split.exec(text)) count += pieceTokens(match[0]);
+  return count;
+}
+
+/** Tokens of one piece of the pre-tokenizer's split, remembered across calls. */
+export function pieceTokens(piece: string): number {
+  let count = pieceCounts.get(piece);
+  if (count === undefined) {
+    count = countPiece(piece);
+    if (pieceCounts.size >= PIECE_CACHE_SIZE) pieceCounts.clear();
+    pieceCounts.set(piece, count);
   }
   return count;
 }
