@@ -71,10 +71,17 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
   const pieceWith = (i: number, j: number): boolean =>
     j >= 0 && j < n && units[j]!.critical !== null && duplicate[j] === 0 && !sameText(units[i]!, units[j]!);
   const spanPiece = (i: number): boolean => pieceWith(i, i - 1) || pieceWith(i, i + 1);
-  const isCritical = (i: number): boolean =>
-    units[i]!.critical !== null && (duplicate[i] === 0 || units[i]!.critical === 'metadata' || spanPiece(i));
+  // Decided once per unit: every pass below asks again.
+  const critical = new Uint8Array(n);
   let criticalSpans = 0;
-  for (let i = 0; i < n; i++) if (isCritical(i)) criticalSpans++;
+  for (let i = 0; i < n; i++) {
+    const kind = units[i]!.critical;
+    if (kind !== null && (duplicate[i] === 0 || kind === 'metadata' || spanPiece(i))) {
+      critical[i] = 1;
+      criticalSpans++;
+    }
+  }
+  const isCritical = (i: number): boolean => critical[i] === 1;
 
   const finish = (
     output: string,
