@@ -1,7 +1,5 @@
 import { countTokens, O200K_SPLIT, pieceTokens } from './tokens.js';
 
-/** The pre-tokenizer anchored at `lastIndex`: it finds the piece that starts exactly there. */
-const SPLIT_AT = new RegExp(O200K_SPLIT.source, 'uy');
 /** Slices shorter than this are counted directly: there is little of the text's own split to reuse. */
 const DIRECT_CHARS = 32;
 const WHITESPACE = /\s/;
@@ -50,25 +48,28 @@ export class TextTokens {
   /** Exact o200k tokens of `text.slice(start, end)`. */
   count(start: number, end: number): number {
     const text = this.text;
-    // Cutting the text short changes a piece only where the end of input is itself a match: `\s+(?!\S)` takes a
-    // whole run of whitespace at the end but leaves its last space to the next word elsewhere. A piece that ends by
-    // the slice's last non-space character is therefore split in the slice exactly as in the whole text (greedy
-    // runs and backtracking stop at the cut as they stopped at the character there).
-    let last = end - 1;
-    while (last >= start && WHITESPACE.test(text[last]!)) last--;
-    const limit = last;
     if (end - start < DIRECT_CHARS || splitsPair(text, start) || splitsPair(text, end)) {
       return countTokens(text.slice(start, end));
     }
+    // Cutting the text short changes a piece only where the end of input is itself a match: `\s+(?!\S)` takes a
+    // whole run of whitespace at the end but leaves its last space to the next word elsewhere. A piece that ends by
+    // the slice's last non-space character (`limit`) is therefore split in the slice exactly as in the whole text
+    // (greedy runs and backtracking stop at the cut as they stopped at the character there).
+    let limit = end - 1;
+    while (limit >= start && WHITESPACE.test(text[limit]!)) limit--;
     // The slice's first pieces, split from `start` (the text's own pieces may begin before it), until one ends
     // where a piece of the text begins: from there on the two splits agree.
     let count = 0;
     let at = start;
     let piece = this.pieceAt(at);
+    // The pre-tokenizer matches at every position, so a search from `at` finds the piece starting there (one regex
+    // for both: compiling o200k's Unicode classes twice would cost a new process more than it saves).
     while (piece < 0) {
-      SPLIT_AT.lastIndex = at;
-      const match = SPLIT_AT.exec(text);
-      if (match === null || at + match[0].length > limit) return countTokens(text.slice(start, end));
+      O200K_SPLIT.lastIndex = at;
+      const match = O200K_SPLIT.exec(text);
+      if (match === null || match.index !== at || at + match[0].length > limit) {
+        return countTokens(text.slice(start, end));
+      }
       count += pieceTokens(match[0]);
       at += match[0].length;
       piece = this.pieceAt(at);
