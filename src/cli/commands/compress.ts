@@ -17,8 +17,8 @@ const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 /**
  * Inputs shorter than this (about 600k tokens) run without V8's optimising compiler (TurboFan): one call is over
  * before most of its compiled code would pay off, and its compiler threads compete with the call for the CPU. In
- * whole processes (BENCHMARKS.md) that took 22–31 % of the CPU time off 10k–300k tokens; at 1M tokens it cost
- * 10 %, so longer inputs keep it.
+ * whole processes that took 25–40 % of the CPU time off 10k–300k tokens; at 1M tokens it cost about 10 %, so
+ * longer inputs keep it.
  */
 const NO_TURBOFAN_BELOW_CHARS = 2_000_000;
 
@@ -73,7 +73,7 @@ function asMessages(text: string): ChatMessage[] | undefined {
 
 /** `omnimind compress [FILE|-] --target-tokens N [--json]`: exit 1 when the critical content alone exceeds the budget. */
 export async function compressCommand(file: string | undefined, options: CompressCommandOptions): Promise<number> {
-  // The compressor (mostly its token tables) loads while the input is still arriving.
+  // The compressor's modules load while the input is still arriving.
   const loading = import('../../compress/index.js');
   const text = await readInput(file);
   // `--max-opt=2`: the interpreter, the baseline compiler and (where V8 ships it) Maglev, but not TurboFan.
@@ -101,7 +101,7 @@ export async function compressCommand(file: string | undefined, options: Compres
   }
   await Promise.all(written);
   // All is written and nothing else runs: exiting here spares the process the orderly teardown of the heap a large
-  // context leaves behind (10–20 ms of a 100k-token run, measured with strace from the last write to exit_group).
+  // context leaves behind (5–15 ms of a 100k-token run, measured with strace from the last write to exit_group).
   process.exit(result.overflow ? 1 : 0);
 }
 
