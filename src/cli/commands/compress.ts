@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import type { ChatMessage } from '../../compress/index.js';
@@ -23,23 +23,24 @@ const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 const NO_TURBOFAN_BELOW_CHARS = 2_000_000;
 
 /**
- * Read a whole file, or stdin for `-`, as a stream: a pipe or socket on stdin is non-blocking, so a synchronous
- * read of fd 0 fails with EAGAIN as soon as the writer is slower than the reader.
+ * Read a whole file, or stdin for `-`: a regular file in one read, anything else (a pipe, a socket, a device) as a
+ * stream, since a pipe or socket on stdin is non-blocking and a synchronous read of it fails with EAGAIN as soon as
+ * the writer is slower than the reader.
  */
 async function readInput(file: string | undefined): Promise<string> {
   const fromStdin = file === undefined || file === '-';
-  const source: Readable = fromStdin ? process.stdin : createReadStream(file);
-  const chunks: Buffer[] = [];
-  let size = 0;
   try {
-    for await (const chunk of source) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      size += buffer.length;
-      if (size > MAX_INPUT_BYTES) {
-        source.destroy();
-        throw new Error(`the input is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB`);
-      }
-      chunks.push(buffer);
+    if (fromStdin) return await readStream(process.stdin);
+    const fd = openSync(file, 'r');
+    const stat = fstatSync(fd);
+    // The stream takes the descriptor over (a FIFO's writer must not see it closed and opened again).
+    if (!stat.isFile()) return await readStream(createReadStream(file, { fd }));
+    try {
+      if (stat.size > MAX_INPUT_BYTES) throw tooLarge();
+      // One read: a stream's chunks, events and module cost a new process more than the file itself.
+      return readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
     }
   } catch (error) {
     const { OmnimindError } = await import('../../protocol/index.js');
@@ -48,7 +49,26 @@ async function readInput(file: string | undefined): Promise<string> {
       `Cannot read ${fromStdin ? 'stdin' : file}: ${(error as Error).message}.`,
     );
   }
+}
+
+/** Everything a stream yields, as text, up to MAX_INPUT_BYTES. */
+async function readStream(source: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of source) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.length;
+    if (size > MAX_INPUT_BYTES) {
+      source.destroy();
+      throw tooLarge();
+    }
+    chunks.push(buffer);
+  }
   return Buffer.concat(chunks, size).toString('utf8');
+}
+
+function tooLarge(): Error {
+  return new Error(`the input is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB`);
 }
 
 /** A JSON array of `{role, content}` objects is compressed as chat messages (their metadata is kept). */
