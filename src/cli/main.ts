@@ -1,6 +1,4 @@
 import { CommanderError } from 'commander';
-import { OmnimindError } from '../protocol/index.js';
-import { errorColor } from './output.js';
 import { buildProgram } from './program.js';
 
 /** Exit code for a usage error (CONTRACT.md). */
@@ -24,6 +22,11 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       return USAGE_EXIT_CODE;
     }
+    // Loaded only here: a command that succeeds (`omnimind compress`) never pays for chalk or the protocol module.
+    const [{ OmnimindError }, { errorColor }] = await Promise.all([
+      import('../protocol/index.js'),
+      import('./output.js'),
+    ]);
     const debug = argv.includes('--debug');
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${errorColor.red('omnimind:')} ${message}\n`);

@@ -3,6 +3,7 @@ import { markQueryMentions } from './rarity.js';
 import { renderInput } from './render.js';
 import { orderByScore, scoreUnits } from './score.js';
 import { segmentText } from './segment.js';
+import { TextTokens } from './text-tokens.js';
 import { countTokens } from './tokens.js';
 import type { ChatMessage, CompressOptions, CompressResult, HeaderReport, Unit } from './types.js';
 
@@ -57,7 +58,9 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
   const { text, regions } = renderInput(input);
   const units = segmentText(text, regions);
   markQueryMentions(text, units, options.query);
-  const tokensIn = countTokens(text);
+  // Split once: the whole text's count and every unit's count come from the same pieces.
+  const tokens = new TextTokens(text);
+  const tokensIn = tokens.total;
   const { score, duplicate } = scoreUnits(text, units, options.query, mandatoryCritical);
 
   const n = units.length;
@@ -68,10 +71,17 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
   const pieceWith = (i: number, j: number): boolean =>
     j >= 0 && j < n && units[j]!.critical !== null && duplicate[j] === 0 && !sameText(units[i]!, units[j]!);
   const spanPiece = (i: number): boolean => pieceWith(i, i - 1) || pieceWith(i, i + 1);
-  const isCritical = (i: number): boolean =>
-    units[i]!.critical !== null && (duplicate[i] === 0 || units[i]!.critical === 'metadata' || spanPiece(i));
+  // Decided once per unit: every pass below asks again.
+  const critical = new Uint8Array(n);
   let criticalSpans = 0;
-  for (let i = 0; i < n; i++) if (isCritical(i)) criticalSpans++;
+  for (let i = 0; i < n; i++) {
+    const kind = units[i]!.critical;
+    if (kind !== null && (duplicate[i] === 0 || kind === 'metadata' || spanPiece(i))) {
+      critical[i] = 1;
+      criticalSpans++;
+    }
+  }
+  const isCritical = (i: number): boolean => critical[i] === 1;
 
   const finish = (
     output: string,
@@ -97,7 +107,7 @@ export function compress(input: string | readonly ChatMessage[], options: Compre
     let cost = costs[i]!;
     if (cost < 0) {
       const unit = units[i]!;
-      cost = countTokens(text.slice(unit.start, unit.end)) + (startsLine(text, unit) ? 1 : 0);
+      cost = tokens.count(unit.start, unit.end) + (startsLine(text, unit) ? 1 : 0);
       costs[i] = cost;
     }
     return cost;

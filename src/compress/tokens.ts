@@ -1,12 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { encodeRankTable, RankTable } from './rank-table.js';
 
 /** The o200k rank table written next to this module by the build (see build-rank-file.ts). */
 export const RANK_FILE = new URL('./o200k-ranks.bin', import.meta.url);
 /** Pieces whose token count is remembered; cleared when full, a bound on memory. */
 const PIECE_CACHE_SIZE = 200_000;
+
+/**
+ * o200k's pre-tokenizer, spelled as gpt-tokenizer spells it (a test keeps the two equal): written out here because
+ * resolving and loading the package's module costs a new `omnimind compress` process more than the regex itself.
+ */
+export const O200K_SPLIT =
+  /[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?:'(?:[sS]|[dD]|[mM]|[tT]|[lL][lL]|[vV][eE]|[rR][eE]))?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?:'(?:[sS]|[dD]|[mM]|[tT]|[lL][lL]|[vV][eE]|[rR][eE]))?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
 
 let table: RankTable | undefined;
 const pieceCounts = new Map<string, number>();
@@ -33,17 +39,19 @@ function rankTable(): RankTable {
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
   let count = 0;
-  const split = O200K_TOKEN_SPLIT_REGEX;
+  const split = O200K_SPLIT;
   split.lastIndex = 0;
-  for (let match = split.exec(text); match !== null; match = split.exec(text)) {
-    const piece = match[0];
-    let pieceCount = pieceCounts.get(piece);
-    if (pieceCount === undefined) {
-      pieceCount = countPiece(piece);
-      if (pieceCounts.size >= PIECE_CACHE_SIZE) pieceCounts.clear();
-      pieceCounts.set(piece, pieceCount);
-    }
-    count += pieceCount;
+  for (let match = split.exec(text); match !== null; match = split.exec(text)) count += pieceTokens(match[0]);
+  return count;
+}
+
+/** Tokens of one piece of the pre-tokenizer's split, remembered across calls. */
+export function pieceTokens(piece: string): number {
+  let count = pieceCounts.get(piece);
+  if (count === undefined) {
+    count = countPiece(piece);
+    if (pieceCounts.size >= PIECE_CACHE_SIZE) pieceCounts.clear();
+    pieceCounts.set(piece, count);
   }
   return count;
 }

@@ -113,6 +113,28 @@ describe('omnimind compress', () => {
     expect(json.output).toContain('worker-39.js:49');
   });
 
+  it('writes all of a large output to a slow reader before it exits', async () => {
+    // 2.6 MB: above the size from which the optimising compiler is kept, and far more than a pipe holds.
+    const file = join(dir, 'large.txt');
+    const large = Array.from({ length: 40_000 }, (_, i) => `line ${i}: ${filler.slice(0, 50)}`).join('\n');
+    writeFileSync(file, large);
+    const child = spawn(process.execPath, [CLI, 'compress', file, '--target-tokens', '100000000'], {
+      env,
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const chunks: Buffer[] = [];
+    // Read a chunk, then nothing for a while: the pipe stays full while the output is being written.
+    child.stdout.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), 2);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(`${large}\n`);
+  }, 120_000);
+
   it('names the file it cannot read', async () => {
     const result = await runCli(['compress', join(dir, 'missing.txt'), '--target-tokens', '10'], env, dir);
     expect(result.code).not.toBe(0);

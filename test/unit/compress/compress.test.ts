@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { countTokens as referenceCount } from 'gpt-tokenizer/encoding/o200k_base';
+import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { describe, expect, it } from 'vitest';
 import { generateTranscript } from '../../../bench/compress/generate-transcripts.js';
 import { type ChatMessage, compress, countTokens } from '../../../src/compress/index.js';
+import { O200K_SPLIT } from '../../../src/compress/tokens.js';
 import { embed, noiseProse, normalise } from './fixtures.js';
 
 describe('compress options', () => {
@@ -27,6 +29,11 @@ describe('countTokens', () => {
     expect(countTokens('')).toBe(0);
     expect(countTokens('hello world')).toBe(2);
     expect(countTokens('before <|endoftext|> after')).toBeGreaterThan(3);
+  });
+
+  it("splits text with the tokenizer package's own o200k pre-tokenizer", () => {
+    expect(O200K_SPLIT.source).toBe(O200K_TOKEN_SPLIT_REGEX.source);
+    expect(O200K_SPLIT.flags).toBe(O200K_TOKEN_SPLIT_REGEX.flags);
   });
 
   const plain = { disallowedSpecial: new Set<string>() };
