@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { ChildRouter } from './child-router.js';
+import { type ChildState, isDown } from './child-state.js';
 import { ClientSession, type SessionServices } from './session.js';
 import type { ChildLink, RequestCache, RequestLimiter } from './types.js';
 
@@ -10,8 +11,6 @@ export interface ChildGatewayOptions extends Omit<SessionServices, 'waitForRunni
   /** The child's configured roots (file:// URIs): the answer to a `roots/list` no single client can be asked. */
   configuredRoots?: readonly string[];
 }
-
-const DOWN = new Set(['FATAL', 'STOPPED']);
 
 /** One child's socket: accepts any number of MCP clients and routes them all to the child through one router. */
 export class ChildGateway {
@@ -43,13 +42,17 @@ export class ChildGateway {
   }
 }
 
-/** Resolves true once the child is RUNNING, false if it goes down for good or the signal aborts first. */
+/**
+ * Resolves true once the child is RUNNING, false if it goes down, fails a start on demand, or the signal aborts
+ * first. An IDLE child is started.
+ */
 export function waitForRunning(link: ChildLink, signal: AbortSignal): Promise<boolean> {
   if (link.state === 'RUNNING') return Promise.resolve(true);
-  if (DOWN.has(link.state) || signal.aborted) return Promise.resolve(false);
+  if (isDown(link.state) || signal.aborted) return Promise.resolve(false);
+  link.demand();
   return new Promise((resolve) => {
-    const onState = (state: string) => {
-      if (state !== 'RUNNING' && !DOWN.has(state)) return;
+    const onState = (state: ChildState) => {
+      if (state !== 'RUNNING' && state !== 'IDLE' && !isDown(state)) return;
       cleanup();
       resolve(state === 'RUNNING');
     };
