@@ -1,13 +1,5 @@
 /** A child's lifecycle state (CONTRACT.md, "Child states"). */
-export type ChildState =
-  | 'STOPPED'
-  | 'STARTING'
-  | 'RUNNING'
-  | 'STOPPING'
-  | 'EXITED'
-  | 'BACKOFF'
-  | 'FATAL'
-  | 'IDLE';
+export type ChildState = 'STOPPED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'EXITED' | 'BACKOFF' | 'FATAL' | 'IDLE';
 
 /** The states a child does not come back from without `omnimind start`: requests get -32011 at once. */
 const DOWN_STATES: ReadonlySet<ChildState> = new Set(['FATAL', 'STOPPED', 'STOPPING']);

@@ -1,32 +1,36 @@
-import { unlinkSync } from 'node:fs';
+import { rmSync, unlinkSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { ResponseCache } from '../cache/index.js';
 import {
   assertSocketPathFits,
   type ChildSpec,
   childSocketPath,
+  loadValidConfig,
   type OmnimindPaths,
   type RawConfig,
+  resolveChildSpecs,
   VERSION,
 } from '../config/index.js';
 import {
   ChildGateway,
   type ChildRouter,
+  type ChildState,
   type CompressionPolicy,
   ConnectionBudget,
+  isDown,
   PerClientGateway,
-  waitForRunning,
 } from '../gateway/index.js';
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
 import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
-import type { ChildReport, StatusReport } from './control-protocol.js';
+import type { ChildReport, ReloadReport, StatusReport } from './control-protocol.js';
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { ManagedChild } from './managed-child.js';
 import { killOrphans } from './orphans.js';
+import { isEmptyPlan, planReload, type ReloadPlan } from './reload-plan.js';
 import { listenOnFd, listenOnPath } from './sockets.js';
 import { StateDb } from './state-db.js';
 
@@ -57,14 +61,22 @@ export interface SupervisorOptions {
   specs: ChildSpec[];
   logger: Logger;
   systemd?: SystemdHooks;
+  /** The directory `start` was run in: a reload resolves the children's default roots from it (default: the cwd). */
+  cwd?: string;
 }
-
-type Settled = 'RUNNING' | 'FATAL' | 'STOPPED';
 
 /** The supervisor: owns the sockets, the children, the shared cache and limiter, and the control API. */
 export class Supervisor {
   readonly startedAt = new Date();
   readonly #options: SupervisorOptions;
+  readonly #cwd: string;
+  #config: RawConfig;
+  #specs: ChildSpec[];
+  #configLoadedAt = new Date();
+  #env: Record<string, string> = {};
+  #started: Promise<void> | undefined;
+  /** The reload under way, if any: reloads run one after the other. */
+  #reloading: Promise<unknown> = Promise.resolve();
   readonly #children = new Map<string, ManagedChild>();
   readonly #gateways = new Map<string, ChildGateway>();
   /** Children in `per-client` isolation: one process per connection, started on connect. */
@@ -85,15 +97,25 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.#cwd = options.cwd ?? process.cwd();
+    this.#config = options.config;
+    this.#specs = options.specs;
   }
 
   /**
-   * Takes the lock, cleans up after a killed predecessor, binds every socket and starts the enabled children. The
-   * directories must have been prepared (`preparePrivateDirs`) under the private umask (`usePrivateUmask`).
+   * Takes the lock, cleans up after a killed predecessor, binds every socket and starts the enabled children (an
+   * on-demand one waits IDLE). The directories must have been prepared (`preparePrivateDirs`) under the private umask
+   * (`usePrivateUmask`).
    */
-  async start(): Promise<void> {
-    const { paths, config, logger } = this.#options;
-    const enabled = this.#options.specs.filter((s) => s.enabled);
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    const { paths, logger } = this.#options;
+    const config = this.#config;
+    const enabled = this.#specs.filter((s) => s.enabled);
     assertSocketPathFits(paths.controlSocket);
     for (const spec of enabled) assertSocketPathFits(childSocketPath(paths, spec.name));
 
@@ -115,22 +137,23 @@ export class Supervisor {
 
     const { maxFrameBytes: _, ...limits } = config.gateway ?? {};
     this.#budget = new ConnectionBudget(limits);
-    const env = Object.fromEntries(
+    this.#env = Object.fromEntries(
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PRIVATE_ENV.test(e[0])),
     );
-    for (const spec of enabled) this.#addChild(spec, env);
+    for (const spec of enabled) this.#addChild(spec);
     for (const [name, gateway] of [...this.#gateways, ...this.#pools]) {
       await this.#bind(gateway.server, name, childSocketPath(paths, name));
     }
     this.#control = createControlServer(this.#handlers());
     await this.#bind(this.#control, 'control', paths.controlSocket);
     logger.info(`supervisor ${VERSION} started (pid ${process.pid}); ${enabled.length} children`);
-    for (const child of this.#children.values()) child.start();
+    for (const child of this.#children.values()) child.boot();
     void this.#notifyWhenSettled();
   }
 
-  #createChild(spec: ChildSpec, env: Record<string, string>): ManagedChild {
-    const { config, logger, paths } = this.#options;
+  #createChild(spec: ChildSpec, isBusy?: () => boolean): ManagedChild {
+    const { logger, paths } = this.#options;
+    const config = this.#config;
     return new ManagedChild(spec, {
       logsDir: paths.logsDir,
       logger,
@@ -139,13 +162,14 @@ export class Supervisor {
         pingIntervalMs: config.health?.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
         maxMissedPings: config.health?.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS,
       },
-      env,
+      env: this.#env,
       onRecord: (c) => this.#record(c),
+      isBusy,
     });
   }
 
-  #addChild(spec: ChildSpec, env: Record<string, string>): void {
-    const { config } = this.#options;
+  #addChild(spec: ChildSpec): void {
+    const config = this.#config;
     const options = spec.options as {
       cache?: Record<string, unknown>;
       priorities?: Record<string, Priority>;
@@ -165,12 +189,15 @@ export class Supervisor {
         ...services,
         name: spec.name,
         maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
-        createInstance: (slot) => this.#createChild({ ...spec, name: `${spec.name}#${slot}` }, env),
+        createInstance: (slot) => this.#createChild({ ...spec, name: `${spec.name}#${slot}` }),
       });
       this.#pools.set(spec.name, pool);
       return;
     }
-    const child = this.#createChild(spec, env);
+    const child = this.#createChild(spec, () => {
+      const router = this.#gateways.get(spec.name)?.router;
+      return router !== undefined && (router.sessions.size > 0 || router.inFlight > 0);
+    });
     child.on('state', () => this.#systemdStatus());
     this.#children.set(spec.name, child);
     this.#cache?.setPolicy(
@@ -251,14 +278,9 @@ export class Supervisor {
     return names.flatMap((n) => this.#pools.get(n) ?? []);
   }
 
-  /** Waits until each named child is RUNNING, FATAL or STOPPED (or the signal aborts). */
-  async #settle(names: string[], signal: AbortSignal): Promise<Settled[]> {
-    return await Promise.all(
-      this.#named(names).map(async (child) => {
-        await waitForRunning(child, signal);
-        return child.state as Settled;
-      }),
-    );
+  /** Waits until each named child is RUNNING, IDLE or down (or the signal aborts). */
+  async #settle(names: string[], signal: AbortSignal): Promise<void> {
+    await Promise.all(this.#named(names).map((child) => settled(child, signal)));
   }
 
   /** The `status --json` document. */
@@ -292,6 +314,7 @@ export class Supervisor {
         home: paths.home,
         runtimeDir: paths.runtimeDir,
         configFile: paths.configFile,
+        configLoadedAt: this.#configLoadedAt.toISOString(),
         systemd: this.#options.systemd !== undefined,
       },
       children,
@@ -347,11 +370,96 @@ export class Supervisor {
         ]);
         return { stopped: children, supervisor: false };
       },
+      reload: async () => await this.reload(),
       'cache.clear': async ({ child }) => {
         if (child !== undefined) this.#named([child]);
         return { removed: this.#cache?.clear(child) ?? 0 };
       },
     };
+  }
+
+  /**
+   * Re-reads the config file and applies the difference: added children start, removed ones stop and lose their
+   * socket, changed ones restart, the others keep their process and connections. An invalid file changes nothing
+   * (CONFIG_INVALID lists every problem). Reloads run one after another, and only once start-up is done.
+   */
+  reload(): Promise<ReloadReport> {
+    const run = this.#reloading.catch(() => {}).then(() => this.#reload());
+    this.#reloading = run;
+    return run;
+  }
+
+  async #reload(): Promise<ReloadReport> {
+    const { paths, logger } = this.#options;
+    if (this.#closing) {
+      throw new OmnimindError('SHUTTING_DOWN', 'The supervisor is stopping; the config was not reloaded.');
+    }
+    if (!this.#started) throw new OmnimindError('NOT_STARTED', 'The supervisor has not started; nothing to reload.');
+    await this.#started;
+    const { config } = this.#readConfig();
+    const specs = resolveChildSpecs(config, paths, this.#cwd);
+    for (const spec of specs) if (spec.enabled) assertSocketPathFits(childSocketPath(paths, spec.name));
+    const plan = planReload({ specs: this.#specs, config: this.#config }, { specs, config });
+    this.#config = config;
+    this.#specs = specs;
+    this.#configLoadedAt = new Date();
+    if (!isEmptyPlan(plan)) await this.#apply(plan);
+    const report: ReloadReport = {
+      configFile: paths.configFile,
+      configLoadedAt: this.#configLoadedAt.toISOString(),
+      added: plan.added.map((s) => s.name),
+      removed: plan.removed,
+      changed: plan.changed.map((s) => s.name),
+      kept: plan.kept,
+      lifecycle: plan.lifecycle.map((s) => s.name),
+      settings: plan.settings,
+    };
+    logger.info(
+      `config reloaded from ${paths.configFile}: added [${report.added}], removed [${report.removed}], restarted [${report.changed}], ${report.kept.length} kept, settings [${report.settings}]`,
+    );
+    return report;
+  }
+
+  /** The config file, validated; an invalid one is refused with every problem and the note that nothing changed. */
+  #readConfig(): { config: RawConfig } {
+    try {
+      return loadValidConfig(this.#options.paths.configFile);
+    } catch (error) {
+      if (!(error instanceof OmnimindError)) throw error;
+      throw new OmnimindError(
+        error.code,
+        `${error.message}\nNothing was changed: the supervisor keeps the config loaded at ${this.#configLoadedAt.toISOString()}.`,
+      );
+    }
+  }
+
+  async #apply(plan: ReloadPlan): Promise<void> {
+    const { paths } = this.#options;
+    await Promise.all([...plan.removed, ...plan.changed.map((s) => s.name)].map((name) => this.#removeEndpoint(name)));
+    for (const spec of [...plan.changed, ...plan.added]) {
+      this.#addChild(spec);
+      const endpoint = this.#gateways.get(spec.name) ?? this.#pools.get(spec.name);
+      if (endpoint) await this.#bind(endpoint.server, spec.name, childSocketPath(paths, spec.name));
+      this.#children.get(spec.name)?.boot();
+    }
+    for (const spec of plan.lifecycle) this.#children.get(spec.name)?.updateLifecycle(spec);
+  }
+
+  /** Stops a child (what it had in flight gets -32011), disconnects its clients and removes its socket. */
+  async #removeEndpoint(name: string): Promise<void> {
+    const child = this.#children.get(name);
+    const gateway = this.#gateways.get(name);
+    const pool = this.#pools.get(name);
+    this.#children.delete(name);
+    this.#gateways.delete(name);
+    this.#pools.delete(name);
+    await child?.stop();
+    await Promise.all([gateway?.close(), pool?.close()]);
+    const path = childSocketPath(this.#options.paths, name);
+    const bound = this.#boundPaths.indexOf(path);
+    if (bound === -1) return;
+    this.#boundPaths.splice(bound, 1);
+    rmSync(path, { force: true });
   }
 
   /** Stops every child and closes every socket, the cache and the state db; idempotent. */
@@ -363,6 +471,7 @@ export class Supervisor {
   async #shutdown(timeoutMs?: number): Promise<void> {
     const { logger } = this.#options;
     logger.info('supervisor stopping');
+    await this.#reloading.catch(() => {});
     this.#options.systemd?.stopping();
     await Promise.all([...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()));
     await Promise.all([...this.#children.values()].map((c) => c.stop(timeoutMs)));
@@ -381,6 +490,24 @@ export class Supervisor {
     logger.info('supervisor stopped');
     this.#resolveClosed();
   }
+}
+
+/** Resolves once the child is RUNNING, IDLE or down (what `omnimind start` waits for), or the signal aborts. */
+function settled(child: ManagedChild, signal: AbortSignal): Promise<void> {
+  const done = (state: ChildState) => state === 'RUNNING' || state === 'IDLE' || isDown(state);
+  if (done(child.state) || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onState = (state: ChildState) => {
+      if (done(state)) finish();
+    };
+    const finish = () => {
+      child.off('state', onState);
+      signal.removeEventListener('abort', finish);
+      resolve();
+    };
+    child.on('state', onState);
+    signal.addEventListener('abort', finish, { once: true });
+  });
 }
 
 function childConcurrency(specs: ChildSpec[]): Record<string, number> {
