@@ -52,6 +52,8 @@ export class ChildRouter {
   #nextUpstream = 1;
   #childLogLevel: string | undefined;
   #wasRunning = false;
+  /** Why the last start on demand failed, while the child is IDLE after it. */
+  #startFailure: string | undefined;
   readonly #cache: RequestCache | undefined;
   readonly #limiter: RequestLimiter | undefined;
   readonly #configuredRoots: readonly string[];
@@ -91,7 +93,7 @@ export class ChildRouter {
     signal?: AbortSignal,
   ): Promise<RouteOutcome> {
     const state = this.link.state;
-    if (isDown(state)) return Promise.resolve(this.#unavailable(state));
+    if (isDown(state)) return Promise.resolve(this.unavailable(state));
     if (state === 'IDLE') this.link.demand();
     return new Promise<RouteOutcome>((resolve) => {
       const childId = this.#nextId++;
@@ -156,7 +158,9 @@ export class ChildRouter {
     });
   }
 
-  #unavailable(state: ChildState, reason?: string): RouteOutcome {
+  /** The -32011 answer for a child that is down, or IDLE after a failed start on demand (with the reason). */
+  unavailable(state: ChildState): RouteOutcome {
+    const reason = state === 'IDLE' ? this.#startFailure : undefined;
     return {
       kind: 'error',
       error: {
@@ -172,6 +176,7 @@ export class ChildRouter {
 
   #onChildState(state: ChildState, previous: ChildState, reason?: string): void {
     this.#limiter?.noteChildState(this.link.name, state === 'RUNNING');
+    this.#startFailure = reason;
     if (state === 'RUNNING') {
       if (this.#wasRunning) this.#cache?.onChildRestart(this.link.name);
       this.#wasRunning = true;
@@ -206,7 +211,7 @@ export class ChildRouter {
     }
     // A start on demand that failed leaves the child IDLE: what waited for it gets the reason.
     if (isDown(state) || state === 'IDLE') {
-      for (const pending of [...this.#pending.values()]) this.#settle(pending, this.#unavailable(state, reason));
+      for (const pending of [...this.#pending.values()]) this.#settle(pending, this.unavailable(state));
     }
   }
 

@@ -310,10 +310,7 @@ export class ClientSession {
     if (typeof clientName === 'string') this.#clientPriority = this.#services.priorities.clients[clientName];
     const link = this.#router.link;
     if (link.state !== 'RUNNING' && !(await this.#services.waitForRunning(AbortSignal.timeout(INITIALIZE_WAIT_MS)))) {
-      return this.#sendError(idText, ErrorCode.ChildUnavailable, `Child "${link.name}" is ${link.state}`, {
-        child: link.name,
-        state: link.state,
-      });
+      return this.#sendOutcome(idText, this.#router.unavailable(link.state));
     }
     const childResult = link.initializeResult ?? {};
     const requested = params?.protocolVersion;
