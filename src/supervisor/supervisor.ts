@@ -1,5 +1,5 @@
 import { rmSync, unlinkSync } from 'node:fs';
-import type { Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { ResponseCache } from '../cache/index.js';
 import {
   assertSocketPathFits,
@@ -81,6 +81,13 @@ export class Supervisor {
   readonly #gateways = new Map<string, ChildGateway>();
   /** Children in `per-client` isolation: one process per connection, started on connect. */
   readonly #pools = new Map<string, PerClientGateway<ManagedChild>>();
+  /**
+   * The listening socket of each endpoint, owned here rather than by its gateway: a child restarted by a reload gets
+   * a new gateway behind the same socket (an inherited systemd socket cannot be bound again once closed).
+   */
+  readonly #listeners = new Map<string, Server>();
+  /** Connections that arrived while their child was being restarted by a reload: served by its new gateway. */
+  readonly #held = new Map<string, Socket[]>();
   readonly #boundPaths: string[] = [];
   #lock: InstanceLock | undefined;
   #control: Server | undefined;
@@ -141,9 +148,7 @@ export class Supervisor {
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PRIVATE_ENV.test(e[0])),
     );
     for (const spec of enabled) this.#addChild(spec);
-    for (const [name, gateway] of [...this.#gateways, ...this.#pools]) {
-      await this.#bind(gateway.server, name, childSocketPath(paths, name));
-    }
+    for (const name of [...this.#gateways.keys(), ...this.#pools.keys()]) await this.#listen(name);
     this.#control = createControlServer(this.#handlers());
     await this.#bind(this.#control, 'control', paths.controlSocket);
     logger.info(`supervisor ${VERSION} started (pid ${process.pid}); ${enabled.length} children`);
@@ -218,6 +223,23 @@ export class Supervisor {
         configuredRoots: configuredRootUris(spec),
       }),
     );
+  }
+
+  /** Binds the endpoint's socket (once): each connection goes to the endpoint's gateway of the moment. */
+  async #listen(name: string): Promise<void> {
+    if (this.#listeners.has(name)) return;
+    const server = createServer((socket) => {
+      const gateway = this.#gateways.get(name) ?? this.#pools.get(name);
+      const held = this.#held.get(name);
+      if (gateway) gateway.server.emit('connection', socket);
+      else if (held) {
+        socket.on('error', () => socket.destroy());
+        held.push(socket);
+      } else socket.destroy();
+    });
+    server.on('error', () => {});
+    await this.#bind(server, name, childSocketPath(this.#options.paths, name));
+    this.#listeners.set(name, server);
   }
 
   async #bind(server: Server, name: string, path: string): Promise<void> {
@@ -434,27 +456,38 @@ export class Supervisor {
   }
 
   async #apply(plan: ReloadPlan): Promise<void> {
-    const { paths } = this.#options;
-    await Promise.all([...plan.removed, ...plan.changed.map((s) => s.name)].map((name) => this.#removeEndpoint(name)));
+    await Promise.all([
+      ...plan.removed.map((name) => this.#removeEndpoint(name, false)),
+      ...plan.changed.map((spec) => this.#removeEndpoint(spec.name, true)),
+    ]);
     for (const spec of [...plan.changed, ...plan.added]) {
       this.#addChild(spec);
-      const endpoint = this.#gateways.get(spec.name) ?? this.#pools.get(spec.name);
-      if (endpoint) await this.#bind(endpoint.server, spec.name, childSocketPath(paths, spec.name));
+      await this.#listen(spec.name);
       this.#children.get(spec.name)?.boot();
+      const gateway = this.#gateways.get(spec.name) ?? this.#pools.get(spec.name);
+      for (const socket of this.#held.get(spec.name) ?? []) {
+        if (!socket.destroyed) gateway?.server.emit('connection', socket);
+      }
+      this.#held.delete(spec.name);
     }
     for (const spec of plan.lifecycle) this.#children.get(spec.name)?.updateLifecycle(spec);
   }
 
-  /** Stops a child (what it had in flight gets -32011), disconnects its clients and removes its socket. */
-  async #removeEndpoint(name: string): Promise<void> {
+  /** Stops a child (what it had in flight gets -32011) and disconnects its clients; then removes its socket unless kept. */
+  async #removeEndpoint(name: string, keepSocket: boolean): Promise<void> {
     const child = this.#children.get(name);
     const gateway = this.#gateways.get(name);
     const pool = this.#pools.get(name);
+    if (keepSocket) this.#held.set(name, []);
     this.#children.delete(name);
     this.#gateways.delete(name);
     this.#pools.delete(name);
     await child?.stop();
     await Promise.all([gateway?.close(), pool?.close()]);
+    if (keepSocket) return;
+    const listener = this.#listeners.get(name);
+    this.#listeners.delete(name);
+    if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
     const path = childSocketPath(this.#options.paths, name);
     const bound = this.#boundPaths.indexOf(path);
     if (bound === -1) return;
@@ -474,6 +507,9 @@ export class Supervisor {
     await this.#reloading.catch(() => {});
     this.#options.systemd?.stopping();
     await Promise.all([...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()));
+    await Promise.all(
+      [...this.#listeners.values()].map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
+    );
     await Promise.all([...this.#children.values()].map((c) => c.stop(timeoutMs)));
     this.#cache?.close();
     this.#limiter?.close();

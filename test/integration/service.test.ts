@@ -109,6 +109,9 @@ describe('omnimind reload', () => {
     expect(refused.code).toBe(-32011);
     await waitFor(() => dropClosed);
 
+    const changed = await h.client('change');
+    const echoed = await changed.callTool({ name: 'echo', arguments: { text: 'new' } });
+    expect((echoed.content as Array<{ text: string }>)[0]?.text).toBe('new');
     const added = await h.client('added');
     const answer = await added.callTool({ name: 'echo', arguments: { text: 'hello' } });
     expect((answer.content as Array<{ text: string }>)[0]?.text).toBe('hello');
