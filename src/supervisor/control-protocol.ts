@@ -50,6 +50,8 @@ export interface ReloadReport {
   /** Kept, with a new `start` or `idleStopSeconds`. */
   lifecycle: string[];
   settings: string[];
+  /** Changed settings that take effect at the next start of the supervisor. */
+  applyAtRestart: string[];
 }
 
 /** The methods of the control socket and their parameters. */

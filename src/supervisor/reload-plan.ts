@@ -6,6 +6,8 @@ import { childIdentity } from './child-scope.js';
 const LIFECYCLE_KEYS = ['start', 'idleStopSeconds'] as const;
 /** Top-level config sections that describe children, not supervisor settings. */
 const CHILD_SECTIONS = new Set(['children', 'mcpServers', '$schema']);
+/** Settings a running supervisor takes at once: ping timing and log rotation of every child. */
+const LIVE_SETTINGS = new Set(['health', 'logs']);
 
 /** What a reload changes: children by name, and the supervisor settings (top-level config sections) that differ. */
 export interface ReloadPlan {
@@ -21,6 +23,8 @@ export interface ReloadPlan {
   lifecycle: ChildSpec[];
   /** Top-level config sections (`cache`, `limiter`, `logs`, …) whose values differ. */
   settings: string[];
+  /** Those of `settings` that take effect only when the supervisor is restarted (cache sizes, limiter rates, …). */
+  applyAtRestart: string[];
 }
 
 /** Compares the running children and config with the newly loaded ones; pure. */
@@ -30,7 +34,15 @@ export function planReload(
 ): ReloadPlan {
   const old = new Map(before.specs.filter((s) => s.enabled).map((s) => [s.name, s]));
   const next = after.specs.filter((s) => s.enabled);
-  const plan: ReloadPlan = { added: [], removed: [], changed: [], kept: [], lifecycle: [], settings: [] };
+  const plan: ReloadPlan = {
+    added: [],
+    removed: [],
+    changed: [],
+    kept: [],
+    lifecycle: [],
+    settings: [],
+    applyAtRestart: [],
+  };
   for (const spec of next) {
     const current = old.get(spec.name);
     if (current === undefined) plan.added.push(spec);
@@ -51,6 +63,14 @@ export function planReload(
     if (stringifyCanonical(a ?? null) !== stringifyCanonical(b ?? null)) plan.settings.push(key);
   }
   plan.settings.sort();
+  // Client priorities are read by each new session; the limiter's rates and queue bound are fixed at start.
+  const { clients: _a, ...limiterBefore } = before.config.limiter ?? {};
+  const { clients: _b, ...limiterAfter } = after.config.limiter ?? {};
+  plan.applyAtRestart = plan.settings.filter(
+    (key) =>
+      !LIVE_SETTINGS.has(key) &&
+      (key !== 'limiter' || stringifyCanonical(limiterBefore) !== stringifyCanonical(limiterAfter)),
+  );
   return plan;
 }
 

@@ -28,7 +28,7 @@ import type { ChildReport, ReloadReport, StatusReport } from './control-protocol
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
-import { ManagedChild } from './managed-child.js';
+import { type HealthOptions, ManagedChild } from './managed-child.js';
 import { killOrphans } from './orphans.js';
 import { isEmptyPlan, planReload, type ReloadPlan } from './reload-plan.js';
 import { listenOnFd, listenOnPath } from './sockets.js';
@@ -73,6 +73,9 @@ export class Supervisor {
   #config: RawConfig;
   #specs: ChildSpec[];
   #configLoadedAt = new Date();
+  /** Shared by every child and gateway, and updated in place by a reload, so new values apply at once. */
+  readonly #health: HealthOptions;
+  readonly #clientPriorities: Record<string, Priority>;
   #env: Record<string, string> = {};
   #started: Promise<void> | undefined;
   /** The reload under way, if any: reloads run one after the other. */
@@ -107,6 +110,8 @@ export class Supervisor {
     this.#cwd = options.cwd ?? process.cwd();
     this.#config = options.config;
     this.#specs = options.specs;
+    this.#health = healthOf(options.config);
+    this.#clientPriorities = { ...options.config.limiter?.clients };
   }
 
   /**
@@ -163,10 +168,7 @@ export class Supervisor {
       logsDir: paths.logsDir,
       logger,
       log: { maxBytes: config.logs?.maxBytes, keep: config.logs?.keep },
-      health: {
-        pingIntervalMs: config.health?.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
-        maxMissedPings: config.health?.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS,
-      },
+      health: this.#health,
       env: this.#env,
       onRecord: (c) => this.#record(c),
       isBusy,
@@ -186,7 +188,7 @@ export class Supervisor {
       limiter: this.#limiter,
       budget: this.#budget,
       maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      priorities: { clients: config.limiter?.clients ?? {}, tools: options.priorities ?? {} },
+      priorities: { clients: this.#clientPriorities, tools: options.priorities ?? {} },
       compression: options.compress,
     };
     if (options.isolation === 'per-client') {
@@ -425,6 +427,7 @@ export class Supervisor {
     this.#config = config;
     this.#specs = specs;
     this.#configLoadedAt = new Date();
+    this.#applySettings();
     if (!isEmptyPlan(plan)) await this.#apply(plan);
     const report: ReloadReport = {
       configFile: paths.configFile,
@@ -435,6 +438,7 @@ export class Supervisor {
       kept: plan.kept,
       lifecycle: plan.lifecycle.map((s) => s.name),
       settings: plan.settings,
+      applyAtRestart: plan.applyAtRestart,
     };
     logger.info(
       `config reloaded from ${paths.configFile}: added [${report.added}], removed [${report.removed}], restarted [${report.changed}], ${report.kept.length} kept, settings [${report.settings}]`,
@@ -453,6 +457,17 @@ export class Supervisor {
         `${error.message}\nNothing was changed: the supervisor keeps the config loaded at ${this.#configLoadedAt.toISOString()}.`,
       );
     }
+  }
+
+  /** Ping timing, log rotation and client priorities from the current config, for every child and gateway. */
+  #applySettings(): void {
+    Object.assign(this.#health, healthOf(this.#config));
+    for (const key of Object.keys(this.#clientPriorities)) delete this.#clientPriorities[key];
+    Object.assign(this.#clientPriorities, this.#config.limiter?.clients);
+    const logs = { maxBytes: this.#config.logs?.maxBytes, keep: this.#config.logs?.keep };
+    for (const child of this.#children.values()) child.log.reconfigure(logs);
+    for (const pool of this.#pools.values())
+      for (const instance of pool.instances.values()) instance.link.log.reconfigure(logs);
   }
 
   async #apply(plan: ReloadPlan): Promise<void> {
@@ -526,6 +541,14 @@ export class Supervisor {
     logger.info('supervisor stopped');
     this.#resolveClosed();
   }
+}
+
+/** The health-check settings of a config, with defaults. */
+function healthOf(config: RawConfig): HealthOptions {
+  return {
+    pingIntervalMs: config.health?.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+    maxMissedPings: config.health?.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS,
+  };
 }
 
 /** Resolves once the child is RUNNING, IDLE or down (what `omnimind start` waits for), or the signal aborts. */

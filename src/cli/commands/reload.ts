@@ -23,7 +23,9 @@ export function formatReload(report: ReloadReport): string {
   list('stopped and removed', report.removed);
   list('restarted (changed)', report.changed);
   list('new start/idleStopSeconds', report.lifecycle);
-  list('settings changed', report.settings);
+  const live = report.settings.filter((key) => !report.applyAtRestart.includes(key));
+  list('settings applied', live);
+  list('settings that apply when the supervisor restarts', report.applyAtRestart);
   lines.push(`  unchanged: ${report.kept.length} ${report.kept.length === 1 ? 'child' : 'children'} kept running`);
   return `${lines.join('\n')}\n`;
 }

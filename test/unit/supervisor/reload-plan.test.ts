@@ -54,11 +54,15 @@ describe('planReload', () => {
     expect(result.kept).toContain('e');
   });
 
-  it('lists the top-level settings that differ', () => {
+  it('lists the top-level settings that differ, and those that wait for a supervisor restart', () => {
     const result = plan(
       { cache: { ttlSeconds: 5 }, logs: { keep: 2 } },
-      { cache: { ttlSeconds: 9 }, limiter: { minRps: 20 }, logs: { keep: 2 } },
+      { cache: { ttlSeconds: 9 }, limiter: { minRps: 20 }, logs: { keep: 3 }, health: { maxMissedPings: 5 } },
     );
-    expect(result.settings).toEqual(['cache', 'limiter']);
+    expect(result.settings).toEqual(['cache', 'health', 'limiter', 'logs']);
+    expect(result.applyAtRestart).toEqual(['cache', 'limiter']);
+    const priorities = plan({ limiter: { minRps: 20 } }, { limiter: { minRps: 20, clients: { ci: 'LOW' } } });
+    expect(priorities.settings).toEqual(['limiter']);
+    expect(priorities.applyAtRestart).toEqual([]);
   });
 });
