@@ -1,11 +1,10 @@
 export { callControl } from './control-client.js';
-export type { ChildReport, ControlMethod, ControlMethods, ReloadReport, StatusReport } from './control-protocol.js';
+export type { ChildReport, ControlMethod, ControlMethods, StatusReport } from './control-protocol.js';
 export { type DaemonHandle, spawnDaemon } from './daemon.js';
-export { type ChildStatus, type Lifecycle, lifecycleOf, ManagedChild } from './managed-child.js';
+export { type ChildStatus, ManagedChild } from './managed-child.js';
 export { preparePrivateDirs } from './private-dir.js';
 export { usePrivateUmask } from './private-umask.js';
 export { isProcessRunning } from './proc.js';
-export { planReload, type ReloadPlan } from './reload-plan.js';
 export { RestartPolicy } from './restart-policy.js';
 export { probeSocket } from './sockets.js';
 export { Supervisor, type SupervisorOptions, type SystemdHooks } from './supervisor.js';

@@ -138,6 +138,17 @@ describe('omnimind reload', () => {
     expect(after.supervisor.configFile).toBe(h.configFile);
   });
 
+  it('runs concurrent reloads one after the other', async () => {
+    const h = harness({ alpha: fixture() });
+    expect((await h.cli(['start'])).code).toBe(0);
+    h.writeConfig({ children: NO_BUILTINS, mcpServers: { alpha: fixture(), beta: fixture() } });
+    const results = await Promise.all([h.cli(['reload']), h.cli(['reload'])]);
+    expect(results.map((r) => r.code)).toEqual([0, 0]);
+    expect(results.filter((r) => r.stdout.includes('started: beta'))).toHaveLength(1);
+    expect(results.filter((r) => r.stdout.includes('unchanged: 2 children kept running'))).toHaveLength(1);
+    expect((await statusJson(h)).children.map((c) => c.name)).toEqual(['alpha', 'beta']);
+  });
+
   it('reloads on SIGHUP', async () => {
     const h = harness({ alpha: fixture() });
     expect((await h.cli(['start'])).code).toBe(0);

@@ -60,7 +60,10 @@ export async function runForeground(options: GlobalOptions): Promise<number> {
     logger.info('SIGHUP: reloading the config');
     supervisor.reload().then(
       (report) => logger.info(formatReload(report).trimEnd()),
-      (error: Error) => logger.error(`SIGHUP: the config was not reloaded: ${error.message}`),
+      (error: OmnimindError) =>
+        error.code === 'SHUTTING_DOWN'
+          ? logger.info('SIGHUP ignored: the supervisor is stopping')
+          : logger.error(`SIGHUP: the config was not reloaded: ${error.message}`),
     );
   });
   process.on('uncaughtException', (error) => logger.error(`uncaught exception: ${error.stack ?? error.message}`));
