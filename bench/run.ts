@@ -5,6 +5,7 @@ import type { BenchSection } from './types.js';
 const SECTIONS: Record<string, () => Promise<{ run(): Promise<BenchSection> }>> = {
   supervisor: () => import('./supervisor.js'),
   gateway: () => import('./gateway.js'),
+  profile: () => import('./profile.js'),
   isolation: () => import('./isolation.js'),
   cache: () => import('./cache.js'),
   limiter: () => import('./limiter.js'),

@@ -84,5 +84,11 @@ export function formatStatus(report: StatusReport): string {
   const warnings = report.children
     .filter((c) => c.logError)
     .map((c) => color.yellow(`warning: log of "${c.name}" cannot be written: ${c.logError}`));
-  return [table, summary, ...failures, ...warnings].join('\n');
+  const profiles = (report.profiles ?? []).map(
+    (p) => `profile ${p.name}: ${p.socket}, ${p.clients} client(s), children ${p.children.join(', ') || '(none)'}`,
+  );
+  const conflicts = (report.profiles ?? []).flatMap((p) =>
+    p.uriConflicts.map((uri) => color.yellow(`warning: profile "${p.name}": ${uri} is listed by two children`)),
+  );
+  return [table, ...profiles, summary, ...failures, ...warnings, ...conflicts].join('\n');
 }

@@ -1,5 +1,7 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { CLIENT_IDS, type ClientId, ENDPOINT_NAME } from '../clients/types.js';
 import { VERSION } from '../config/version.js';
+import type { ClientsChangeOptions } from './commands/clients.js';
 import type { CompressCommandOptions } from './commands/compress.js';
 import type { InstallCommandOptions } from './commands/install.js';
 import type { GlobalOptions } from './context.js';
@@ -8,6 +10,13 @@ function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
   return n;
+}
+
+function endpointName(value: string): string {
+  if (!ENDPOINT_NAME.test(value)) {
+    throw new InvalidArgumentError('expected a child or profile name (letters, digits, - and _)');
+  }
+  return value;
 }
 
 function positiveInteger(value: string): number {
@@ -82,11 +91,51 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       ),
     );
   program
-    .command('connect <child>')
-    .description("bridge stdin/stdout to a child's socket (use as an MCP client's command)")
-    .action((child: string, _opts, cmd: Command) =>
-      run(async () => (await import('./commands/connect.js')).connectCommand(child, global(cmd))),
+    .command('connect')
+    .description("bridge stdin/stdout to an endpoint's socket (use as an MCP client's command)")
+    .addArgument(
+      new Argument('[endpoint]', 'a child or profile')
+        .default('omnimind', 'the omnimind profile')
+        .argParser(endpointName),
+    )
+    .action((endpoint: string, _opts, cmd: Command) =>
+      run(async () => (await import('./commands/connect.js')).connectCommand(endpoint, global(cmd))),
     );
+  const clients = program
+    .command('clients')
+    .description('find the MCP clients on this machine and write omnimind into their config files');
+  clients
+    .command('list', { isDefault: true })
+    .description('the supported clients, which are found here, and the omnimind endpoints each is configured with')
+    .option('--json', 'print the report as JSON')
+    .action((_opts, cmd: Command) =>
+      run(async () => (await import('./commands/clients.js')).clientsListCommand(global(cmd))),
+    );
+  for (const [verb, description] of [
+    ['add', "write the entry into the client's own config file (a backup first; idempotent)"],
+    ['remove', "remove the entry from the client's config file"],
+  ] as const) {
+    clients
+      .command(verb)
+      .description(description)
+      .addArgument(new Argument('<client>', 'the client').choices(CLIENT_IDS))
+      .addOption(new Option('--endpoint <name>', 'a child or profile').default('omnimind').argParser(endpointName))
+      .addOption(
+        new Option('--scope <scope>', "the user's config or the project's (here)")
+          .choices(['user', 'project'])
+          .default('user'),
+      )
+      .option('--dry-run', 'print the change as a unified diff and write nothing')
+      .action((client: ClientId, _opts, cmd: Command) =>
+        run(async () => {
+          const commands = await import('./commands/clients.js');
+          const options = global(cmd) as ClientsChangeOptions;
+          return verb === 'add'
+            ? commands.clientsAddCommand(client, options)
+            : commands.clientsRemoveCommand(client, options);
+        }),
+      );
+  }
   program
     .command('tools <child>')
     .description("list a child's tools")

@@ -6,7 +6,7 @@ export {
   resolveChildSpecs,
 } from './children.js';
 export { type ConfigProblem, type LoadedConfig, loadConfig, loadValidConfig, validateConfig } from './load.js';
-export { nameClashes, RESERVED_NAMES } from './names.js';
+export { enabledChildNames, nameClashes, profileProblems, RESERVED_NAMES } from './names.js';
 export {
   assertSocketPathFits,
   childSocketPath,
@@ -14,5 +14,6 @@ export {
   type OmnimindPaths,
   resolvePaths,
 } from './paths.js';
-export { BUILTIN_CHILDREN, type BuiltinChildName, configSchema, type RawConfig } from './schema.js';
+export { DEFAULT_PROFILE, type ProfileSpec, resolveProfiles } from './profiles.js';
+export { BUILTIN_CHILDREN, type BuiltinChildName, configSchema, type ProfileConfig, type RawConfig } from './schema.js';
 export { packageRoot, VERSION } from './version.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { OmnimindError } from '../protocol/index.js';
-import { nameClashes } from './names.js';
+import { nameClashes, profileProblems } from './names.js';
 import { configSchema, type RawConfig } from './schema.js';
 
 /** One thing wrong with a config file, with where and what to do. */
@@ -48,7 +48,7 @@ export function validateConfig(value: unknown): { config: RawConfig; problems: C
     message: issue.message,
     hint: hintFor(issue),
   }));
-  problems.push(...nameClashes(value));
+  problems.push(...nameClashes(value), ...profileProblems(value));
   return parsed.success && problems.length === 0 ? { config: parsed.data, problems } : { config: {}, problems };
 }
 

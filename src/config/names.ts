@@ -37,3 +37,61 @@ export function nameClashes(value: unknown): Array<{ path: string; message: stri
   }
   return problems;
 }
+
+/** The names of the children a config enables: built-ins not disabled, then its `mcpServers` not disabled. */
+export function enabledChildNames(config: {
+  children?: Record<string, { enabled?: unknown } | undefined>;
+  mcpServers?: Record<string, { enabled?: unknown } | undefined>;
+}): string[] {
+  const builtins = BUILTIN_CHILDREN.filter((name) => config.children?.[name]?.enabled !== false);
+  const servers = Object.entries(config.mcpServers ?? {}).flatMap(([name, server]) =>
+    server?.enabled === false ? [] : [name],
+  );
+  return [...builtins, ...servers];
+}
+
+/**
+ * Every problem with the config's `profiles`, as config problems: a profile named like a child or a reserved
+ * endpoint, and a child a profile names that is missing or disabled.
+ */
+export function profileProblems(value: unknown): Array<{ path: string; message: string; hint: string }> {
+  const config = value as {
+    profiles?: unknown;
+    children?: Record<string, { enabled?: unknown } | undefined>;
+    mcpServers?: Record<string, { enabled?: unknown } | undefined>;
+  } | null;
+  const profiles = config?.profiles;
+  if (typeof profiles !== 'object' || profiles === null) return [];
+  const enabled = enabledChildNames(config ?? {});
+  const problems: Array<{ path: string; message: string; hint: string }> = [];
+  for (const [name, profile] of Object.entries(profiles as Record<string, unknown>)) {
+    if (name !== 'omnimind' && RESERVED_NAMES[name] !== undefined) {
+      problems.push({
+        path: `$.profiles.${name}`,
+        message: `"${name}" is reserved for ${RESERVED_NAMES[name]}`,
+        hint: `give this profile another name, e.g. "${name}-profile"`,
+      });
+    } else if (enabled.includes(name) || Object.hasOwn(config?.mcpServers ?? {}, name)) {
+      problems.push({
+        path: `$.profiles.${name}`,
+        message: `"${name}" is already the name of a child; endpoint names are unique across children and profiles`,
+        hint: `give this profile another name, e.g. "${name}-profile"`,
+      });
+    }
+    const children = (profile as { children?: unknown } | null)?.children;
+    if (!Array.isArray(children)) continue;
+    children.forEach((child, i) => {
+      if (typeof child !== 'string' || enabled.includes(child)) return;
+      const known =
+        Object.hasOwn(config?.mcpServers ?? {}, child) || (BUILTIN_CHILDREN as readonly string[]).includes(child);
+      problems.push({
+        path: `$.profiles.${name}.children[${i}]`,
+        message: known ? `"${child}" is disabled` : `"${child}" is not a child`,
+        hint: known
+          ? `enable "${child}" or remove it from the profile`
+          : `use one of the enabled children: ${enabled.join(', ')}`,
+      });
+    });
+  }
+  return problems;
+}

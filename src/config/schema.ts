@@ -80,6 +80,18 @@ const externalServerSchema = z
   })
   .strict();
 
+/** A profile: several children behind one endpoint, with the tools it shows narrowed by patterns (`*`). */
+const profileSchema = z
+  .object({
+    /** The children it serves, in order (the first claims a URI two of them list); default: every enabled child. */
+    children: z.array(z.string().min(1)).min(1, 'a profile needs at least one child').optional(),
+    tools: z
+      .object({ allow: z.array(z.string().min(1)).optional(), deny: z.array(z.string().min(1)).optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 /** The whole config file. */
 export const configSchema = z
   .object({
@@ -87,6 +99,9 @@ export const configSchema = z
     children: z.object(builtinChildSchemas).partial().strict().optional(),
     mcpServers: z
       .record(z.string().regex(childName, 'use 1-40 lowercase letters, digits, - or _'), externalServerSchema)
+      .optional(),
+    profiles: z
+      .record(z.string().regex(childName, 'use 1-40 lowercase letters, digits, - or _'), profileSchema)
       .optional(),
     cache: z
       .object({
@@ -133,6 +148,9 @@ export const configSchema = z
 
 /** The parsed config file as written by the user. */
 export type RawConfig = z.infer<typeof configSchema>;
+
+/** One profile's section of the config file. */
+export type ProfileConfig = z.infer<typeof profileSchema>;
 
 /** Options shared by every child's config section. */
 export type CommonChildOptions = z.infer<typeof externalServerSchema>;

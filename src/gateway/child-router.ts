@@ -3,8 +3,7 @@ import { ErrorCode, type JsonRpcErrorObject } from '../protocol/index.js';
 import { type ChildState, isDown } from './child-state.js';
 import { RequestStats } from './latency.js';
 import { isReplayable } from './replay.js';
-import type { ClientSession } from './session.js';
-import type { ChildLink, RequestCache, RequestLimiter } from './types.js';
+import type { ChildLink, RequestCache, RequestLimiter, RouterClient } from './types.js';
 
 /** The outcome of one routed request: the JSON text of its result, or a JSON-RPC error (the cache's outcome). */
 export type RouteOutcome = CacheOutcome;
@@ -22,7 +21,7 @@ interface PendingRequest {
 /** A request from the child to a client (sampling, elicitation, roots), waiting for that client's answer. */
 interface UpstreamRequest {
   childRequestId: string | number;
-  session: ClientSession;
+  session: RouterClient;
 }
 
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
@@ -34,22 +33,24 @@ const CAPABILITY_FOR_METHOD: Record<string, string> = {
   'roots/list': 'roots',
 };
 
+/** Ids of server→client requests are unique across routers, so a client attached to several children tells them apart. */
+let nextUpstreamId = 1;
+
 /** Error codes that blame the request, not the child. */
 const CLIENT_ERRORS = new Set<number>([ErrorCode.InvalidRequest, ErrorCode.MethodNotFound, ErrorCode.InvalidParams]);
 
 /**
- * Multiplexes many client sessions onto one child: rewrites ids both ways, remaps progress tokens, routes
+ * Multiplexes many clients onto one child: rewrites ids both ways, remaps progress tokens, routes
  * server→client requests and notifications, holds requests while the child restarts and replays the safe ones.
  */
 export class ChildRouter {
   readonly link: ChildLink;
-  readonly sessions = new Set<ClientSession>();
+  readonly sessions = new Set<RouterClient>();
   readonly stats = new RequestStats();
   readonly #pending = new Map<number, PendingRequest>();
-  readonly #progress = new Map<string, { session: ClientSession; token: string | number }>();
+  readonly #progress = new Map<string, { session: RouterClient; token: string | number }>();
   readonly #upstream = new Map<string, UpstreamRequest>();
   #nextId = 1;
-  #nextUpstream = 1;
   #childLogLevel: string | undefined;
   #wasRunning = false;
   /** Why the last start on demand failed, while the child is IDLE after it. */
@@ -87,7 +88,7 @@ export class ChildRouter {
 
   /** Forwards a client request to the child and resolves with its outcome; the signal cancels it at the child. */
   forward(
-    session: ClientSession | undefined,
+    session: RouterClient | undefined,
     method: string,
     params: Record<string, unknown> | undefined,
     signal?: AbortSignal,
@@ -115,7 +116,7 @@ export class ChildRouter {
     });
   }
 
-  #remapProgress(session: ClientSession, childId: number, params: Record<string, unknown> | undefined) {
+  #remapProgress(session: RouterClient, childId: number, params: Record<string, unknown> | undefined) {
     const meta = params?._meta as Record<string, unknown> | undefined;
     const token = meta?.progressToken;
     if (typeof token !== 'string' && typeof token !== 'number') return params;
@@ -239,7 +240,7 @@ export class ChildRouter {
     const childRequestId = message.id as string | number;
     const session = this.#attributedSession(method);
     if (session) {
-      const gatewayId = `g${this.#nextUpstream++}`;
+      const gatewayId = `g${nextUpstreamId++}`;
       this.#upstream.set(gatewayId, { childRequestId, session });
       session.sendMessage({ ...message, id: gatewayId });
       return;
@@ -264,8 +265,8 @@ export class ChildRouter {
    * if it declared the capability the request needs. With several clients in flight nothing is guessed. A dedicated
    * child's one client is always the one.
    */
-  #attributedSession(method: string): ClientSession | undefined {
-    let only: ClientSession | undefined;
+  #attributedSession(method: string): RouterClient | undefined {
+    let only: RouterClient | undefined;
     for (const session of this.sessions) {
       if (session.requestsInFlight === 0 && !this.#dedicated) continue;
       if (only) return undefined;
@@ -276,7 +277,7 @@ export class ChildRouter {
   }
 
   /** Routes a client's answer to a server→client request back to the child. */
-  answerUpstream(session: ClientSession, message: Record<string, unknown>): void {
+  answerUpstream(session: RouterClient, message: Record<string, unknown>): void {
     const id = String(message.id);
     const upstream = this.#upstream.get(id);
     if (!upstream || upstream.session !== session) return;
@@ -334,17 +335,17 @@ export class ChildRouter {
     void this.forward(undefined, 'logging/setLevel', { level });
   }
 
-  /** Whether another session than `except` subscribes to a resource. */
-  hasOtherSubscriber(uri: string, except: ClientSession): boolean {
+  /** Whether another client than `except` subscribes to a resource. */
+  hasOtherSubscriber(uri: string, except: RouterClient): boolean {
     for (const session of this.sessions) if (session !== except && session.subscriptions.has(uri)) return true;
     return false;
   }
 
   /**
-   * Detaches a closed session and fails the server→client requests it was asked. Its own requests were cancelled
+   * Detaches a client that left and fails the server→client requests it was asked. Its own requests were cancelled
    * through their signals, so a flight other clients still wait for goes on.
    */
-  detach(session: ClientSession): void {
+  detach(session: RouterClient): void {
     this.sessions.delete(session);
     for (const [id, upstream] of this.#upstream) {
       if (upstream.session !== session) continue;

@@ -1,8 +1,12 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { waitForRunning } from './child-gateway.js';
+import type { Server, Socket } from 'node:net';
+import type { Priority } from '../limiter/index.js';
+import { ChildEndpoint } from './child-endpoint.js';
 import { ChildRouter } from './child-router.js';
-import { refuseConnection } from './connection-budget.js';
-import { ClientSession, type SessionServices } from './session.js';
+import { type ConnectionBudget, refuseConnection } from './connection-budget.js';
+import type { CompressionPolicy } from './result-compression.js';
+import { ClientSession } from './session.js';
+import type { ClientTransport } from './transport.js';
+import { createUnixServer } from './transports/unix-socket.js';
 import type { ChildLink, RequestLimiter } from './types.js';
 
 /** A child process started for one client and stopped when that client leaves. */
@@ -12,9 +16,15 @@ export interface InstanceLink extends ChildLink {
 }
 
 /** Options of a PerClientGateway. */
-export interface PerClientGatewayOptions<L extends InstanceLink = InstanceLink>
-  extends Omit<SessionServices, 'waitForRunning' | 'cache'> {
+export interface PerClientGatewayOptions<L extends InstanceLink = InstanceLink> {
   limiter?: RequestLimiter;
+  /** The supervisor-wide bound on connections and unfinished frames. */
+  budget?: ConnectionBudget;
+  maxFrameBytes: number;
+  /** Default priorities per client name and per tool name. */
+  priorities: { clients: Record<string, Priority>; tools: Record<string, Priority> };
+  /** Token budgets for this child's text results. */
+  compression?: CompressionPolicy;
   /** The child's name (its socket's). */
   name: string;
   /** Processes that may run at once; a client beyond it is refused. */
@@ -28,6 +38,8 @@ export interface ClientInstance<L extends InstanceLink = InstanceLink> {
   readonly slot: number;
   readonly link: L;
   readonly router: ChildRouter;
+  /** The one client this process serves. */
+  readonly session: ClientSession;
 }
 
 /**
@@ -44,16 +56,10 @@ export class PerClientGateway<L extends InstanceLink = InstanceLink> {
 
   constructor(options: PerClientGatewayOptions<L>) {
     this.#options = options;
-    this.server = createServer((socket) => this.#accept(socket));
-    this.server.on('error', () => {});
+    this.server = createUnixServer(options.name, options, (transport, socket) => this.#accept(transport, socket));
   }
 
-  #accept(socket: Socket): void {
-    socket.on('error', () => {});
-    const { budget, name } = this.#options;
-    const release = budget ? budget.admit(name, socket) : () => {};
-    if (!release) return;
-    socket.once('close', release);
+  #accept(transport: ClientTransport, socket: Socket): void {
     const slot = this.#freeSlot();
     if (this.#closing || slot === undefined) {
       const { maxInstances } = this.#options;
@@ -63,11 +69,14 @@ export class PerClientGateway<L extends InstanceLink = InstanceLink> {
       return;
     }
     const link = this.#options.createInstance(slot);
-    const router = new ChildRouter(link, { limiter: this.#options.limiter, dedicated: true });
-    const instance: ClientInstance<L> = { slot, link, router };
+    const { limiter, priorities, compression } = this.#options;
+    const router = new ChildRouter(link, { limiter, dedicated: true });
+    const endpoint = new ChildEndpoint({ router, honoursRoots: false, compression, toolPriorities: priorities.tools });
+    const session = new ClientSession(transport, endpoint, { limiter, clientPriorities: priorities.clients }, () => {
+      void this.#release(instance);
+    });
+    const instance: ClientInstance<L> = { slot, link, router, session };
     this.instances.set(slot, instance);
-    new ClientSession(socket, router, { ...this.#options, waitForRunning: (signal) => waitForRunning(link, signal) });
-    socket.once('close', () => void this.#release(instance));
     link.start();
   }
 
@@ -94,7 +103,7 @@ export class PerClientGateway<L extends InstanceLink = InstanceLink> {
   /** Disconnects every client and waits until each one's process is gone. */
   async disconnectAll(): Promise<void> {
     const instances = [...this.instances.values()];
-    for (const instance of instances) for (const session of [...instance.router.sessions]) session.close();
+    for (const instance of instances) instance.session.close();
     await Promise.all(instances.map((instance) => this.#release(instance)));
   }
 

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { CLIENT_ROOTS_META_KEY } from '../children/shared/client-roots.js';
 import { type Priority, resolvePriority } from '../limiter/index.js';
@@ -7,19 +6,16 @@ import {
   encodeFrame,
   type JsonRpcErrorObject,
   type JsonRpcId,
-  LineSplitter,
   parseFrame,
   readIdText,
   rejectionFor,
-  writeCoalesced,
 } from '../protocol/index.js';
-import type { ChildRouter, RouteOutcome } from './child-router.js';
-import type { ConnectionBudget } from './connection-budget.js';
-import { type CompressionPolicy, compressResultJson, resultBudget } from './result-compression.js';
-import type { RequestCache, RequestLimiter } from './types.js';
+import type { RouteOutcome } from './child-router.js';
+import type { Endpoint, Member } from './endpoint.js';
+import { compressResultJson, resultBudget } from './result-compression.js';
+import type { ClientTransport } from './transport.js';
+import type { RequestCache, RequestLimiter, RouterClient } from './types.js';
 
-/** A client that stops reading may hold at most this much unsent output before it is disconnected. */
-const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 /** How long `initialize` waits for a child that is (re)starting. */
 const INITIALIZE_WAIT_MS = 30_000;
 /** How long requests wait for a client's answer to `roots/list` before using the configured roots (a short pause). */
@@ -30,21 +26,12 @@ const EMPTY_RESULT: RouteOutcome = { kind: 'result', json: '{}' };
 
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
-/** The shared services and settings every session of a gateway uses. */
+/** The shared services and settings every session of an endpoint uses. */
 export interface SessionServices {
   cache?: RequestCache;
   limiter?: RequestLimiter;
-  maxFrameBytes: number;
-  /** Default priorities: per client name (from `initialize`'s clientInfo) and per tool name. */
-  priorities: { clients: Record<string, Priority>; tools: Record<string, Priority> };
-  /** Token budgets for this child's text results. */
-  compression?: CompressionPolicy;
-  /** Waits until the child is RUNNING (true) or down for good / timed out (false). */
-  waitForRunning(signal: AbortSignal): Promise<boolean>;
-  /** The child confines each request to the roots of the client that sent it (`_meta["omnimind/roots"]`). */
-  honoursRoots?: boolean;
-  /** The supervisor-wide bound on unfinished frames, and how long one may stay unfinished. */
-  budget?: ConnectionBudget;
+  /** Default priorities per client name (from `initialize`'s clientInfo). */
+  clientPriorities: Readonly<Record<string, Priority>>;
 }
 
 /** The key of an in-flight request: ids that JSON-RPC treats as equal map to the same key. */
@@ -77,18 +64,53 @@ function errorFor(error: {
   return { code: ErrorCode.InternalError, message: `Internal error: ${error.message ?? String(error)}` };
 }
 
-/** One connected MCP client on a child's socket. */
-export class ClientSession {
+/** One client's presence at one child: what that child's router sees of the session. */
+class Attachment implements RouterClient {
+  requestsInFlight = 0;
   readonly subscriptions = new Set<string>();
+  readonly session: ClientSession;
+  readonly member: Member;
+
+  constructor(session: ClientSession, member: Member) {
+    this.session = session;
+    this.member = member;
+  }
+
+  get minLogLevelIndex(): number {
+    return this.session.minLogLevelIndex;
+  }
+
+  hasCapability(name: string): boolean {
+    return this.session.hasCapability(name);
+  }
+
+  sendMessage(message: Record<string, unknown>): void {
+    this.session.fromChild(this, message);
+  }
+
+  cancelUpstream(id: string): void {
+    this.session.fromChild(this, {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: id, reason: 'the server restarted' },
+    });
+  }
+}
+
+/** One connected MCP client on an endpoint, over any transport. */
+export class ClientSession {
   /** Index into the MCP log levels below which this client does not want log notifications (0 = all). */
   minLogLevelIndex = 0;
-  readonly #socket: Socket;
-  readonly #router: ChildRouter;
+  readonly endpoint: Endpoint;
+  readonly #transport: ClientTransport;
   readonly #services: SessionServices;
-  readonly #splitter: LineSplitter;
+  readonly #attachments = new Map<Member, Attachment>();
   readonly #inFlight = new Map<string, AbortController>();
+  /** Which child asked each server→client request still waiting for this client's answer. */
+  readonly #upstreamOwners = new Map<string, Attachment>();
   #capabilities: Record<string, unknown> = {};
   #clientPriority: Priority | undefined;
+  #initialized = false;
   #closed = false;
   /** The client's root URIs (undefined: it declared none) and their text as part of cache keys. */
   #roots: string[] | undefined;
@@ -97,75 +119,47 @@ export class ClientSession {
   #rootsPending: Promise<void> | undefined;
   #rootsSettle: (() => void) | undefined;
   #rootsRequest = 0;
-  /** Bytes of this client's unfinished frame counted in the budget. */
-  #bufferedBytes = 0;
-  #frames = 0;
-  #frameTimer: NodeJS.Timeout | undefined;
+  readonly #onClose: ((session: ClientSession) => void) | undefined;
 
-  constructor(socket: Socket, router: ChildRouter, services: SessionServices) {
-    this.#socket = socket;
-    this.#router = router;
+  constructor(
+    transport: ClientTransport,
+    endpoint: Endpoint,
+    services: SessionServices,
+    onClose?: (session: ClientSession) => void,
+  ) {
+    this.#transport = transport;
+    this.endpoint = endpoint;
     this.#services = services;
-    this.#splitter = new LineSplitter(
-      {
-        onFrame: (frame) => {
-          this.#frames++;
-          this.#onFrame(frame);
-        },
-        onOversize: (limitBytes, head) => {
-          const idText = readIdText(head);
-          const frame = `{"jsonrpc":"2.0","id":${idText ?? 'null'},"error":${JSON.stringify({
-            code: ErrorCode.FrameTooLarge,
-            message: `Frame larger than ${limitBytes} bytes`,
-            data: { limitBytes },
-          })}}\n`;
-          this.#write(frame);
-        },
-      },
-      services.maxFrameBytes,
-    );
-    router.sessions.add(this);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', () => this.close());
-    socket.on('close', () => this.close());
+    this.#onClose = onClose;
+    this.syncMembers();
+    transport.start({ onFrame: (frame) => this.#onFrame(frame), onClose: () => this.close() });
   }
 
-  /** Splits the client's bytes into frames, keeping its unfinished frame within the budget's bytes and time. */
-  #onData(chunk: Buffer): void {
-    // A connection being closed reads nothing more: what it still sends is never held.
+  /** Attaches to the endpoint's members as they are now (a reload may have changed a profile's children). */
+  syncMembers(): void {
     if (this.#closed) return;
-    const frames = this.#frames;
-    this.#splitter.push(chunk);
-    const budget = this.#services.budget;
-    if (!budget || this.#closed) return;
-    const pending = this.#splitter.pendingBytes;
-    if (!budget.adjustBuffered(pending - this.#bufferedBytes)) {
-      return this.#closeWithError(
-        `The supervisor holds too many unfinished frames (gateway.maxBufferedBytes = ${budget.limits.maxBufferedBytes}); send whole frames`,
-      );
+    const members = new Set(this.endpoint.members);
+    for (const [member, attachment] of this.#attachments) {
+      if (members.has(member)) continue;
+      member.router.detach(attachment);
+      this.#attachments.delete(member);
     }
-    this.#bufferedBytes = pending;
-    if (pending === 0 || frames !== this.#frames) {
-      clearTimeout(this.#frameTimer);
-      this.#frameTimer = undefined;
-    }
-    if (pending > 0 && this.#frameTimer === undefined) {
-      const { frameTimeoutMs } = budget.limits;
-      this.#frameTimer = setTimeout(
-        () => this.#closeWithError(`Frame not completed within ${frameTimeoutMs} ms (gateway.frameTimeoutMs)`),
-        frameTimeoutMs,
-      );
+    for (const member of members) {
+      if (this.#attachments.has(member)) continue;
+      const attachment = new Attachment(this, member);
+      this.#attachments.set(member, attachment);
+      member.router.sessions.add(attachment);
     }
   }
 
-  #closeWithError(message: string): void {
-    this.#sendError('null', ErrorCode.InvalidRequest, message);
-    this.close(true);
+  /** How the client is connected (`unix`, `http`). */
+  get transportKind(): string {
+    return this.#transport.kind;
   }
 
-  /** Requests of this client that have not been answered yet. */
-  get requestsInFlight(): number {
-    return this.#inFlight.size;
+  /** Whether the client has completed `initialize`: only then is it told that lists changed. */
+  get initialized(): boolean {
+    return this.#initialized;
   }
 
   /** Whether the client declared a capability (sampling, elicitation, roots) in `initialize`. */
@@ -173,18 +167,23 @@ export class ClientSession {
     return this.#capabilities[name] !== undefined;
   }
 
-  /** Writes a message to the client; a client that stops reading is disconnected, never allowed to exhaust memory. */
+  /** Writes a message to the client. */
   sendMessage(message: unknown): void {
-    this.#write(encodeFrame(message));
+    if (!this.#closed) this.#transport.send(encodeFrame(message));
+  }
+
+  /** A message a child sends this client: requests are remembered so that the client's answer finds that child. */
+  fromChild(attachment: Attachment, message: Record<string, unknown>): void {
+    if (message.id !== undefined && typeof message.method === 'string') {
+      this.#upstreamOwners.set(String(message.id), attachment);
+    } else if (message.method === 'notifications/cancelled') {
+      this.#upstreamOwners.delete(String((message.params as { requestId?: unknown } | undefined)?.requestId));
+    }
+    this.sendMessage(message);
   }
 
   #write(frame: string): void {
-    if (this.#closed) return;
-    if (this.#socket.writableLength > MAX_UNSENT_BYTES) {
-      this.#socket.destroy();
-      return;
-    }
-    writeCoalesced(this.#socket, frame);
+    if (!this.#closed) this.#transport.send(frame);
   }
 
   /** Answers with an error; `idText` is the request's id as the client wrote it (`null` when it has none). */
@@ -199,24 +198,17 @@ export class ClientSession {
     else this.#write(`{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify(outcome.error)}}\n`);
   }
 
-  /** Tells the client that a server→client request it was asked is void (the child restarted). */
-  cancelUpstream(id: string): void {
-    this.sendMessage({
-      jsonrpc: '2.0',
-      method: 'notifications/cancelled',
-      params: { requestId: id, reason: 'the server restarted' },
-    });
-  }
-
   #onFrame(frame: string): void {
+    if (this.#closed) return;
     try {
       this.#handleFrame(frame);
     } catch (error) {
       // Input no handler can cope with (nesting too deep to re-encode, say) costs this frame only, never the others.
       const idText = readIdText(frame) ?? 'null';
-      const message = `Internal error: ${error instanceof Error ? error.message : String(error)}`;
-      this.#write(
-        `{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify({ code: ErrorCode.InternalError, message })}}\n`,
+      this.#sendError(
+        idText,
+        ErrorCode.InternalError,
+        `Internal error: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }
@@ -236,9 +228,15 @@ export class ClientSession {
       }
       case 'notification':
         return this.#onNotification(parsed.message.method, parsed.message.params);
-      case 'response':
-        if (parsed.message.id === this.#rootsRequestId()) return this.#onRootsAnswer(parsed.message);
-        return this.#router.answerUpstream(this, parsed.message as unknown as Record<string, unknown>);
+      case 'response': {
+        const message = parsed.message as unknown as Record<string, unknown>;
+        if (message.id === this.#rootsRequestId()) return this.#onRootsAnswer(message);
+        const id = String(message.id);
+        const owner = this.#upstreamOwners.get(id);
+        if (!owner) return;
+        this.#upstreamOwners.delete(id);
+        return owner.member.router.answerUpstream(owner, message);
+      }
     }
   }
 
@@ -281,25 +279,17 @@ export class ClientSession {
         if (index === -1)
           return this.#sendError(idText, ErrorCode.InvalidParams, `Unknown log level ${String(params?.level)}`);
         this.minLogLevelIndex = index;
-        this.#router.updateLogLevel();
+        for (const member of this.endpoint.members) member.router.updateLogLevel();
         return this.#sendOutcome(idText, EMPTY_RESULT);
       }
-      case 'resources/subscribe':
-        if (typeof params?.uri === 'string') this.subscriptions.add(params.uri);
-        break;
-      case 'resources/unsubscribe':
-        if (typeof params?.uri === 'string') {
-          this.subscriptions.delete(params.uri);
-          if (this.#router.hasOtherSubscriber(params.uri, this)) return this.#sendOutcome(idText, EMPTY_RESULT);
-        }
-        break;
     }
     this.#dispatch(id, idText, method, params);
   }
 
   async #initialize(idText: string, params: Record<string, unknown> | undefined): Promise<void> {
     this.#capabilities = (params?.capabilities as Record<string, unknown> | undefined) ?? {};
-    if (this.#capabilities.roots !== undefined && this.#services.honoursRoots && this.#rootsPending === undefined) {
+    const honoursRoots = this.endpoint.members.some((member) => member.honoursRoots);
+    if (this.#capabilities.roots !== undefined && honoursRoots && this.#rootsPending === undefined) {
       // Until the client's roots are known its requests wait, so none runs with roots wider than it declared.
       this.#rootsPending = new Promise<void>((resolve) => {
         this.#rootsSettle = resolve;
@@ -307,38 +297,99 @@ export class ClientSession {
       setTimeout(() => this.#settleRoots(), ROOTS_WAIT_MS).unref();
     }
     const clientName = (params?.clientInfo as { name?: unknown } | undefined)?.name;
-    if (typeof clientName === 'string') this.#clientPriority = this.#services.priorities.clients[clientName];
-    const link = this.#router.link;
-    if (link.state !== 'RUNNING' && !(await this.#services.waitForRunning(AbortSignal.timeout(INITIALIZE_WAIT_MS)))) {
-      return this.#sendOutcome(idText, this.#router.unavailable(link.state));
-    }
-    const childResult = link.initializeResult ?? {};
+    if (typeof clientName === 'string') this.#clientPriority = this.#services.clientPriorities[clientName];
+    const outcome = await this.endpoint.initialize(AbortSignal.timeout(INITIALIZE_WAIT_MS));
+    if (outcome.kind === 'error') return this.#sendOutcome(idText, outcome);
     const requested = params?.protocolVersion;
     const protocolVersion =
       typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
         ? requested
-        : childResult.protocolVersion;
-    this.#sendOutcome(idText, { kind: 'result', json: JSON.stringify({ ...childResult, protocolVersion }) });
+        : outcome.result.protocolVersion;
+    this.#initialized = true;
+    this.#sendOutcome(idText, { kind: 'result', json: JSON.stringify({ ...outcome.result, protocolVersion }) });
   }
 
   #dispatch(id: JsonRpcId, idText: string, method: string, params: Record<string, unknown> | undefined): void {
     const key = keyOfId(id);
     if (this.#inFlight.has(key)) {
-      return this.#sendOutcome(idText, {
-        kind: 'error',
-        error: { code: ErrorCode.InvalidRequest, message: `Request id ${idText} is already in flight` },
-      });
+      return this.#sendError(idText, ErrorCode.InvalidRequest, `Request id ${idText} is already in flight`);
     }
     const controller = new AbortController();
     this.#inFlight.set(key, controller);
     if (this.#rootsPending !== undefined) {
       const pending = this.#rootsPending;
       void pending.then(() => {
-        if (this.#inFlight.get(key) === controller) this.#run(key, idText, controller, method, params);
+        if (this.#inFlight.get(key) === controller) this.#route(key, idText, controller, method, params);
       });
       return;
     }
-    this.#run(key, idText, controller, method, params);
+    this.#route(key, idText, controller, method, params);
+  }
+
+  #route(
+    key: string,
+    idText: string,
+    controller: AbortController,
+    method: string,
+    params: Record<string, unknown> | undefined,
+  ): void {
+    const single = this.endpoint.single;
+    if (single !== undefined) {
+      return this.#settle(
+        key,
+        idText,
+        controller,
+        this.#onMember(single, method, params, controller.signal, controller),
+      );
+    }
+    const route = this.endpoint.route(method, params);
+    if (route.kind === 'answer') {
+      const answer = route.answer(
+        (member, memberMethod, memberParams, signal) => this.#onMember(member, memberMethod, memberParams, signal),
+        controller.signal,
+      );
+      return this.#settle(key, idText, controller, answer);
+    }
+    this.#settle(
+      key,
+      idText,
+      controller,
+      this.#onMember(route.member, method, route.params, controller.signal, controller),
+    );
+  }
+
+  /** A request to one member, with what subscriptions need: an unsubscribe another client still needs stays here. */
+  #onMember(
+    member: Member,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    signal: AbortSignal,
+    controller?: AbortController,
+  ): Promise<RouteOutcome> {
+    const attachment = this.#attachments.get(member);
+    if (attachment !== undefined && typeof params?.uri === 'string') {
+      if (method === 'resources/subscribe') attachment.subscriptions.add(params.uri);
+      if (method === 'resources/unsubscribe') {
+        attachment.subscriptions.delete(params.uri);
+        if (member.router.hasOtherSubscriber(params.uri, attachment)) return Promise.resolve(EMPTY_RESULT);
+      }
+    }
+    return this.#call(member, method, params, signal, controller);
+  }
+
+  #settle(key: string, idText: string, controller: AbortController, run: Promise<RouteOutcome>): void {
+    run.then(
+      (outcome) => {
+        if (this.#inFlight.get(key) !== controller) return;
+        this.#inFlight.delete(key);
+        this.#sendOutcome(idText, outcome);
+      },
+      (error: { code?: string; retryAfterMs?: number; priority?: string; timeoutMs?: number; message?: string }) => {
+        if (this.#inFlight.get(key) !== controller) return;
+        this.#inFlight.delete(key);
+        this.#sendOutcome(idText, { kind: 'error', error: errorFor(error) });
+      },
+    );
   }
 
   /** This client's roots on a request to a child that honours them; whatever the client put there is replaced. */
@@ -351,57 +402,62 @@ export class ClientSession {
     return { ...params, _meta: meta };
   }
 
-  #run(
-    key: string,
-    idText: string,
-    controller: AbortController,
+  /**
+   * Runs one request on a member through the limiter, the cache and the child's router, counted as this client's
+   * request at that child until it settles. `controller` is the client request's own, when this is one.
+   */
+  #call(
+    member: Member,
     method: string,
     requestParams: Record<string, unknown> | undefined,
-  ): void {
-    const params = this.#services.honoursRoots ? this.#withRoots(requestParams) : requestParams;
-    const scope = this.#services.honoursRoots ? this.#rootsScope : '';
+    signal: AbortSignal,
+    controller?: AbortController,
+  ): Promise<RouteOutcome> {
+    const attachment = this.#attachments.get(member);
+    const router = member.router;
+    const params = member.honoursRoots ? this.#withRoots(requestParams) : requestParams;
+    const scope = member.honoursRoots ? this.#rootsScope : '';
     const startedAt = performance.now();
-    const child = this.#router.link.name;
+    const child = router.link.name;
     const meta = params?._meta;
     const toolName = method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
     const priority = resolvePriority(meta, method, {
       client: this.#clientPriority,
-      tool: toolName === undefined ? undefined : this.#services.priorities.tools[toolName],
+      tool: toolName === undefined ? undefined : member.toolPriorities[toolName],
     });
     const metaTimeout = (meta as Record<string, unknown> | undefined)?.timeoutMs;
     const timeoutMs = typeof metaTimeout === 'number' && metaTimeout > 0 ? metaTimeout : undefined;
-    const budget = resultBudget(this.#services.compression, method, params);
-    const forward = (signal: AbortSignal) => {
-      const answer = this.#router.forward(this, method, params, signal);
+    const budget = resultBudget(member.compression, method, params);
+    const forward = (forwardSignal: AbortSignal) => {
+      const answer = router.forward(attachment, method, params, forwardSignal);
       return budget === undefined
         ? answer
         : answer.then(async (o) =>
             o.kind === 'result' ? { ...o, json: await compressResultJson(o.json, budget) } : o,
           );
     };
-    const load = (signal: AbortSignal) =>
-      this.#services.cache
-        ? this.#services.cache.fetch(child, method, params, forward, { signal, scope })
-        : forward(signal);
-    const run = this.#services.limiter
-      ? this.#services.limiter.run(load, {
+    const { cache, limiter } = this.#services;
+    const load = (loadSignal: AbortSignal) =>
+      cache ? cache.fetch(child, method, params, forward, { signal: loadSignal, scope }) : forward(loadSignal);
+    const runController = controller ?? linkedController(signal);
+    const run = limiter
+      ? limiter.run(load, {
           priority,
           child,
-          controller,
+          controller: runController,
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         })
-      : load(controller.signal);
-    run.then(
+      : load(runController.signal);
+    if (attachment !== undefined) attachment.requestsInFlight++;
+    return run.then(
       (outcome) => {
-        if ((outcome as { cached?: boolean }).cached) this.#router.stats.recordHit(performance.now() - startedAt);
-        if (this.#inFlight.get(key) !== controller) return;
-        this.#inFlight.delete(key);
-        this.#sendOutcome(idText, outcome);
+        if (attachment !== undefined) attachment.requestsInFlight--;
+        if ((outcome as { cached?: boolean }).cached) router.stats.recordHit(performance.now() - startedAt);
+        return outcome;
       },
-      (error: { code?: string; retryAfterMs?: number; priority?: string; timeoutMs?: number; message?: string }) => {
-        if (this.#inFlight.get(key) !== controller) return;
-        this.#inFlight.delete(key);
-        this.#sendOutcome(idText, { kind: 'error', error: errorFor(error) });
+      (error) => {
+        if (attachment !== undefined) attachment.requestsInFlight--;
+        throw error;
       },
     );
   }
@@ -424,10 +480,12 @@ export class ClientSession {
         return;
       case 'notifications/roots/list_changed':
         // A client's roots bind its own requests only: the shared child is never told, so no client steers another.
-        if (this.#services.honoursRoots && this.hasCapability('roots')) this.#requestRoots();
+        if (this.hasCapability('roots') && this.endpoint.members.some((member) => member.honoursRoots)) {
+          this.#requestRoots();
+        }
         return;
       default:
-        this.#router.forwardNotification(method, params);
+        for (const member of this.endpoint.members) member.router.forwardNotification(method, params);
     }
   }
 
@@ -435,15 +493,19 @@ export class ClientSession {
   close(flush = false): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#frameTimer);
-    this.#services.budget?.adjustBuffered(-this.#bufferedBytes);
-    this.#bufferedBytes = 0;
     for (const controller of this.#inFlight.values()) controller.abort(new Error('client disconnected'));
     this.#inFlight.clear();
-    this.#router.detach(this);
-    if (!flush) return void this.#socket.destroy();
-    this.#socket.pause();
-    this.#socket.end();
-    setTimeout(() => this.#socket.destroy(), 1_000).unref();
+    this.#upstreamOwners.clear();
+    for (const attachment of this.#attachments.values()) attachment.member.router.detach(attachment);
+    this.#transport.close(flush);
+    this.#onClose?.(this);
   }
+}
+
+/** A controller aborted with `signal`, for a request an endpoint sends on a client's behalf. */
+function linkedController(signal: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller;
 }

@@ -25,6 +25,22 @@ export interface ChildLink {
   on(event: 'tools', listener: (tools: ToolSummary[]) => void): this;
 }
 
+/** A client as a child's router sees it: what it may be sent, and what it asked for. */
+export interface RouterClient {
+  /** Requests of this client at this child that have not been answered yet. */
+  readonly requestsInFlight: number;
+  /** Resource URIs this client subscribed to at this child. */
+  readonly subscriptions: ReadonlySet<string>;
+  /** Index into the MCP log levels below which this client does not want log notifications (0 = all). */
+  readonly minLogLevelIndex: number;
+  /** Whether the client declared a capability (sampling, elicitation, roots) in `initialize`. */
+  hasCapability(name: string): boolean;
+  /** Sends a message from the child (a notification, or a request the client is to answer). */
+  sendMessage(message: Record<string, unknown>): void;
+  /** Tells the client a request the child asked it is void (the child restarted). */
+  cancelUpstream(id: string): void;
+}
+
 /** What the gateway needs of the shared cache. */
 export interface RequestCache {
   fetch(

@@ -13,6 +13,16 @@ export interface ChildReport extends ChildStatus {
   latencyMs: { p50: number; p99: number };
 }
 
+/** A profile in `status --json`: several children behind one endpoint. */
+export interface ProfileReport {
+  name: string;
+  socket: string;
+  children: string[];
+  clients: number;
+  /** Resource URIs two of its children list (the first in config order serves them). */
+  uriConflicts: string[];
+}
+
 /** The whole `status --json` document (CONTRACT.md, "Child states"). */
 export interface StatusReport {
   supervisor: {
@@ -27,6 +37,7 @@ export interface StatusReport {
     systemd: boolean;
   };
   children: ChildReport[];
+  profiles: ProfileReport[];
   cache: {
     l1: { entries: number; bytes: number };
     l2: { entries: number; bytes: number };
@@ -49,6 +60,10 @@ export interface ReloadReport {
   kept: string[];
   /** Kept, with a new `start` or `idleStopSeconds`. */
   lifecycle: string[];
+  profilesAdded: string[];
+  profilesRemoved: string[];
+  /** Their `tools` filter changed: a new endpoint behind the same socket (their clients reconnect). */
+  profilesReplaced: string[];
   settings: string[];
   /** Changed settings that take effect at the next start of the supervisor. */
   applyAtRestart: string[];

@@ -1,11 +1,11 @@
 import { stringifyCanonical } from '../cache/index.js';
-import type { ChildSpec, RawConfig } from '../config/index.js';
+import { type ChildSpec, type ProfileSpec, type RawConfig, resolveProfiles } from '../config/index.js';
 import { childIdentity } from './child-scope.js';
 
 /** The config keys that set how a child is started and stopped for lack of use, not what runs: applied live. */
 const LIFECYCLE_KEYS = ['start', 'idleStopSeconds'] as const;
 /** Top-level config sections that describe children, not supervisor settings. */
-const CHILD_SECTIONS = new Set(['children', 'mcpServers', '$schema']);
+const CHILD_SECTIONS = new Set(['children', 'mcpServers', 'profiles', '$schema']);
 /** Settings a running supervisor takes at once: ping timing and log rotation of every child. */
 const LIVE_SETTINGS = new Set(['health', 'logs']);
 
@@ -21,6 +21,14 @@ export interface ReloadPlan {
   kept: string[];
   /** Kept children whose `start` or `idleStopSeconds` differ: their new spec, applied without a restart. */
   lifecycle: ChildSpec[];
+  /** Profiles by name: kept ones take their (possibly new) children without dropping a client. */
+  profiles: {
+    added: ProfileSpec[];
+    removed: string[];
+    /** Their `tools` filter differs: served by a new endpoint behind the same socket (clients reconnect). */
+    replaced: ProfileSpec[];
+    kept: ProfileSpec[];
+  };
   /** Top-level config sections (`cache`, `limiter`, `logs`, …) whose values differ. */
   settings: string[];
   /** Those of `settings` that take effect only when the supervisor is restarted (cache sizes, limiter rates, …). */
@@ -40,6 +48,7 @@ export function planReload(
     changed: [],
     kept: [],
     lifecycle: [],
+    profiles: { added: [], removed: [], replaced: [], kept: [] },
     settings: [],
     applyAtRestart: [],
   };
@@ -55,6 +64,17 @@ export function planReload(
   }
   const names = new Set(next.map((s) => s.name));
   plan.removed = [...old.keys()].filter((name) => !names.has(name));
+  const oldProfiles = new Map(resolveProfiles(before.config).map((p) => [p.name, p]));
+  const nextProfiles = resolveProfiles(after.config);
+  for (const profile of nextProfiles) {
+    const current = oldProfiles.get(profile.name);
+    if (current === undefined) plan.profiles.added.push(profile);
+    else if (stringifyCanonical(current.tools) !== stringifyCanonical(profile.tools))
+      plan.profiles.replaced.push(profile);
+    else plan.profiles.kept.push(profile);
+  }
+  const profileNames = new Set(nextProfiles.map((p) => p.name));
+  plan.profiles.removed = [...oldProfiles.keys()].filter((name) => !profileNames.has(name));
   const sections = new Set([...Object.keys(before.config), ...Object.keys(after.config)]);
   for (const key of sections) {
     if (CHILD_SECTIONS.has(key)) continue;
@@ -72,13 +92,6 @@ export function planReload(
       (key !== 'limiter' || stringifyCanonical(limiterBefore) !== stringifyCanonical(limiterAfter)),
   );
   return plan;
-}
-
-/** Whether a reload would change nothing at all. */
-export function isEmptyPlan(plan: ReloadPlan): boolean {
-  return (
-    plan.added.length + plan.removed.length + plan.changed.length + plan.lifecycle.length + plan.settings.length === 0
-  );
 }
 
 /** A child's identity without its lifecycle keys: what decides whether the process must be restarted. */

@@ -7,8 +7,10 @@ import {
   childSocketPath,
   loadValidConfig,
   type OmnimindPaths,
+  type ProfileSpec,
   type RawConfig,
   resolveChildSpecs,
+  resolveProfiles,
   VERSION,
 } from '../config/index.js';
 import {
@@ -18,19 +20,21 @@ import {
   type CompressionPolicy,
   ConnectionBudget,
   isDown,
+  type Member,
   PerClientGateway,
+  ProfileGateway,
 } from '../gateway/index.js';
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
 import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
-import type { ChildReport, ReloadReport, StatusReport } from './control-protocol.js';
+import type { ChildReport, ProfileReport, ReloadReport, StatusReport } from './control-protocol.js';
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { type HealthOptions, ManagedChild } from './managed-child.js';
 import { killOrphans } from './orphans.js';
-import { isEmptyPlan, planReload, type ReloadPlan } from './reload-plan.js';
+import { planReload, type ReloadPlan } from './reload-plan.js';
 import { listenOnFd, listenOnPath } from './sockets.js';
 import { StateDb } from './state-db.js';
 
@@ -84,12 +88,14 @@ export class Supervisor {
   readonly #gateways = new Map<string, ChildGateway>();
   /** Children in `per-client` isolation: one process per connection, started on connect. */
   readonly #pools = new Map<string, PerClientGateway<ManagedChild>>();
+  /** Profiles: several shared children behind one endpoint each. */
+  readonly #profiles = new Map<string, ProfileGateway>();
   /**
    * The listening socket of each endpoint, owned here rather than by its gateway: a child restarted by a reload gets
    * a new gateway behind the same socket (an inherited systemd socket cannot be bound again once closed).
    */
   readonly #listeners = new Map<string, Server>();
-  /** Connections that arrived while their child was being restarted by a reload: served by its new gateway. */
+  /** Connections that arrived while their endpoint was being replaced by a reload: served by its new gateway. */
   readonly #held = new Map<string, Socket[]>();
   readonly #boundPaths: string[] = [];
   #lock: InstanceLock | undefined;
@@ -128,8 +134,9 @@ export class Supervisor {
     const { paths, logger } = this.#options;
     const config = this.#config;
     const enabled = this.#specs.filter((s) => s.enabled);
+    const profiles = resolveProfiles(config);
     assertSocketPathFits(paths.controlSocket);
-    for (const spec of enabled) assertSocketPathFits(childSocketPath(paths, spec.name));
+    for (const { name } of [...enabled, ...profiles]) assertSocketPathFits(childSocketPath(paths, name));
 
     this.#lock = acquireInstanceLock(paths.runtimeDir);
     if (!this.#lock) {
@@ -153,7 +160,8 @@ export class Supervisor {
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PRIVATE_ENV.test(e[0])),
     );
     for (const spec of enabled) this.#addChild(spec);
-    for (const name of [...this.#gateways.keys(), ...this.#pools.keys()]) await this.#listen(name);
+    for (const profile of profiles) this.#addProfile(profile);
+    for (const name of this.#endpointNames()) await this.#listen(name);
     this.#control = createControlServer(this.#handlers());
     await this.#bind(this.#control, 'control', paths.controlSocket);
     logger.info(`supervisor ${VERSION} started (pid ${process.pid}); ${enabled.length} children`);
@@ -201,9 +209,11 @@ export class Supervisor {
       this.#pools.set(spec.name, pool);
       return;
     }
+    // Busy: a client on the child's own endpoint, or a request in flight (a profile's client counts by its requests:
+    // it is attached to every child of the profile, which would keep them all running).
     const child = this.#createChild(spec, () => {
-      const router = this.#gateways.get(spec.name)?.router;
-      return router !== undefined && (router.sessions.size > 0 || router.inFlight > 0);
+      const gateway = this.#gateways.get(spec.name);
+      return gateway !== undefined && (gateway.sessions.size > 0 || gateway.router.inFlight > 0);
     });
     child.on('state', () => this.#systemdStatus());
     this.#children.set(spec.name, child);
@@ -227,11 +237,42 @@ export class Supervisor {
     );
   }
 
+  /** A profile over the shared children it names; a `per-client` child is served on its own endpoint only. */
+  #addProfile(spec: ProfileSpec): void {
+    const { logger } = this.#options;
+    const config = this.#config;
+    const pooled = spec.children.filter((name) => this.#pools.has(name));
+    if (pooled.length > 0) {
+      logger.info(
+        `profile "${spec.name}" leaves out ${pooled.join(', ')}: a per-client child is reached on its own endpoint`,
+      );
+    }
+    const gateway = new ProfileGateway(
+      { name: spec.name, members: this.#membersOf(spec), tools: spec.tools, logger },
+      { cache: this.#cache, limiter: this.#limiter, clientPriorities: this.#clientPriorities },
+      { maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, budget: this.#budget },
+    );
+    this.#profiles.set(spec.name, gateway);
+  }
+
+  /** The shared children a profile serves, as its endpoint reaches them. */
+  #membersOf(spec: ProfileSpec): Member[] {
+    return spec.children.flatMap((name) => this.#gateways.get(name)?.member ?? []);
+  }
+
+  #endpointNames(): string[] {
+    return [...this.#gateways.keys(), ...this.#pools.keys(), ...this.#profiles.keys()];
+  }
+
+  #gatewayOf(name: string): { server: Server } | undefined {
+    return this.#gateways.get(name) ?? this.#pools.get(name) ?? this.#profiles.get(name);
+  }
+
   /** Binds the endpoint's socket (once): each connection goes to the endpoint's gateway of the moment. */
   async #listen(name: string): Promise<void> {
     if (this.#listeners.has(name)) return;
     const server = createServer((socket) => {
-      const gateway = this.#gateways.get(name) ?? this.#pools.get(name);
+      const gateway = this.#gatewayOf(name);
       const held = this.#held.get(name);
       if (gateway) gateway.server.emit('connection', socket);
       else if (held) {
@@ -242,6 +283,13 @@ export class Supervisor {
     server.on('error', () => {});
     await this.#bind(server, name, childSocketPath(this.#options.paths, name));
     this.#listeners.set(name, server);
+  }
+
+  /** Hands the connections held during a replacement to the endpoint's new gateway. */
+  #release(name: string): void {
+    const gateway = this.#gatewayOf(name);
+    for (const socket of this.#held.get(name) ?? []) if (!socket.destroyed) gateway?.server.emit('connection', socket);
+    this.#held.delete(name);
   }
 
   async #bind(server: Server, name: string, path: string): Promise<void> {
@@ -282,24 +330,33 @@ export class Supervisor {
     this.#options.systemd?.status(this.#summary());
   }
 
-  /** The shared children among `names` (all when none are named); an unknown name is an error. */
-  #named(names: string[] | undefined): ManagedChild[] {
-    if (!names || names.length === 0) return [...this.#children.values()];
-    const unknown = names.filter((n) => !this.#children.has(n) && !this.#pools.has(n));
+  /** Child names with each profile among `names` replaced by its children; an unknown name is an error. */
+  #expand(names: string[]): string[] {
+    const unknown = names.filter((n) => !this.#children.has(n) && !this.#pools.has(n) && !this.#profiles.has(n));
     if (unknown.length > 0) {
-      const known = [...this.#children.keys(), ...this.#pools.keys()];
+      const children = [...this.#children.keys(), ...this.#pools.keys()];
       throw new OmnimindError(
         'UNKNOWN_CHILD',
-        `Unknown child ${unknown.map((n) => `"${n}"`).join(', ')}. Known children: ${known.join(', ')}.`,
+        `Unknown child or profile ${unknown.map((n) => `"${n}"`).join(', ')}. Children: ${children.join(', ')}; profiles: ${[...this.#profiles.keys()].join(', ')}.`,
       );
     }
-    return names.flatMap((n) => this.#children.get(n) ?? []);
+    const expanded = names.flatMap((n) => {
+      const profile = this.#profiles.get(n);
+      return profile ? profile.endpoint.members.map((m) => m.router.link.name) : [n];
+    });
+    return [...new Set(expanded)];
+  }
+
+  /** The shared children among `names` or in the profiles named (all when none are named); unknown names are errors. */
+  #named(names: string[] | undefined): ManagedChild[] {
+    if (!names || names.length === 0) return [...this.#children.values()];
+    return this.#expand(names).flatMap((n) => this.#children.get(n) ?? []);
   }
 
   /** The per-client children among `names` (all when none are named). */
   #namedPools(names: string[] | undefined): PerClientGateway<ManagedChild>[] {
     if (!names || names.length === 0) return [...this.#pools.values()];
-    return names.flatMap((n) => this.#pools.get(n) ?? []);
+    return this.#expand(names).flatMap((n) => this.#pools.get(n) ?? []);
   }
 
   /** Waits until each named child is RUNNING, IDLE or down (or the signal aborts). */
@@ -330,6 +387,15 @@ export class Supervisor {
       if (!this.#namedPools(names).includes(pool)) continue;
       for (const instance of pool.instances.values()) children.push(report(instance.link, instance.router, name));
     }
+    const profiles: ProfileReport[] = [...this.#profiles.values()]
+      .filter((profile) => !names || names.length === 0 || names.includes(profile.endpoint.name))
+      .map((profile) => ({
+        name: profile.endpoint.name,
+        socket: childSocketPath(paths, profile.endpoint.name),
+        children: profile.endpoint.members.map((m) => m.router.link.name),
+        clients: profile.sessions.size,
+        uriConflicts: [...profile.endpoint.conflicts],
+      }));
     return {
       supervisor: {
         pid: process.pid,
@@ -342,6 +408,7 @@ export class Supervisor {
         systemd: this.#options.systemd !== undefined,
       },
       children,
+      profiles,
       cache: this.#cache?.stats() ?? {
         l1: { entries: 0, bytes: 0 },
         l2: { entries: 0, bytes: 0 },
@@ -403,9 +470,9 @@ export class Supervisor {
   }
 
   /**
-   * Re-reads the config file and applies the difference: added children start, removed ones stop and lose their
-   * socket, changed ones restart, the others keep their process and connections. An invalid file changes nothing
-   * (CONFIG_INVALID lists every problem). Reloads run one after another, and only once start-up is done.
+   * Re-reads the config file and applies the difference: added children and profiles start and get their sockets,
+   * removed ones stop and lose them, changed children restart, the others keep their process and connections. An
+   * invalid file changes nothing (CONFIG_INVALID lists every problem). Reloads run one after another, after start-up.
    */
   reload(): Promise<ReloadReport> {
     const run = this.#reloading.catch(() => {}).then(() => this.#reload());
@@ -420,15 +487,18 @@ export class Supervisor {
     }
     if (!this.#started) throw new OmnimindError('NOT_STARTED', 'The supervisor has not started; nothing to reload.');
     await this.#started;
-    const { config } = this.#readConfig();
+    const config = this.#readConfig();
     const specs = resolveChildSpecs(config, paths, this.#cwd);
-    for (const spec of specs) if (spec.enabled) assertSocketPathFits(childSocketPath(paths, spec.name));
+    const profiles = resolveProfiles(config);
+    for (const { name } of [...specs.filter((s) => s.enabled), ...profiles]) {
+      assertSocketPathFits(childSocketPath(paths, name));
+    }
     const plan = planReload({ specs: this.#specs, config: this.#config }, { specs, config });
     this.#config = config;
     this.#specs = specs;
     this.#configLoadedAt = new Date();
     this.#applySettings();
-    if (!isEmptyPlan(plan)) await this.#apply(plan);
+    await this.#apply(plan);
     const report: ReloadReport = {
       configFile: paths.configFile,
       configLoadedAt: this.#configLoadedAt.toISOString(),
@@ -437,19 +507,22 @@ export class Supervisor {
       changed: plan.changed.map((s) => s.name),
       kept: plan.kept,
       lifecycle: plan.lifecycle.map((s) => s.name),
+      profilesAdded: plan.profiles.added.map((p) => p.name),
+      profilesRemoved: plan.profiles.removed,
+      profilesReplaced: plan.profiles.replaced.map((p) => p.name),
       settings: plan.settings,
       applyAtRestart: plan.applyAtRestart,
     };
     logger.info(
-      `config reloaded from ${paths.configFile}: added [${report.added}], removed [${report.removed}], restarted [${report.changed}], ${report.kept.length} kept, settings [${report.settings}]`,
+      `config reloaded from ${paths.configFile}: added [${report.added}], removed [${report.removed}], restarted [${report.changed}], ${report.kept.length} kept; profiles added [${report.profilesAdded}], removed [${report.profilesRemoved}], replaced [${report.profilesReplaced}]; settings [${report.settings}]`,
     );
     return report;
   }
 
   /** The config file, validated; an invalid one is refused with every problem and the note that nothing changed. */
-  #readConfig(): { config: RawConfig } {
+  #readConfig(): RawConfig {
     try {
-      return loadValidConfig(this.#options.paths.configFile);
+      return loadValidConfig(this.#options.paths.configFile).config;
     } catch (error) {
       if (!(error instanceof OmnimindError)) throw error;
       throw new OmnimindError(
@@ -466,11 +539,26 @@ export class Supervisor {
     Object.assign(this.#clientPriorities, this.#config.limiter?.clients);
     const logs = { maxBytes: this.#config.logs?.maxBytes, keep: this.#config.logs?.keep };
     for (const child of this.#children.values()) child.log.reconfigure(logs);
-    for (const pool of this.#pools.values())
+    for (const pool of this.#pools.values()) {
       for (const instance of pool.instances.values()) instance.link.log.reconfigure(logs);
+    }
   }
 
   async #apply(plan: ReloadPlan): Promise<void> {
+    const { profiles } = plan;
+    // Profiles first let go of what leaves, so no profile client is sent to a child being stopped.
+    await Promise.all([
+      ...profiles.removed.map((name) => this.#removeEndpoint(name, false)),
+      ...profiles.replaced.map((p) => this.#removeEndpoint(p.name, true)),
+    ]);
+    for (const profile of profiles.kept) {
+      const gateway = this.#profiles.get(profile.name);
+      const members = profile.children.flatMap((name) => {
+        const member = this.#gateways.get(name)?.member;
+        return member && !plan.removed.includes(name) && !plan.changed.some((s) => s.name === name) ? [member] : [];
+      });
+      if (gateway && !sameMembers(gateway.endpoint.members, members)) gateway.setMembers(members);
+    }
     await Promise.all([
       ...plan.removed.map((name) => this.#removeEndpoint(name, false)),
       ...plan.changed.map((spec) => this.#removeEndpoint(spec.name, true)),
@@ -479,26 +567,35 @@ export class Supervisor {
       this.#addChild(spec);
       await this.#listen(spec.name);
       this.#children.get(spec.name)?.boot();
-      const gateway = this.#gateways.get(spec.name) ?? this.#pools.get(spec.name);
-      for (const socket of this.#held.get(spec.name) ?? []) {
-        if (!socket.destroyed) gateway?.server.emit('connection', socket);
-      }
-      this.#held.delete(spec.name);
+      this.#release(spec.name);
     }
     for (const spec of plan.lifecycle) this.#children.get(spec.name)?.updateLifecycle(spec);
+    for (const profile of [...profiles.replaced, ...profiles.added]) {
+      this.#addProfile(profile);
+      await this.#listen(profile.name);
+      this.#release(profile.name);
+    }
+    for (const profile of profiles.kept) {
+      const gateway = this.#profiles.get(profile.name);
+      const members = this.#membersOf(profile);
+      if (gateway && !sameMembers(gateway.endpoint.members, members)) gateway.setMembers(members);
+    }
   }
 
-  /** Stops a child (what it had in flight gets -32011) and disconnects its clients; then removes its socket unless kept. */
+  /**
+   * Stops a child (what it had in flight gets -32011) or closes a profile, and disconnects the clients; then removes
+   * the socket, unless the endpoint is about to be replaced behind it.
+   */
   async #removeEndpoint(name: string, keepSocket: boolean): Promise<void> {
     const child = this.#children.get(name);
-    const gateway = this.#gateways.get(name);
-    const pool = this.#pools.get(name);
+    const gateway = this.#gateways.get(name) ?? this.#pools.get(name) ?? this.#profiles.get(name);
     if (keepSocket) this.#held.set(name, []);
     this.#children.delete(name);
     this.#gateways.delete(name);
     this.#pools.delete(name);
+    this.#profiles.delete(name);
     await child?.stop();
-    await Promise.all([gateway?.close(), pool?.close()]);
+    await gateway?.close();
     if (keepSocket) return;
     const listener = this.#listeners.get(name);
     this.#listeners.delete(name);
@@ -521,7 +618,9 @@ export class Supervisor {
     logger.info('supervisor stopping');
     await this.#reloading.catch(() => {});
     this.#options.systemd?.stopping();
-    await Promise.all([...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()));
+    await Promise.all(
+      [...this.#profiles.values(), ...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()),
+    );
     await Promise.all(
       [...this.#listeners.values()].map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
     );
@@ -549,6 +648,11 @@ function healthOf(config: RawConfig): HealthOptions {
     pingIntervalMs: config.health?.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     maxMissedPings: config.health?.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS,
   };
+}
+
+/** Whether two member lists are the same members in the same order. */
+function sameMembers(a: readonly Member[], b: readonly Member[]): boolean {
+  return a.length === b.length && a.every((member, i) => member === b[i]);
 }
 
 /** Resolves once the child is RUNNING, IDLE or down (what `omnimind start` waits for), or the signal aborts. */

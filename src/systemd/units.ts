@@ -13,7 +13,7 @@ export interface RenderOptions {
   nodePath: string;
   /** Absolute path of bin/omnimind.js. */
   cliPath: string;
-  /** Children that get a socket unit (omnimind@<child>.socket). */
+  /** Endpoints that get a socket unit (omnimind@<name>.socket): every enabled child and every profile. */
   children: string[];
   /** Directories the children write to: filesystem roots, git repositories, the sqlite database's directory. */
   readWritePaths: string[];

@@ -25,6 +25,7 @@ describe('socket activation', () => {
         join(ROOT, 'test', 'fixtures', 'socket-holder.py'),
         '1',
         `echo=${harness.socket('echo')}`,
+        `omnimind=${harness.socket('omnimind')}`,
         `control=${control}`,
         '--',
         process.execPath,
@@ -43,6 +44,10 @@ describe('socket activation', () => {
     expect((reply.content as TextContent)[0]?.text).toBe('activated');
     const status = JSON.parse((await harness.cli(['status', '--json'])).stdout) as { supervisor: { systemd: boolean } };
     expect(status.supervisor.systemd).toBe(true);
+    // A profile's socket arrives the same way, named after the profile.
+    const profile = await harness.client('omnimind');
+    const viaProfile = await profile.callTool({ name: 'echo__echo', arguments: { text: 'through the profile' } });
+    expect((viaProfile.content as TextContent)[0]?.text).toBe('through the profile');
 
     const stopped = await harness.cli(['stop']);
     expect(stopped.code).toBe(0);

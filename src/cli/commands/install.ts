@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { packageRoot, resolveChildSpecs } from '../../config/index.js';
+import { packageRoot, resolveChildSpecs, resolveProfiles } from '../../config/index.js';
 import {
   type InstallReport,
   installUnits,
@@ -71,7 +71,7 @@ export async function installCommand(options: InstallCommandOptions): Promise<nu
     enable: options.enable !== false,
     nodePath: process.execPath,
     cliPath: realpathSync(join(packageRoot(), 'bin', 'omnimind.js')),
-    children: specs.map((s) => s.name),
+    children: [...specs.map((s) => s.name), ...resolveProfiles(loaded.config).map((p) => p.name)],
     readWritePaths: [...readWritePaths],
     home: mode === 'system' ? SYSTEM_HOME : paths.home,
     configFile: mode === 'system' ? SYSTEM_CONFIG_FILE : paths.configFile,

@@ -23,6 +23,9 @@ export function formatReload(report: ReloadReport): string {
   list('stopped and removed', report.removed);
   list('restarted (changed)', report.changed);
   list('new start/idleStopSeconds', report.lifecycle);
+  list('profiles added', report.profilesAdded);
+  list('profiles removed', report.profilesRemoved);
+  list('profiles with new tools (clients reconnect)', report.profilesReplaced);
   const live = report.settings.filter((key) => !report.applyAtRestart.includes(key));
   list('settings applied', live);
   list('settings that apply when the supervisor restarts', report.applyAtRestart);

@@ -1,7 +1,10 @@
 import { OmnimindError } from '../../protocol/index.js';
 import { type GlobalOptions, pathsFor } from '../context.js';
-import { SocketMcpClient } from '../mcp-client.js';
+import { asCliError, openEndpointClient } from '../mcp-client.js';
 import { formatTable } from '../output.js';
+
+/** The supervisor times requests out (`limiter.timeoutMs`); the CLI's own bound only catches a supervisor that vanished. */
+const CALL_TIMEOUT_MS = 24 * 60 * 60 * 1_000;
 
 interface ToolDescription {
   name: string;
@@ -9,17 +12,16 @@ interface ToolDescription {
   annotations?: Record<string, unknown>;
 }
 
-/** `omnimind tools <child> [--json]`: list the child's tools. */
-export async function toolsCommand(child: string, options: GlobalOptions & { json?: boolean }): Promise<number> {
-  const client = await SocketMcpClient.open(pathsFor(options), child);
+/** `omnimind tools <endpoint> [--json]`: list the tools of a child or a profile. */
+export async function toolsCommand(endpoint: string, options: GlobalOptions & { json?: boolean }): Promise<number> {
+  const client = await openEndpointClient(pathsFor(options), endpoint);
   try {
     const tools: ToolDescription[] = [];
     let cursor: string | undefined;
     do {
-      const page = (await client.request('tools/list', cursor ? { cursor } : {})) as {
-        tools: ToolDescription[];
-        nextCursor?: string;
-      };
+      const page = await client.listTools(cursor ? { cursor } : {}).catch((error: unknown) => {
+        throw asCliError(error);
+      });
       tools.push(...page.tools);
       cursor = page.nextCursor;
     } while (cursor);
@@ -35,13 +37,13 @@ export async function toolsCommand(child: string, options: GlobalOptions & { jso
     }
     return 0;
   } finally {
-    client.close();
+    await client.close();
   }
 }
 
-/** `omnimind call <child> <tool> [JSON] [--json]`: call one tool and print its result; exit 1 if it is an error. */
+/** `omnimind call <endpoint> <tool> [JSON] [--json]`: call one tool and print its result; exit 1 if it is an error. */
 export async function callCommand(
-  child: string,
+  endpoint: string,
   tool: string,
   json: string | undefined,
   options: GlobalOptions & { json?: boolean },
@@ -63,12 +65,13 @@ export async function callCommand(
       exitCode: 2,
     });
   }
-  const client = await SocketMcpClient.open(pathsFor(options), child);
+  const client = await openEndpointClient(pathsFor(options), endpoint);
   try {
-    const result = (await client.request('tools/call', { name: tool, arguments: args })) as {
-      content?: Array<{ type: string; text?: string }>;
-      isError?: boolean;
-    };
+    const result = (await client
+      .callTool({ name: tool, arguments: args as Record<string, unknown> }, undefined, { timeout: CALL_TIMEOUT_MS })
+      .catch((error: unknown) => {
+        throw asCliError(error);
+      })) as { content?: Array<{ type: string; text?: string }>; isError?: boolean };
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
@@ -78,7 +81,7 @@ export async function callCommand(
     }
     return result.isError ? 1 : 0;
   } finally {
-    client.close();
+    await client.close();
   }
 }
 

@@ -1,0 +1,33 @@
+import type { Server } from 'node:net';
+import type { Endpoint } from './endpoint.js';
+import { ClientSession, type SessionServices } from './session.js';
+import type { ClientTransport } from './transport.js';
+import { createUnixServer, type UnixSocketTransportOptions } from './transports/unix-socket.js';
+
+/** One endpoint's listening socket and its connected clients, over any transport that hands them over. */
+export class EndpointServer {
+  readonly endpoint: Endpoint;
+  readonly server: Server;
+  readonly sessions = new Set<ClientSession>();
+  readonly #services: SessionServices;
+
+  constructor(endpoint: Endpoint, services: SessionServices, transport: UnixSocketTransportOptions) {
+    this.endpoint = endpoint;
+    this.#services = services;
+    this.server = createUnixServer(endpoint.name, transport, (t) => this.accept(t));
+  }
+
+  /** Serves one client, over any transport. */
+  accept(transport: ClientTransport): ClientSession {
+    const session = new ClientSession(transport, this.endpoint, this.#services, (s) => this.sessions.delete(s));
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** Stops accepting, disconnects every client; the listening socket itself is closed by its owner. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const session of [...this.sessions]) session.close();
+    await closed;
+  }
+}
