@@ -149,6 +149,40 @@ describe('omnimind reload', () => {
     expect((await statusJson(h)).children.map((c) => c.name)).toEqual(['alpha', 'beta']);
   });
 
+  it('adds and removes profiles, and gives a kept profile its new children without dropping its clients', async () => {
+    const h = createHarness({
+      children: NO_BUILTINS,
+      mcpServers: { a: fixture(), b: fixture() },
+      profiles: { coding: { children: ['a'] }, old: { children: ['b'] } },
+    });
+    harnesses.push(h);
+    expect((await h.cli(['start'])).code).toBe(0);
+    const coding = await h.client('coding');
+    let closed = false;
+    coding.onclose = () => {
+      closed = true;
+    };
+    expect((await coding.listTools()).tools.map((t) => t.name)).toContain('a__echo');
+    h.writeConfig({
+      children: NO_BUILTINS,
+      mcpServers: { a: fixture(), b: fixture() },
+      profiles: { coding: { children: ['a', 'b'] }, fresh: { children: ['b'] } },
+    });
+    const reloaded = await h.cli(['reload']);
+    expect(reloaded.code).toBe(0);
+    expect(reloaded.stdout).toContain('profiles added: fresh');
+    expect(reloaded.stdout).toContain('profiles removed: old');
+    expect(existsSync(h.socket('old'))).toBe(false);
+    const names = (await coding.listTools()).tools.map((t) => t.name);
+    expect(names).toContain('a__echo');
+    expect(names).toContain('b__echo');
+    const answer = await coding.callTool({ name: 'b__echo', arguments: { text: 'via coding' } });
+    expect((answer.content as Array<{ text: string }>)[0]?.text).toBe('via coding');
+    expect(closed).toBe(false);
+    const fresh = await h.client('fresh');
+    expect((await fresh.listTools()).tools.map((t) => t.name)).toContain('b__echo');
+  });
+
   it('reloads on SIGHUP', async () => {
     const h = harness({ alpha: fixture() });
     expect((await h.cli(['start'])).code).toBe(0);
@@ -191,6 +225,16 @@ describe('children on demand', () => {
     const restarted = byName(await statusJson(h)).lazy!;
     expect(restarted.state).toBe('RUNNING');
     expect(restarted.pid).not.toBe(running.pid);
+  });
+
+  it('start an IDLE child on the first call through a profile', async () => {
+    const h = harness({ eager: fixture(), lazy: { ...fixture(), start: 'on-demand' } });
+    expect((await h.cli(['start'])).code).toBe(0);
+    expect(byName(await statusJson(h)).lazy?.state).toBe('IDLE');
+    const fleet = await h.client('omnimind');
+    const answer = await fleet.callTool({ name: 'lazy__echo', arguments: { text: 'through the profile' } });
+    expect((answer.content as Array<{ text: string }>)[0]?.text).toBe('through the profile');
+    expect(byName(await statusJson(h)).lazy?.state).toBe('RUNNING');
   });
 
   it('answers -32011 with the reason when a start on demand fails', async () => {

@@ -54,6 +54,28 @@ describe('planReload', () => {
     expect(result.kept).toContain('e');
   });
 
+  it('sorts profiles into added, removed, replaced (a new tools filter) and kept', () => {
+    const result = plan(
+      {
+        mcpServers: { x: server('a') },
+        profiles: { keep: { children: ['x'] }, drop: { children: ['x'] }, deny: { children: ['x'] } },
+      },
+      {
+        mcpServers: { x: server('a') },
+        profiles: {
+          keep: { children: ['x', 'memory'] },
+          add: { children: ['x'] },
+          deny: { children: ['x'], tools: { deny: ['x__*'] } },
+        },
+      },
+    );
+    expect(result.profiles.added.map((p) => p.name)).toEqual(['add']);
+    expect(result.profiles.removed).toEqual(['drop']);
+    expect(result.profiles.replaced.map((p) => p.name)).toEqual(['deny']);
+    expect(result.profiles.kept.map((p) => p.name).sort()).toEqual(['keep', 'omnimind']);
+    expect(result.settings).toEqual([]);
+  });
+
   it('lists the top-level settings that differ, and those that wait for a supervisor restart', () => {
     const result = plan(
       { cache: { ttlSeconds: 5 }, logs: { keep: 2 } },
