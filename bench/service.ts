@@ -1,3 +1,4 @@
+import { cpus, loadavg } from 'node:os';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createHarness, NO_BUILTINS, waitFor } from '../test/helpers/harness.js';
 import { fmt, percentile } from './driver.js';
@@ -32,6 +33,7 @@ const FIRST_CALL: Record<string, { name: string; arguments: Record<string, unkno
  * child started by it), and the request errors seen by the children a reload keeps while it restarts another.
  */
 export async function run(): Promise<BenchSection> {
+  const load = loadavg()[0] ?? 0;
   const firstCallMs = await measureFirstCalls();
   const reload = await measureReload();
   const rows = Object.entries(firstCallMs).map(
@@ -42,6 +44,7 @@ export async function run(): Promise<BenchSection> {
     title: 'Service: children on demand, reload',
     command: 'npm run bench -- service',
     markdown: [
+      `Load average when it began: ${fmt(load)} on ${cpus().length} cores (a child's start-up is CPU-bound: a busy machine slows it).`,
       `Real built-in children. First call: ${FIRST_CALLS} times each, the child back to IDLE (\`idleStopSeconds: 1\`) before each.`,
       `Reload: ${RELOADS} reloads that each restart \`thinking\` (its \`env\` changed) while ${CALLERS} SDK clients call \`memory\` (\`search_nodes\`, a new query each time, so the cache never answers).`,
       '',
