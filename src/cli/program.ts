@@ -67,6 +67,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       run(async () => (await import('./commands/lifecycle.js')).restartCommand(children, global(cmd))),
     );
   program
+    .command('reload')
+    .description('re-read the config and apply it without disturbing what did not change (also SIGHUP)')
+    .action((_opts, cmd: Command) =>
+      run(async () => (await import('./commands/reload.js')).reloadCommand(global(cmd))),
+    );
+  program
     .command('status [children...]')
     .description('show children, sockets, traffic, cache and limiter')
     .option('--json', 'print the status document as JSON')

@@ -5,6 +5,15 @@ const positiveInt = z.number().int().positive();
 /** Options every child accepts, built-in or external. */
 const commonChildShape = {
   enabled: z.boolean().optional(),
+  /** `eager`: started with the supervisor; `on-demand`: IDLE (socket listening) until the first request. */
+  start: z.enum(['eager', 'on-demand']).optional(),
+  /** Stop after this many seconds without clients or requests, back to IDLE; 0 = never. */
+  idleStopSeconds: z
+    .number()
+    .int('idleStopSeconds must be a whole number of seconds')
+    .nonnegative('idleStopSeconds must be 0 (never) or more')
+    .max(86_400 * 365, 'idleStopSeconds must be at most a year (31536000)')
+    .optional(),
   startTimeoutMs: positiveInt.optional(),
   stopTimeoutMs: positiveInt.optional(),
   env: z.record(z.string(), z.string()).optional(),

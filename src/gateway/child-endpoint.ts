@@ -1,8 +1,6 @@
-import { ErrorCode } from '../protocol/index.js';
+import { type ChildState, isDown } from './child-state.js';
 import type { Endpoint, InitializeOutcome, Member, Route } from './endpoint.js';
 import type { ChildLink } from './types.js';
-
-const DOWN = new Set(['FATAL', 'STOPPED']);
 
 /** A child's own endpoint: every request goes to that child, and `initialize` answers what the child answered. */
 export class ChildEndpoint implements Endpoint {
@@ -17,16 +15,10 @@ export class ChildEndpoint implements Endpoint {
   }
 
   async initialize(signal: AbortSignal): Promise<InitializeOutcome> {
-    const link = this.single.router.link;
+    const { router } = this.single;
+    const link = router.link;
     if (link.state !== 'RUNNING' && !(await waitForRunning(link, signal))) {
-      return {
-        kind: 'error',
-        error: {
-          code: ErrorCode.ChildUnavailable,
-          message: `Child "${link.name}" is ${link.state}`,
-          data: { child: link.name, state: link.state },
-        },
-      };
+      return router.unavailable(link.state) as InitializeOutcome;
     }
     return { kind: 'result', result: link.initializeResult ?? {} };
   }
@@ -36,13 +28,17 @@ export class ChildEndpoint implements Endpoint {
   }
 }
 
-/** Resolves true once the child is RUNNING, false if it goes down for good or the signal aborts first. */
+/**
+ * Resolves true once the child is RUNNING, false if it goes down, fails a start on demand, or the signal aborts
+ * first. An IDLE child is started.
+ */
 export function waitForRunning(link: ChildLink, signal: AbortSignal): Promise<boolean> {
   if (link.state === 'RUNNING') return Promise.resolve(true);
-  if (DOWN.has(link.state) || signal.aborted) return Promise.resolve(false);
+  if (isDown(link.state) || signal.aborted) return Promise.resolve(false);
+  link.demand();
   return new Promise((resolve) => {
-    const onState = (state: string) => {
-      if (state !== 'RUNNING' && !DOWN.has(state)) return;
+    const onState = (state: ChildState) => {
+      if (state !== 'RUNNING' && state !== 'IDLE' && !isDown(state)) return;
       cleanup();
       resolve(state === 'RUNNING');
     };

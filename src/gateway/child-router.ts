@@ -1,5 +1,6 @@
 import type { CacheOutcome } from '../cache/index.js';
 import { ErrorCode, type JsonRpcErrorObject } from '../protocol/index.js';
+import { type ChildState, isDown } from './child-state.js';
 import { RequestStats } from './latency.js';
 import { isReplayable } from './replay.js';
 import type { ChildLink, RequestCache, RequestLimiter, RouterClient } from './types.js';
@@ -38,9 +39,6 @@ let nextUpstreamId = 1;
 /** Error codes that blame the request, not the child. */
 const CLIENT_ERRORS = new Set<number>([ErrorCode.InvalidRequest, ErrorCode.MethodNotFound, ErrorCode.InvalidParams]);
 
-/** The state names that mean "never coming back without `omnimind start`". */
-const DOWN_STATES = new Set(['FATAL', 'STOPPED', 'STOPPING']);
-
 /**
  * Multiplexes many clients onto one child: rewrites ids both ways, remaps progress tokens, routes
  * server→client requests and notifications, holds requests while the child restarts and replays the safe ones.
@@ -55,6 +53,8 @@ export class ChildRouter {
   #nextId = 1;
   #childLogLevel: string | undefined;
   #wasRunning = false;
+  /** Why the last start on demand failed, while the child is IDLE after it. */
+  #startFailure: string | undefined;
   readonly #cache: RequestCache | undefined;
   readonly #limiter: RequestLimiter | undefined;
   readonly #configuredRoots: readonly string[];
@@ -76,7 +76,7 @@ export class ChildRouter {
     this.#configuredRoots = services.configuredRoots ?? [];
     this.#dedicated = services.dedicated === true;
     link.on('message', (message) => this.#onChildMessage(message));
-    link.on('state', (state, previous) => this.#onChildState(state, previous));
+    link.on('state', (state, previous, reason) => this.#onChildState(state, previous, reason));
     link.on('tools', (tools) => this.#cache?.noteTools(link.name, tools));
     this.#limiter?.noteChildState(link.name, link.state === 'RUNNING');
   }
@@ -94,7 +94,8 @@ export class ChildRouter {
     signal?: AbortSignal,
   ): Promise<RouteOutcome> {
     const state = this.link.state;
-    if (DOWN_STATES.has(state)) return Promise.resolve(this.#unavailable(state));
+    if (isDown(state)) return Promise.resolve(this.unavailable(state));
+    if (state === 'IDLE') this.link.demand();
     return new Promise<RouteOutcome>((resolve) => {
       const childId = this.#nextId++;
       const forwarded = session ? this.#remapProgress(session, childId, params) : params;
@@ -158,19 +159,25 @@ export class ChildRouter {
     });
   }
 
-  #unavailable(state: string): RouteOutcome {
+  /** The -32011 answer for a child that is down, or IDLE after a failed start on demand (with the reason). */
+  unavailable(state: ChildState): RouteOutcome {
+    const reason = state === 'IDLE' ? this.#startFailure : undefined;
     return {
       kind: 'error',
       error: {
         code: ErrorCode.ChildUnavailable,
-        message: `Child "${this.link.name}" is ${state}; run \`omnimind start ${this.link.name}\``,
+        message:
+          reason === undefined
+            ? `Child "${this.link.name}" is ${state}; run \`omnimind start ${this.link.name}\``
+            : `Child "${this.link.name}" failed to start: ${reason}`,
         data: { child: this.link.name, state },
       },
     };
   }
 
-  #onChildState(state: string, previous: string): void {
+  #onChildState(state: ChildState, previous: ChildState, reason?: string): void {
     this.#limiter?.noteChildState(this.link.name, state === 'RUNNING');
+    this.#startFailure = reason;
     if (state === 'RUNNING') {
       if (this.#wasRunning) this.#cache?.onChildRestart(this.link.name);
       this.#wasRunning = true;
@@ -186,7 +193,7 @@ export class ChildRouter {
     }
     // A child that died on its own will be back: replay what is safe, refuse the rest. One that was stopped or went
     // FATAL will not: everything gets -32011 below.
-    if (previous === 'RUNNING' && !DOWN_STATES.has(state)) {
+    if (previous === 'RUNNING' && !isDown(state) && state !== 'IDLE') {
       for (const pending of [...this.#pending.values()]) {
         if (!pending.sent) continue;
         if (isReplayable(pending.method, pending.params, this.link.tools)) {
@@ -203,8 +210,9 @@ export class ChildRouter {
         });
       }
     }
-    if (DOWN_STATES.has(state)) {
-      for (const pending of [...this.#pending.values()]) this.#settle(pending, this.#unavailable(state));
+    // A start on demand that failed leaves the child IDLE: what waited for it gets the reason.
+    if (isDown(state) || state === 'IDLE') {
+      for (const pending of [...this.#pending.values()]) this.#settle(pending, this.unavailable(state));
     }
   }
 

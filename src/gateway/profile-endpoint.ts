@@ -3,6 +3,7 @@ import { VERSION } from '../config/index.js';
 import { ErrorCode, type JsonRpcErrorObject } from '../protocol/index.js';
 import { waitForRunning } from './child-endpoint.js';
 import type { RouteOutcome } from './child-router.js';
+import { isDown } from './child-state.js';
 import type { Endpoint, InitializeOutcome, Member, MemberCall, Route } from './endpoint.js';
 import { namePattern, profileNames } from './profile-names.js';
 
@@ -10,8 +11,6 @@ import { namePattern, profileNames } from './profile-names.js';
 const LIST_WAIT_MS = 10_000;
 /** At most this many pages of one member's list are read (a runaway cursor must not stall the profile). */
 const MAX_LIST_PAGES = 20;
-/** States a child leaves only through `omnimind start` or a reload. */
-const DOWN = new Set(['FATAL', 'STOPPED', 'STOPPING']);
 
 /** The lists a profile merges, with the member field holding the items and the field that names them. */
 const LISTS = {
@@ -103,7 +102,7 @@ export class ProfileEndpoint implements Endpoint {
     await Promise.all(
       this.members.filter((m) => m.router.link.state === 'STARTING').map((m) => waitForRunning(m.router.link, signal)),
     );
-    const down = this.members.filter((m) => DOWN.has(m.router.link.state));
+    const down = this.members.filter((m) => isDown(m.router.link.state));
     if (this.members.length === 0 || down.length === this.members.length) {
       const states = down.map((m) => `${m.router.link.name} (${m.router.link.state})`).join(', ');
       return errorOutcome(
@@ -269,7 +268,7 @@ export class ProfileEndpoint implements Endpoint {
       this.members.map(async (member): Promise<[Member, Item[]] | undefined> => {
         const remembered = this.#lists.get(member)?.[kind];
         const link = member.router.link;
-        if (DOWN.has(link.state)) return undefined;
+        if (isDown(link.state)) return undefined;
         if (link.state !== 'RUNNING') {
           if (remembered !== undefined) return [member, remembered];
           if (!(await waitForRunning(link, AbortSignal.any([signal, AbortSignal.timeout(LIST_WAIT_MS)])))) {

@@ -1,11 +1,10 @@
+import { type ChildState, isDown } from './child-state.js';
 import type { Member } from './endpoint.js';
 import { EndpointServer } from './endpoint-server.js';
 import { ProfileEndpoint, type ProfileOptions } from './profile-endpoint.js';
 import type { SessionServices } from './session.js';
 import type { UnixSocketTransportOptions } from './transports/unix-socket.js';
 
-/** States a child leaves only through `omnimind start` or a reload: its items leave the profile's lists. */
-const GONE = new Set(['FATAL', 'STOPPED']);
 /** What a profile's clients are told when a child comes or goes. */
 const LIST_CHANGED = ['tools', 'prompts', 'resources'].map((kind) => ({
   jsonrpc: '2.0',
@@ -19,8 +18,9 @@ const LIST_CHANGED = ['tools', 'prompts', 'resources'].map((kind) => ({
 export class ProfileGateway extends EndpointServer {
   declare readonly endpoint: ProfileEndpoint;
   #members: readonly Member[];
-  readonly #onState = (state: string, previous: string) => {
-    if (state === 'RUNNING' || (GONE.has(state) && !GONE.has(previous))) this.#announce();
+  /** A child that comes up may bring other tools; one that goes down leaves the lists (an IDLE one stays in them). */
+  readonly #onState = (state: ChildState, previous: ChildState) => {
+    if (state === 'RUNNING' || (isDown(state) && !isDown(previous))) this.#announce();
   };
 
   constructor(options: ProfileOptions, services: SessionServices, transport: UnixSocketTransportOptions) {

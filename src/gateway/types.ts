@@ -1,5 +1,6 @@
 import type { CacheLoader, CacheOutcome, FetchOptions, ToolInfo } from '../cache/index.js';
 import type { Priority } from '../limiter/index.js';
+import type { ChildState } from './child-state.js';
 
 /** The part of a tool definition the gateway needs: its name and behaviour hints. */
 export type ToolSummary = ToolInfo;
@@ -7,16 +8,19 @@ export type ToolSummary = ToolInfo;
 /** The supervisor's live connection to one child, as the gateway sees it. */
 export interface ChildLink {
   readonly name: string;
-  /** A child state name (CONTRACT.md): only RUNNING accepts traffic. */
-  readonly state: string;
+  /** Only RUNNING accepts traffic; IDLE starts on `demand()`. */
+  readonly state: ChildState;
   /** The child's answer to `initialize`, captured when it became RUNNING. */
   readonly initializeResult: Record<string, unknown> | undefined;
   /** The child's tools, read when it became RUNNING. */
   readonly tools: ToolSummary[];
+  /** A request arrived for an IDLE child: start it (a no-op in any other state). */
+  demand(): void;
   /** Writes a message to the child's stdin; false when no process is live. */
   send(message: unknown): boolean;
   on(event: 'message', listener: (message: Record<string, unknown>) => void): this;
-  on(event: 'state', listener: (state: string, previous: string) => void): this;
+  /** `reason` says why a start on demand failed (the child is IDLE again). */
+  on(event: 'state', listener: (state: ChildState, previous: ChildState, reason?: string) => void): this;
   /** The child's tools were listed again after it announced a change. */
   on(event: 'tools', listener: (tools: ToolSummary[]) => void): this;
 }

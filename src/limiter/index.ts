@@ -1,6 +1,6 @@
+export { realClock } from '../clock/index.js';
 export { AdaptiveLimiter, type LimiterStats, type RunOptions } from './adaptive-limiter.js';
 export { ChildWindow, DEFAULT_MAX_CHILD_WINDOW, INITIAL_CHILD_WINDOW, MIN_CHILD_WINDOW } from './child-window.js';
-export { realClock } from './clock.js';
 export { createClosedError, LimiterRejection, type RejectionCode } from './errors.js';
 export { createHostHealthProbe, DEFAULT_STRESS, type HostHealthProbe, judgeHealth } from './health.js';
 export { LIMITER_DEFAULTS } from './options.js';

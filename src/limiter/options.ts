@@ -1,5 +1,5 @@
+import { realClock } from '../clock/index.js';
 import { OmnimindError } from '../protocol/index.js';
-import { realClock } from './clock.js';
 import { DEFAULT_STRESS } from './health.js';
 import type { HealthSample, LimiterClock, LimiterOptions, StressThresholds } from './types.js';
 

@@ -1,3 +1,5 @@
+import type { Clock } from '../clock/index.js';
+
 /** The four request priorities, most urgent first. */
 export type Priority = 'CRITICAL' | 'HIGH' | 'NORMAL' | 'LOW';
 
@@ -7,12 +9,8 @@ export const PRIORITIES: readonly Priority[] = ['CRITICAL', 'HIGH', 'NORMAL', 'L
 /** Rank of each priority: a higher rank is dispatched first and is shed last. */
 export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { CRITICAL: 3, HIGH: 2, NORMAL: 1, LOW: 0 };
 
-/** The time source and timer functions the limiter uses; injectable so tests run on fake time. */
-export interface LimiterClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** The limiter's time source: the project's one clock shape (src/clock). */
+export type LimiterClock = Clock;
 
 /** One reading of the host's health, taken without blocking the event loop. */
 export interface HealthSample {

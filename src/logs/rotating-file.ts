@@ -17,8 +17,8 @@ export interface RotatingLogFileOptions {
  */
 export class RotatingLogFile {
   readonly path: string;
-  readonly #maxBytes: number;
-  readonly #keep: number;
+  #maxBytes: number;
+  #keep: number;
   #fd: number | undefined;
   #size = 0;
   #regularFile = true;
@@ -92,6 +92,12 @@ export class RotatingLogFile {
       // closing a broken descriptor has nothing left to report
     }
     this.#fd = undefined;
+  }
+
+  /** Takes new limits (a config reload); they apply from the next write. */
+  reconfigure(options: RotatingLogFileOptions): void {
+    this.#maxBytes = options.maxBytes ?? DEFAULT_LOG_MAX_BYTES;
+    this.#keep = options.keep ?? DEFAULT_LOG_KEEP;
   }
 
   /** Closes the file; later writes reopen it. */

@@ -32,6 +32,8 @@ export interface StatusReport {
     home: string;
     runtimeDir: string;
     configFile: string;
+    /** When the config file was last read (start or reload). */
+    configLoadedAt: string;
     systemd: boolean;
   };
   children: ChildReport[];
@@ -46,6 +48,27 @@ export interface StatusReport {
   limiter: { rps: number; queued: number; running: number; shed: number; timedOut: number };
 }
 
+/** What `omnimind reload` applied: children by name, and the top-level config sections that changed. */
+export interface ReloadReport {
+  configFile: string;
+  configLoadedAt: string;
+  added: string[];
+  removed: string[];
+  /** Restarted with their new command, args, env, cwd or options. */
+  changed: string[];
+  /** Kept their process, pid and connections. */
+  kept: string[];
+  /** Kept, with a new `start` or `idleStopSeconds`. */
+  lifecycle: string[];
+  profilesAdded: string[];
+  profilesRemoved: string[];
+  /** Their `tools` filter changed: a new endpoint behind the same socket (their clients reconnect). */
+  profilesReplaced: string[];
+  settings: string[];
+  /** Changed settings that take effect at the next start of the supervisor. */
+  applyAtRestart: string[];
+}
+
 /** The methods of the control socket and their parameters. */
 export interface ControlMethods {
   status: { params: { children?: string[] }; result: StatusReport };
@@ -53,6 +76,7 @@ export interface ControlMethods {
   stop: { params: { children?: string[]; timeoutMs?: number }; result: { stopped: string[]; supervisor: boolean } };
   restart: { params: { children: string[]; timeoutMs?: number }; result: StatusReport };
   wait: { params: { children?: string[]; timeoutMs?: number }; result: StatusReport };
+  reload: { params: Record<string, never>; result: ReloadReport };
   'cache.clear': { params: { child?: string }; result: { removed: number } };
 }
 

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { type Clock, realClock, sleep, timeoutSignal } from '../clock/index.js';
 import type { ChildSpec } from '../config/index.js';
 import type { ChildLink, ToolSummary } from '../gateway/index.js';
 import { type Logger, RotatingLogFile, type RotatingLogFileOptions } from '../logs/index.js';
@@ -27,6 +27,27 @@ const INTERNAL_ID_PREFIX = 'omnimind:';
 const RESOURCE_RETRY_MS = 1_000;
 /** The spawn errors that mean the supervisor or the machine is short of descriptors or processes, not a bad command. */
 const RESOURCE_SHORTAGE = new Set(['EMFILE', 'ENFILE', 'EAGAIN']);
+/** A child with `idleStopSeconds` looks this often (at most) for clients and requests: a 1 s error on minutes. */
+const IDLE_CHECK_MS = 1_000;
+/** How often a stopped group is polled for leftover grandchildren. */
+const REAP_POLL_MS = 20;
+
+/** How a child is started and when it is stopped for lack of use (CONTRACT.md, "Child states"). */
+export interface Lifecycle {
+  /** `"start": "on-demand"`: IDLE until the first request. */
+  onDemand: boolean;
+  /** `"idleStopSeconds"` in ms: stopped (back to IDLE) after this long without clients or requests; 0 = never. */
+  idleStopMs: number;
+}
+
+/** The lifecycle a spec asks for. */
+export function lifecycleOf(spec: ChildSpec): Lifecycle {
+  const { start, idleStopSeconds } = spec.options as { start?: unknown; idleStopSeconds?: unknown };
+  return {
+    onDemand: start === 'on-demand',
+    idleStopMs: typeof idleStopSeconds === 'number' ? idleStopSeconds * 1000 : 0,
+  };
+}
 
 /** How a child's liveness is checked once RUNNING. */
 export interface HealthOptions {
@@ -43,6 +64,10 @@ export interface ManagedChildOptions {
   env: Record<string, string>;
   /** Called whenever the process or state changes, to persist it. */
   onRecord?: (child: ManagedChild) => void;
+  /** Whether the child has clients or requests now (an idle stop never happens while it does). */
+  isBusy?: () => boolean;
+  /** Time for backoff, handshake and stop timeouts, pings and idle stop (default: the real clock). */
+  clock?: Clock;
 }
 
 /** One child as `status --json` shows it. */
@@ -62,10 +87,11 @@ type PendingInternal = { resolve: (message: Record<string, unknown>) => void };
 
 /**
  * One supervised MCP server process: spawns it in its own process group, performs the MCP handshake,
- * restarts it with backoff, marks it FATAL in a crash loop, pings it, and stops it by escalation.
+ * restarts it with backoff, marks it FATAL in a crash loop, pings it, and stops it by escalation. An on-demand child
+ * waits IDLE until `demand()`; a child with an idle timeout goes back to IDLE when nobody uses it.
  */
 export class ManagedChild extends EventEmitter implements ChildLink {
-  readonly spec: ChildSpec;
+  spec: ChildSpec;
   readonly log: RotatingLogFile;
   state: ChildState = 'STOPPED';
   restarts = 0;
@@ -76,14 +102,26 @@ export class ManagedChild extends EventEmitter implements ChildLink {
   initializeResult: Record<string, unknown> | undefined;
   tools: ToolSummary[] = [];
   readonly #options: ManagedChildOptions;
-  readonly #policy = new RestartPolicy();
+  readonly #clock: Clock;
+  readonly #policy: RestartPolicy;
   #process: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #generation = 0;
   #internalSeq = 0;
   #internal = new Map<string, PendingInternal>();
-  #backoffTimer: NodeJS.Timeout | undefined;
-  #pingTimer: NodeJS.Timeout | undefined;
+  #backoffTimer: unknown;
+  #pingTimer: unknown;
+  #idleTimer: unknown;
+  /** When the child was last seen without clients or requests (monotonic), while RUNNING with an idle timeout. */
+  #quietSince: number | undefined;
+  /** Monotonic time the child became RUNNING. */
+  #runningSince = 0;
+  /** The current start was asked by a request: if it fails, the child goes back to IDLE and the requests are told. */
+  #startOnDemand = false;
+  /** A start was asked while the process of an idle stop was still exiting. */
+  #demanded = false;
+  /** Set while a stop is under way: the state the exit leads to. */
+  #stopTarget: 'STOPPED' | 'IDLE' | undefined;
   #missedPings = 0;
   #pingOutstanding = false;
   #killReason: ExitReason | undefined;
@@ -94,6 +132,8 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     super();
     this.spec = spec;
     this.#options = options;
+    this.#clock = options.clock ?? realClock;
+    this.#policy = new RestartPolicy(this.#clock);
     this.log = new RotatingLogFile(join(options.logsDir, `${spec.name}.log`), options.log);
   }
 
@@ -101,19 +141,54 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     return this.spec.name;
   }
 
-  /** Starts the child from STOPPED or FATAL (which it clears); a no-op in any other state. */
+  /** Brings the child up as configured: an eager one starts, an on-demand one waits IDLE for its first request. */
+  boot(): void {
+    if (this.state !== 'STOPPED') return;
+    if (lifecycleOf(this.spec).onDemand) this.#setState('IDLE');
+    else this.start();
+  }
+
+  /** Starts the child now from STOPPED, IDLE or FATAL (which it clears); a no-op in any other state. */
   start(): void {
-    if (this.state !== 'STOPPED' && this.state !== 'FATAL') return;
+    if (this.state !== 'STOPPED' && this.state !== 'FATAL' && this.state !== 'IDLE') return;
     this.#policy.reset();
+    if (this.#process !== undefined) {
+      this.#demanded = true;
+      return;
+    }
+    this.#startOnDemand = false;
     this.#spawn();
   }
 
-  #setState(state: ChildState): void {
+  /** A request arrived for an IDLE child: start it (once the process of an idle stop is gone). */
+  demand(): void {
+    if (this.state !== 'IDLE') return;
+    if (this.#process !== undefined) {
+      this.#demanded = true;
+      return;
+    }
+    this.#startOnDemand = true;
+    this.#spawn();
+  }
+
+  /** Takes a spec that differs from the current one only in `start` and `idleStopSeconds` (a reload). */
+  updateLifecycle(spec: ChildSpec): void {
+    this.spec = spec;
+    if (this.state === 'RUNNING') this.#armIdleStop(this.#generation);
+    if (this.state === 'IDLE' && !lifecycleOf(spec).onDemand) this.start();
+  }
+
+  #setState(state: ChildState, reason?: string): void {
     if (this.state === state) return;
     const previous = this.state;
     this.state = state;
     this.#options.onRecord?.(this);
-    this.emit('state', state, previous);
+    this.emit('state', state, previous, reason);
+  }
+
+  /** Wall-clock ISO time, for timestamps people read. */
+  #stamp(): string {
+    return new Date(this.#clock.wallNow()).toISOString();
   }
 
   #spawn(): void {
@@ -169,14 +244,14 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     );
     subprocess.stdout?.on('data', (chunk: Buffer) => splitter.push(chunk));
     subprocess.stdout?.on('error', () => {});
-    const writeLine = createLineReader((line) => this.log.write(`${new Date().toISOString()} ${line}\n`));
+    const writeLine = createLineReader((line) => this.log.write(`${this.#stamp()} ${line}\n`));
     subprocess.stderr?.on('data', (chunk: Buffer) => writeLine(chunk));
     subprocess.stderr?.on('error', () => {});
     if (this.pid !== null) void this.#handshake(generation);
   }
 
   async #handshake(generation: number): Promise<void> {
-    const timeout = AbortSignal.timeout(this.spec.startTimeoutMs);
+    const timeout = timeoutSignal(this.#clock, this.spec.startTimeoutMs);
     try {
       const init = await this.#request(
         'initialize',
@@ -197,11 +272,14 @@ export class ManagedChild extends EventEmitter implements ChildLink {
         ? await this.#listTools(timeout)
         : [];
       if (generation !== this.#generation) return;
-      this.startedAt = new Date();
+      this.startedAt = new Date(this.#clock.wallNow());
+      this.#runningSince = this.#clock.now();
       this.#missedPings = 0;
       this.#pingOutstanding = false;
+      this.#startOnDemand = false;
       this.#setState('RUNNING');
       this.#schedulePing(generation);
+      this.#armIdleStop(generation);
       this.#options.logger.info(`child "${this.name}" is RUNNING (pid ${this.pid})`);
     } catch (error) {
       if (generation !== this.#generation || this.state !== 'STARTING') return;
@@ -253,12 +331,12 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     try {
       value = JSON.parse(frame);
     } catch {
-      this.log.write(`${new Date().toISOString()} [omnimind] non-JSON line on stdout: ${frame.slice(0, 200)}\n`);
+      this.log.write(`${this.#stamp()} [omnimind] non-JSON line on stdout: ${frame.slice(0, 200)}\n`);
       return;
     }
     const classified = classifyMessage(value);
     if (classified.kind === 'invalid') {
-      this.log.write(`${new Date().toISOString()} [omnimind] invalid JSON-RPC on stdout: ${classified.reason}\n`);
+      this.log.write(`${this.#stamp()} [omnimind] invalid JSON-RPC on stdout: ${classified.reason}\n`);
       return;
     }
     const message = value as Record<string, unknown>;
@@ -279,7 +357,7 @@ export class ManagedChild extends EventEmitter implements ChildLink {
 
   async #refreshTools(generation: number): Promise<void> {
     try {
-      const tools = await this.#listTools(AbortSignal.timeout(this.spec.startTimeoutMs));
+      const tools = await this.#listTools(timeoutSignal(this.#clock, this.spec.startTimeoutMs));
       if (generation !== this.#generation) return;
       this.tools = tools;
       this.emit('tools', tools);
@@ -289,7 +367,7 @@ export class ManagedChild extends EventEmitter implements ChildLink {
   }
 
   #schedulePing(generation: number): void {
-    this.#pingTimer = setTimeout(() => {
+    this.#pingTimer = this.#clock.setTimeout(() => {
       if (generation !== this.#generation || this.state !== 'RUNNING') return;
       if (this.#pingOutstanding) this.#missedPings++;
       if (this.#missedPings >= this.#options.health.maxMissedPings) {
@@ -298,7 +376,7 @@ export class ManagedChild extends EventEmitter implements ChildLink {
         return;
       }
       this.#pingOutstanding = true;
-      this.#request('ping', {}, AbortSignal.timeout(this.#options.health.pingIntervalMs * 4)).then(
+      this.#request('ping', {}, timeoutSignal(this.#clock, this.#options.health.pingIntervalMs * 4)).then(
         () => {
           this.#pingOutstanding = false;
           this.#missedPings = 0;
@@ -307,7 +385,34 @@ export class ManagedChild extends EventEmitter implements ChildLink {
       );
       this.#schedulePing(generation);
     }, this.#options.health.pingIntervalMs);
-    this.#pingTimer.unref();
+  }
+
+  /**
+   * Stops a RUNNING child once it has had no clients and no requests for `idleStopSeconds`, measured from the first
+   * check that found it quiet (so it is never less than that); the child goes back to IDLE.
+   */
+  #armIdleStop(generation: number): void {
+    this.#clock.clearTimeout(this.#idleTimer);
+    const { idleStopMs } = lifecycleOf(this.spec);
+    if (idleStopMs <= 0) return;
+    this.#quietSince = undefined;
+    const interval = Math.min(IDLE_CHECK_MS, idleStopMs);
+    const check = () => {
+      if (generation !== this.#generation || this.state !== 'RUNNING') return;
+      const now = this.#clock.now();
+      if (this.#options.isBusy?.()) this.#quietSince = undefined;
+      else if (this.#quietSince === undefined) this.#quietSince = now;
+      else if (now - this.#quietSince >= idleStopMs) return this.#idleStop(idleStopMs);
+      this.#idleTimer = this.#clock.setTimeout(check, interval);
+    };
+    check();
+  }
+
+  #idleStop(idleStopMs: number): void {
+    this.#options.logger.info(
+      `child "${this.name}" had no clients or requests for ${idleStopMs / 1000} s; stopped until the next request (IDLE)`,
+    );
+    void this.#stopProcess('IDLE', this.spec.stopTimeoutMs);
   }
 
   /** Writes one message to the child's stdin (coalesced with the others of this turn); false if there is no live process. */
@@ -339,24 +444,33 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     shortage = false,
   ): void {
     if (generation !== this.#generation) return;
-    clearTimeout(this.#pingTimer);
+    this.#clock.clearTimeout(this.#pingTimer);
+    this.#clock.clearTimeout(this.#idleTimer);
     for (const pending of this.#internal.values())
       pending.resolve({ error: { code: -32011, message: 'child exited' } });
     this.#internal.clear();
     const pgid = this.pid;
     if (pgid !== null) this.#reaped = this.#reapGroup(pgid);
-    const stopping = this.state === 'STOPPING';
+    const stopTarget = this.#stopTarget;
+    const stopping = stopTarget !== undefined;
+    const wasStarting = this.state === 'STARTING';
     const exitReason: ExitReason =
       reason ?? this.#killReason ?? (stopping ? 'stopped' : signal === 'SIGKILL' ? 'killed' : 'crashed');
     const message = spawnMessage ?? this.#killMessage ?? (stopping ? undefined : describeExit(code, signal));
-    this.lastExit = { code, signal, reason: exitReason, at: new Date().toISOString(), ...(message ? { message } : {}) };
-    const ranMs = this.state === 'RUNNING' && this.startedAt ? Date.now() - this.startedAt.getTime() : 0;
+    this.lastExit = { code, signal, reason: exitReason, at: this.#stamp(), ...(message ? { message } : {}) };
+    const ranMs = this.state === 'RUNNING' ? this.#clock.now() - this.#runningSince : 0;
     this.pid = null;
     this.startTime = null;
     this.#process = undefined;
     this.startedAt = null;
     if (stopping) {
-      this.#setState('STOPPED');
+      this.#stopTarget = undefined;
+      this.#setState(stopTarget);
+      if (stopTarget === 'IDLE' && this.#demanded) {
+        this.#demanded = false;
+        this.#startOnDemand = true;
+        this.#spawn();
+      }
       return;
     }
     this.#options.logger.warn(
@@ -369,12 +483,20 @@ export class ManagedChild extends EventEmitter implements ChildLink {
       );
       return this.#retryAfter(RESOURCE_RETRY_MS, false);
     }
-    const decision = this.#policy.recordExit(Date.now(), ranMs);
+    const decision = this.#policy.recordExit(ranMs);
     if (decision.action === 'fatal') {
+      this.#startOnDemand = false;
       this.#options.logger.error(
         `child "${this.name}" failed ${decision.failures} times within 60 s and is FATAL; run \`omnimind start ${this.name}\` after fixing it`,
       );
       this.#setState('FATAL');
+      return;
+    }
+    if (this.#startOnDemand && wasStarting) {
+      // A start asked by requests failed: they are told why, and the next request tries again (FATAL rules hold).
+      this.#startOnDemand = false;
+      this.#options.logger.warn(`child "${this.name}" failed to start on demand; IDLE until the next request`);
+      this.#setState('IDLE', message ?? exitReason);
       return;
     }
     this.#options.logger.info(`child "${this.name}" restarting in ${decision.delayMs} ms`);
@@ -384,7 +506,7 @@ export class ManagedChild extends EventEmitter implements ChildLink {
 
   #retryAfter(delayMs: number, countsAsRestart: boolean): void {
     this.#setState('BACKOFF');
-    this.#backoffTimer = setTimeout(() => {
+    this.#backoffTimer = this.#clock.setTimeout(() => {
       this.#backoffTimer = undefined;
       if (this.state !== 'BACKOFF') return;
       if (countsAsRestart) this.restarts++;
@@ -394,33 +516,56 @@ export class ManagedChild extends EventEmitter implements ChildLink {
 
   async #reapGroup(pgid: number): Promise<void> {
     if (!signalGroup(pgid, 'SIGTERM')) return;
-    const deadline = Date.now() + LEFTOVER_GRACE_MS;
-    while (Date.now() < deadline && signalGroup(pgid, 0)) await delay(20);
+    for (let waited = 0; waited < LEFTOVER_GRACE_MS && signalGroup(pgid, 0); waited += REAP_POLL_MS) {
+      await sleep(this.#clock, REAP_POLL_MS);
+    }
     signalGroup(pgid, 'SIGKILL');
   }
 
   /** Stops the child: close stdin, then SIGTERM to its group at half the timeout, SIGKILL at the full timeout. */
   async stop(timeoutMs: number = this.spec.stopTimeoutMs): Promise<void> {
-    clearTimeout(this.#backoffTimer);
-    clearTimeout(this.#pingTimer);
+    this.#demanded = false;
+    this.#clock.clearTimeout(this.#backoffTimer);
     if (this.state === 'STOPPED') return;
     if (this.#process === undefined || this.pid === null) {
+      this.#clock.clearTimeout(this.#pingTimer);
+      this.#clock.clearTimeout(this.#idleTimer);
       this.#generation++;
       this.pid = null;
       this.#setState('STOPPED');
       return;
     }
+    await this.#stopProcess('STOPPED', timeoutMs);
+  }
+
+  /** Ends the live process by escalation; its exit leads to `target` (IDLE is entered at once, so requests wait). */
+  async #stopProcess(target: 'STOPPED' | 'IDLE', timeoutMs: number): Promise<void> {
+    this.#clock.clearTimeout(this.#pingTimer);
+    this.#clock.clearTimeout(this.#idleTimer);
     const pgid = this.pid;
-    this.#setState('STOPPING');
+    if (this.#process === undefined || pgid === null) return;
+    this.#stopTarget = target;
+    this.#setState(target === 'IDLE' ? 'IDLE' : 'STOPPING');
     const exited = this.#exited;
     this.#process.stdin?.end();
     const half = Math.max(1, Math.floor(timeoutMs / 2));
-    if (!(await settlesWithin(exited, half))) {
+    if (!(await this.#settlesWithin(exited, half))) {
       signalGroup(pgid, 'SIGTERM');
-      if (!(await settlesWithin(exited, timeoutMs - half))) signalGroup(pgid, 'SIGKILL');
+      if (!(await this.#settlesWithin(exited, timeoutMs - half))) signalGroup(pgid, 'SIGKILL');
     }
     await exited;
     await this.#reaped;
+  }
+
+  /** Whether `promise` settles within `ms` on the child's clock. */
+  async #settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+    const controller = new AbortController();
+    const settled = await Promise.race([
+      promise.then(() => true),
+      sleep(this.#clock, ms, controller.signal).then(() => false),
+    ]);
+    controller.abort();
+    return settled;
   }
 
   /** The child as `status --json` shows it (gateway counters are merged in by the supervisor). */
@@ -442,12 +587,4 @@ export class ManagedChild extends EventEmitter implements ChildLink {
 /** Why a process ended, in words, for `lastExit.message`. */
 function describeExit(code: number | null, signal: string | null): string {
   return signal ? `killed by ${signal}` : `exited with code ${code ?? '-'}`;
-}
-
-async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
-  const controller = new AbortController();
-  const timer = delay(ms, false, { signal: controller.signal }).catch(() => false);
-  const settled = await Promise.race([promise.then(() => true), timer]);
-  controller.abort();
-  return settled;
 }

@@ -1,3 +1,5 @@
+import { type Clock, realClock } from '../clock/index.js';
+
 /** First restart delay (CONTRACT.md): quick enough that a one-off crash is invisible to clients. */
 export const BACKOFF_INITIAL_MS = 100;
 /** Each consecutive failure waits 1.5× longer. */
@@ -21,11 +23,17 @@ export type RestartDecision = { action: 'restart'; delayMs: number } | { action:
 
 /** Tracks one child's failures and decides backoff or FATAL (CONTRACT.md, "Child states"). */
 export class RestartPolicy {
+  readonly #clock: Clock;
   #failures: number[] = [];
   #consecutive = 0;
 
-  /** Records an unexpected exit after `ranMs` of running (0 if it never became RUNNING) at time `now`. */
-  recordExit(now: number, ranMs: number): RestartDecision {
+  constructor(clock: Clock = realClock) {
+    this.#clock = clock;
+  }
+
+  /** Records an unexpected exit (or a failed start on demand) after `ranMs` of running (0 if it never became RUNNING). */
+  recordExit(ranMs: number): RestartDecision {
+    const now = this.#clock.now();
     if (ranMs >= STABLE_AFTER_MS) {
       this.#failures = [];
       this.#consecutive = 0;

@@ -1,35 +1,40 @@
-import { unlinkSync } from 'node:fs';
-import type { Server } from 'node:net';
+import { rmSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { ResponseCache } from '../cache/index.js';
 import {
   assertSocketPathFits,
   type ChildSpec,
   childSocketPath,
+  loadValidConfig,
   type OmnimindPaths,
   type ProfileSpec,
   type RawConfig,
+  resolveChildSpecs,
   resolveProfiles,
   VERSION,
 } from '../config/index.js';
 import {
   ChildGateway,
   type ChildRouter,
+  type ChildState,
   type CompressionPolicy,
   ConnectionBudget,
+  isDown,
+  type Member,
   PerClientGateway,
   ProfileGateway,
-  waitForRunning,
 } from '../gateway/index.js';
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
 import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
-import type { ChildReport, ProfileReport, StatusReport } from './control-protocol.js';
+import type { ChildReport, ProfileReport, ReloadReport, StatusReport } from './control-protocol.js';
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
-import { ManagedChild } from './managed-child.js';
+import { type HealthOptions, ManagedChild } from './managed-child.js';
 import { killOrphans } from './orphans.js';
+import { planReload, type ReloadPlan } from './reload-plan.js';
 import { listenOnFd, listenOnPath } from './sockets.js';
 import { StateDb } from './state-db.js';
 
@@ -60,20 +65,38 @@ export interface SupervisorOptions {
   specs: ChildSpec[];
   logger: Logger;
   systemd?: SystemdHooks;
+  /** The directory `start` was run in: a reload resolves the children's default roots from it (default: the cwd). */
+  cwd?: string;
 }
-
-type Settled = 'RUNNING' | 'FATAL' | 'STOPPED';
 
 /** The supervisor: owns the sockets, the children, the shared cache and limiter, and the control API. */
 export class Supervisor {
   readonly startedAt = new Date();
   readonly #options: SupervisorOptions;
+  readonly #cwd: string;
+  #config: RawConfig;
+  #specs: ChildSpec[];
+  #configLoadedAt = new Date();
+  /** Shared by every child and gateway, and updated in place by a reload, so new values apply at once. */
+  readonly #health: HealthOptions;
+  readonly #clientPriorities: Record<string, Priority>;
+  #env: Record<string, string> = {};
+  #started: Promise<void> | undefined;
+  /** The reload under way, if any: reloads run one after the other. */
+  #reloading: Promise<unknown> = Promise.resolve();
   readonly #children = new Map<string, ManagedChild>();
   readonly #gateways = new Map<string, ChildGateway>();
   /** Children in `per-client` isolation: one process per connection, started on connect. */
   readonly #pools = new Map<string, PerClientGateway<ManagedChild>>();
   /** Profiles: several shared children behind one endpoint each. */
   readonly #profiles = new Map<string, ProfileGateway>();
+  /**
+   * The listening socket of each endpoint, owned here rather than by its gateway: a child restarted by a reload gets
+   * a new gateway behind the same socket (an inherited systemd socket cannot be bound again once closed).
+   */
+  readonly #listeners = new Map<string, Server>();
+  /** Connections that arrived while their endpoint was being replaced by a reload: served by its new gateway. */
+  readonly #held = new Map<string, Socket[]>();
   readonly #boundPaths: string[] = [];
   #lock: InstanceLock | undefined;
   #control: Server | undefined;
@@ -90,15 +113,27 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.#cwd = options.cwd ?? process.cwd();
+    this.#config = options.config;
+    this.#specs = options.specs;
+    this.#health = healthOf(options.config);
+    this.#clientPriorities = { ...options.config.limiter?.clients };
   }
 
   /**
-   * Takes the lock, cleans up after a killed predecessor, binds every socket and starts the enabled children. The
-   * directories must have been prepared (`preparePrivateDirs`) under the private umask (`usePrivateUmask`).
+   * Takes the lock, cleans up after a killed predecessor, binds every socket and starts the enabled children (an
+   * on-demand one waits IDLE). The directories must have been prepared (`preparePrivateDirs`) under the private umask
+   * (`usePrivateUmask`).
    */
-  async start(): Promise<void> {
-    const { paths, config, logger } = this.#options;
-    const enabled = this.#options.specs.filter((s) => s.enabled);
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    const { paths, logger } = this.#options;
+    const config = this.#config;
+    const enabled = this.#specs.filter((s) => s.enabled);
     const profiles = resolveProfiles(config);
     assertSocketPathFits(paths.controlSocket);
     for (const { name } of [...enabled, ...profiles]) assertSocketPathFits(childSocketPath(paths, name));
@@ -121,38 +156,35 @@ export class Supervisor {
 
     const { maxFrameBytes: _, ...limits } = config.gateway ?? {};
     this.#budget = new ConnectionBudget(limits);
-    const env = Object.fromEntries(
+    this.#env = Object.fromEntries(
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PRIVATE_ENV.test(e[0])),
     );
-    for (const spec of enabled) this.#addChild(spec, env);
+    for (const spec of enabled) this.#addChild(spec);
     for (const profile of profiles) this.#addProfile(profile);
-    for (const [name, gateway] of [...this.#gateways, ...this.#pools, ...this.#profiles]) {
-      await this.#bind(gateway.server, name, childSocketPath(paths, name));
-    }
+    for (const name of this.#endpointNames()) await this.#listen(name);
     this.#control = createControlServer(this.#handlers());
     await this.#bind(this.#control, 'control', paths.controlSocket);
     logger.info(`supervisor ${VERSION} started (pid ${process.pid}); ${enabled.length} children`);
-    for (const child of this.#children.values()) child.start();
+    for (const child of this.#children.values()) child.boot();
     void this.#notifyWhenSettled();
   }
 
-  #createChild(spec: ChildSpec, env: Record<string, string>): ManagedChild {
-    const { config, logger, paths } = this.#options;
+  #createChild(spec: ChildSpec, isBusy?: () => boolean): ManagedChild {
+    const { logger, paths } = this.#options;
+    const config = this.#config;
     return new ManagedChild(spec, {
       logsDir: paths.logsDir,
       logger,
       log: { maxBytes: config.logs?.maxBytes, keep: config.logs?.keep },
-      health: {
-        pingIntervalMs: config.health?.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
-        maxMissedPings: config.health?.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS,
-      },
-      env,
+      health: this.#health,
+      env: this.#env,
       onRecord: (c) => this.#record(c),
+      isBusy,
     });
   }
 
-  #addChild(spec: ChildSpec, env: Record<string, string>): void {
-    const { config } = this.#options;
+  #addChild(spec: ChildSpec): void {
+    const config = this.#config;
     const options = spec.options as {
       cache?: Record<string, unknown>;
       priorities?: Record<string, Priority>;
@@ -164,7 +196,7 @@ export class Supervisor {
       limiter: this.#limiter,
       budget: this.#budget,
       maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      priorities: { clients: config.limiter?.clients ?? {}, tools: options.priorities ?? {} },
+      priorities: { clients: this.#clientPriorities, tools: options.priorities ?? {} },
       compression: options.compress,
     };
     if (options.isolation === 'per-client') {
@@ -172,12 +204,17 @@ export class Supervisor {
         ...services,
         name: spec.name,
         maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
-        createInstance: (slot) => this.#createChild({ ...spec, name: `${spec.name}#${slot}` }, env),
+        createInstance: (slot) => this.#createChild({ ...spec, name: `${spec.name}#${slot}` }),
       });
       this.#pools.set(spec.name, pool);
       return;
     }
-    const child = this.#createChild(spec, env);
+    // Busy: a client on the child's own endpoint, or a request in flight (a profile's client counts by its requests:
+    // it is attached to every child of the profile, which would keep them all running).
+    const child = this.#createChild(spec, () => {
+      const gateway = this.#gateways.get(spec.name);
+      return gateway !== undefined && (gateway.sessions.size > 0 || gateway.router.inFlight > 0);
+    });
     child.on('state', () => this.#systemdStatus());
     this.#children.set(spec.name, child);
     this.#cache?.setPolicy(
@@ -202,20 +239,57 @@ export class Supervisor {
 
   /** A profile over the shared children it names; a `per-client` child is served on its own endpoint only. */
   #addProfile(spec: ProfileSpec): void {
-    const { config, logger } = this.#options;
+    const { logger } = this.#options;
+    const config = this.#config;
     const pooled = spec.children.filter((name) => this.#pools.has(name));
     if (pooled.length > 0) {
       logger.info(
         `profile "${spec.name}" leaves out ${pooled.join(', ')}: a per-client child is reached on its own endpoint`,
       );
     }
-    const members = spec.children.flatMap((name) => this.#gateways.get(name)?.member ?? []);
     const gateway = new ProfileGateway(
-      { name: spec.name, members, tools: spec.tools, logger },
-      { cache: this.#cache, limiter: this.#limiter, clientPriorities: config.limiter?.clients ?? {} },
+      { name: spec.name, members: this.#membersOf(spec), tools: spec.tools, logger },
+      { cache: this.#cache, limiter: this.#limiter, clientPriorities: this.#clientPriorities },
       { maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, budget: this.#budget },
     );
     this.#profiles.set(spec.name, gateway);
+  }
+
+  /** The shared children a profile serves, as its endpoint reaches them. */
+  #membersOf(spec: ProfileSpec): Member[] {
+    return spec.children.flatMap((name) => this.#gateways.get(name)?.member ?? []);
+  }
+
+  #endpointNames(): string[] {
+    return [...this.#gateways.keys(), ...this.#pools.keys(), ...this.#profiles.keys()];
+  }
+
+  #gatewayOf(name: string): { server: Server } | undefined {
+    return this.#gateways.get(name) ?? this.#pools.get(name) ?? this.#profiles.get(name);
+  }
+
+  /** Binds the endpoint's socket (once): each connection goes to the endpoint's gateway of the moment. */
+  async #listen(name: string): Promise<void> {
+    if (this.#listeners.has(name)) return;
+    const server = createServer((socket) => {
+      const gateway = this.#gatewayOf(name);
+      const held = this.#held.get(name);
+      if (gateway) gateway.server.emit('connection', socket);
+      else if (held) {
+        socket.on('error', () => socket.destroy());
+        held.push(socket);
+      } else socket.destroy();
+    });
+    server.on('error', () => {});
+    await this.#bind(server, name, childSocketPath(this.#options.paths, name));
+    this.#listeners.set(name, server);
+  }
+
+  /** Hands the connections held during a replacement to the endpoint's new gateway. */
+  #release(name: string): void {
+    const gateway = this.#gatewayOf(name);
+    for (const socket of this.#held.get(name) ?? []) if (!socket.destroyed) gateway?.server.emit('connection', socket);
+    this.#held.delete(name);
   }
 
   async #bind(server: Server, name: string, path: string): Promise<void> {
@@ -285,14 +359,9 @@ export class Supervisor {
     return this.#expand(names).flatMap((n) => this.#pools.get(n) ?? []);
   }
 
-  /** Waits until each named child is RUNNING, FATAL or STOPPED (or the signal aborts). */
-  async #settle(names: string[], signal: AbortSignal): Promise<Settled[]> {
-    return await Promise.all(
-      this.#named(names).map(async (child) => {
-        await waitForRunning(child, signal);
-        return child.state as Settled;
-      }),
-    );
+  /** Waits until each named child is RUNNING, IDLE or down (or the signal aborts). */
+  async #settle(names: string[], signal: AbortSignal): Promise<void> {
+    await Promise.all(this.#named(names).map((child) => settled(child, signal)));
   }
 
   /** The `status --json` document. */
@@ -335,6 +404,7 @@ export class Supervisor {
         home: paths.home,
         runtimeDir: paths.runtimeDir,
         configFile: paths.configFile,
+        configLoadedAt: this.#configLoadedAt.toISOString(),
         systemd: this.#options.systemd !== undefined,
       },
       children,
@@ -391,11 +461,150 @@ export class Supervisor {
         ]);
         return { stopped: children, supervisor: false };
       },
+      reload: async () => await this.reload(),
       'cache.clear': async ({ child }) => {
         if (child !== undefined) this.#named([child]);
         return { removed: this.#cache?.clear(child) ?? 0 };
       },
     };
+  }
+
+  /**
+   * Re-reads the config file and applies the difference: added children and profiles start and get their sockets,
+   * removed ones stop and lose them, changed children restart, the others keep their process and connections. An
+   * invalid file changes nothing (CONFIG_INVALID lists every problem). Reloads run one after another, after start-up.
+   */
+  reload(): Promise<ReloadReport> {
+    const run = this.#reloading.catch(() => {}).then(() => this.#reload());
+    this.#reloading = run;
+    return run;
+  }
+
+  async #reload(): Promise<ReloadReport> {
+    const { paths, logger } = this.#options;
+    if (this.#closing) {
+      throw new OmnimindError('SHUTTING_DOWN', 'The supervisor is stopping; the config was not reloaded.');
+    }
+    if (!this.#started) throw new OmnimindError('NOT_STARTED', 'The supervisor has not started; nothing to reload.');
+    await this.#started;
+    const config = this.#readConfig();
+    const specs = resolveChildSpecs(config, paths, this.#cwd);
+    const profiles = resolveProfiles(config);
+    for (const { name } of [...specs.filter((s) => s.enabled), ...profiles]) {
+      assertSocketPathFits(childSocketPath(paths, name));
+    }
+    const plan = planReload({ specs: this.#specs, config: this.#config }, { specs, config });
+    this.#config = config;
+    this.#specs = specs;
+    this.#configLoadedAt = new Date();
+    this.#applySettings();
+    await this.#apply(plan);
+    const report: ReloadReport = {
+      configFile: paths.configFile,
+      configLoadedAt: this.#configLoadedAt.toISOString(),
+      added: plan.added.map((s) => s.name),
+      removed: plan.removed,
+      changed: plan.changed.map((s) => s.name),
+      kept: plan.kept,
+      lifecycle: plan.lifecycle.map((s) => s.name),
+      profilesAdded: plan.profiles.added.map((p) => p.name),
+      profilesRemoved: plan.profiles.removed,
+      profilesReplaced: plan.profiles.replaced.map((p) => p.name),
+      settings: plan.settings,
+      applyAtRestart: plan.applyAtRestart,
+    };
+    logger.info(
+      `config reloaded from ${paths.configFile}: added [${report.added}], removed [${report.removed}], restarted [${report.changed}], ${report.kept.length} kept; profiles added [${report.profilesAdded}], removed [${report.profilesRemoved}], replaced [${report.profilesReplaced}]; settings [${report.settings}]`,
+    );
+    return report;
+  }
+
+  /** The config file, validated; an invalid one is refused with every problem and the note that nothing changed. */
+  #readConfig(): RawConfig {
+    try {
+      return loadValidConfig(this.#options.paths.configFile).config;
+    } catch (error) {
+      if (!(error instanceof OmnimindError)) throw error;
+      throw new OmnimindError(
+        error.code,
+        `${error.message}\nNothing was changed: the supervisor keeps the config loaded at ${this.#configLoadedAt.toISOString()}.`,
+      );
+    }
+  }
+
+  /** Ping timing, log rotation and client priorities from the current config, for every child and gateway. */
+  #applySettings(): void {
+    Object.assign(this.#health, healthOf(this.#config));
+    for (const key of Object.keys(this.#clientPriorities)) delete this.#clientPriorities[key];
+    Object.assign(this.#clientPriorities, this.#config.limiter?.clients);
+    const logs = { maxBytes: this.#config.logs?.maxBytes, keep: this.#config.logs?.keep };
+    for (const child of this.#children.values()) child.log.reconfigure(logs);
+    for (const pool of this.#pools.values()) {
+      for (const instance of pool.instances.values()) instance.link.log.reconfigure(logs);
+    }
+  }
+
+  async #apply(plan: ReloadPlan): Promise<void> {
+    const { profiles } = plan;
+    // Profiles first let go of what leaves, so no profile client is sent to a child being stopped.
+    await Promise.all([
+      ...profiles.removed.map((name) => this.#removeEndpoint(name, false)),
+      ...profiles.replaced.map((p) => this.#removeEndpoint(p.name, true)),
+    ]);
+    for (const profile of profiles.kept) {
+      const gateway = this.#profiles.get(profile.name);
+      const members = profile.children.flatMap((name) => {
+        const member = this.#gateways.get(name)?.member;
+        return member && !plan.removed.includes(name) && !plan.changed.some((s) => s.name === name) ? [member] : [];
+      });
+      if (gateway && !sameMembers(gateway.endpoint.members, members)) gateway.setMembers(members);
+    }
+    await Promise.all([
+      ...plan.removed.map((name) => this.#removeEndpoint(name, false)),
+      ...plan.changed.map((spec) => this.#removeEndpoint(spec.name, true)),
+    ]);
+    for (const spec of [...plan.changed, ...plan.added]) {
+      this.#addChild(spec);
+      await this.#listen(spec.name);
+      this.#children.get(spec.name)?.boot();
+      this.#release(spec.name);
+    }
+    for (const spec of plan.lifecycle) this.#children.get(spec.name)?.updateLifecycle(spec);
+    for (const profile of [...profiles.replaced, ...profiles.added]) {
+      this.#addProfile(profile);
+      await this.#listen(profile.name);
+      this.#release(profile.name);
+    }
+    for (const profile of profiles.kept) {
+      const gateway = this.#profiles.get(profile.name);
+      const members = this.#membersOf(profile);
+      if (gateway && !sameMembers(gateway.endpoint.members, members)) gateway.setMembers(members);
+    }
+  }
+
+  /**
+   * Stops a child (what it had in flight gets -32011) or closes a profile, and disconnects the clients; then removes
+   * the socket, unless the endpoint is about to be replaced behind it.
+   */
+  async #removeEndpoint(name: string, keepSocket: boolean): Promise<void> {
+    const child = this.#children.get(name);
+    const gateway = this.#gateways.get(name) ?? this.#pools.get(name) ?? this.#profiles.get(name);
+    if (keepSocket) this.#held.set(name, []);
+    this.#children.delete(name);
+    this.#gateways.delete(name);
+    this.#pools.delete(name);
+    this.#profiles.delete(name);
+    await child?.stop();
+    await gateway?.close();
+    if (keepSocket) return;
+    const listener = this.#listeners.get(name);
+    this.#listeners.delete(name);
+    if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
+    const path = childSocketPath(this.#options.paths, name);
+    const bound = this.#boundPaths.indexOf(path);
+    if (bound === -1) return;
+    this.#boundPaths.splice(bound, 1);
+    rmSync(path, { force: true });
   }
 
   /** Stops every child and closes every socket, the cache and the state db; idempotent. */
@@ -407,9 +616,13 @@ export class Supervisor {
   async #shutdown(timeoutMs?: number): Promise<void> {
     const { logger } = this.#options;
     logger.info('supervisor stopping');
+    await this.#reloading.catch(() => {});
     this.#options.systemd?.stopping();
     await Promise.all(
       [...this.#profiles.values(), ...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()),
+    );
+    await Promise.all(
+      [...this.#listeners.values()].map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
     );
     await Promise.all([...this.#children.values()].map((c) => c.stop(timeoutMs)));
     this.#cache?.close();
@@ -427,6 +640,37 @@ export class Supervisor {
     logger.info('supervisor stopped');
     this.#resolveClosed();
   }
+}
+
+/** The health-check settings of a config, with defaults. */
+function healthOf(config: RawConfig): HealthOptions {
+  return {
+    pingIntervalMs: config.health?.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+    maxMissedPings: config.health?.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS,
+  };
+}
+
+/** Whether two member lists are the same members in the same order. */
+function sameMembers(a: readonly Member[], b: readonly Member[]): boolean {
+  return a.length === b.length && a.every((member, i) => member === b[i]);
+}
+
+/** Resolves once the child is RUNNING, IDLE or down (what `omnimind start` waits for), or the signal aborts. */
+function settled(child: ManagedChild, signal: AbortSignal): Promise<void> {
+  const done = (state: ChildState) => state === 'RUNNING' || state === 'IDLE' || isDown(state);
+  if (done(child.state) || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onState = (state: ChildState) => {
+      if (done(state)) finish();
+    };
+    const finish = () => {
+      child.off('state', onState);
+      signal.removeEventListener('abort', finish);
+      resolve();
+    };
+    child.on('state', onState);
+    signal.addEventListener('abort', finish, { once: true });
+  });
 }
 
 function childConcurrency(specs: ChildSpec[]): Record<string, number> {

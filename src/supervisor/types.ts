@@ -1,5 +1,4 @@
-/** A child's lifecycle state (CONTRACT.md, "Child states"). */
-export type ChildState = 'STOPPED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'EXITED' | 'BACKOFF' | 'FATAL';
+export type { ChildState } from '../gateway/index.js';
 
 /** Why a child process ended: an ordinary outcome, not an error. */
 export type ExitReason = 'stopped' | 'crashed' | 'timeout' | 'killed' | 'spawn-failed' | 'unresponsive';

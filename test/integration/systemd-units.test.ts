@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,6 +65,21 @@ describe('rendered units', () => {
       const result = spawnSync(
         'systemd-analyze',
         ['verify', ...(options.mode === 'user' ? ['--user'] : []), ...files.map((file) => `./${file}`)],
+        { cwd: unitDir, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir } },
+      );
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    });
+
+    it(`reload through the CLI, which verify accepts (${label})`, () => {
+      const unitDir = writeUnits(options);
+      const service = readFileSync(join(unitDir, 'omnimind.service'), 'utf8');
+      expect(service).toContain(`ExecReload="${options.nodePath}" "${options.cliPath}" reload\n`);
+      const runtimeDir = join(dir, 'xdg-runtime');
+      mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
+      const result = spawnSync(
+        'systemd-analyze',
+        ['verify', ...(options.mode === 'user' ? ['--user'] : []), './omnimind.service'],
         { cwd: unitDir, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir } },
       );
       expect(result.stderr).toBe('');

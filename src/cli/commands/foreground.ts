@@ -12,6 +12,7 @@ import {
   startWatchdog,
 } from '../../systemd/index.js';
 import { configFor, type GlobalOptions } from '../context.js';
+import { formatReload } from './reload.js';
 
 const JOURNAL_LEVEL: Record<LogLevel, JournalLevel> = { error: 'err', warn: 'warning', info: 'info', debug: 'debug' };
 
@@ -49,11 +50,22 @@ export async function runForeground(options: GlobalOptions): Promise<number> {
     specs: resolveChildSpecs(loaded.config, paths, process.cwd()),
     logger,
     systemd,
+    cwd: process.cwd(),
   });
   const stop = () => void supervisor.shutdown();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.on('SIGHUP', () => logger.info('SIGHUP ignored; use `omnimind restart` to reload the config'));
+  // During start-up the reload waits for it; while stopping it is refused (and logged).
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading the config');
+    supervisor.reload().then(
+      (report) => logger.info(formatReload(report).trimEnd()),
+      (error: OmnimindError) =>
+        error.code === 'SHUTTING_DOWN'
+          ? logger.info('SIGHUP ignored: the supervisor is stopping')
+          : logger.error(`SIGHUP: the config was not reloaded: ${error.message}`),
+    );
+  });
   process.on('uncaughtException', (error) => logger.error(`uncaught exception: ${error.stack ?? error.message}`));
   process.on('unhandledRejection', (reason) => logger.error(`unhandled rejection: ${String(reason)}`));
   try {

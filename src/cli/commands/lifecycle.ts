@@ -7,6 +7,7 @@ import { callControl } from '../../supervisor/control-client.js';
 import type { StatusReport } from '../../supervisor/control-protocol.js';
 import { preparePrivateDirs } from '../../supervisor/private-dir.js';
 import { isProcessRunning } from '../../supervisor/proc.js';
+import type { ChildState } from '../../supervisor/types.js';
 import { configFor, type GlobalOptions, pathsFor } from '../context.js';
 import { formatExit, formatStatus } from '../output.js';
 
@@ -15,9 +16,14 @@ const START_WAIT_MS = 60_000;
 /** Lines of a failed child's log shown by `start`. */
 const FAILED_LOG_LINES = 15;
 
+/** RUNNING, or IDLE (an on-demand child whose socket listens): what `start` and `status` count as up. */
+function isUp(state: ChildState): boolean {
+  return state === 'RUNNING' || state === 'IDLE';
+}
+
 function report(report: StatusReport, names: string[] | undefined): number {
   process.stdout.write(`${formatStatus(report)}\n`);
-  const failed = report.children.filter((c) => c.state !== 'RUNNING' && (!names || names.includes(c.name)));
+  const failed = report.children.filter((c) => !isUp(c.state) && (!names || names.includes(c.name)));
   for (const child of failed) {
     const reason = child.lastExit ? ` (last exit: ${formatExit(child.lastExit)})` : '';
     process.stderr.write(`\nchild "${child.name}" failed to start: ${child.state}${reason}\n`);
@@ -28,7 +34,10 @@ function report(report: StatusReport, names: string[] | undefined): number {
   return failed.length === 0 ? 0 : 1;
 }
 
-/** `omnimind start [child…]`: start the supervisor in the background, or named children in the running one. */
+/**
+ * `omnimind start [child…]`: start the supervisor in the background and return once the eager children are RUNNING
+ * (on-demand ones stay IDLE), or start named children in the running one.
+ */
 export async function startCommand(names: string[], options: GlobalOptions): Promise<number> {
   const paths = pathsFor(options);
   if (names.length > 0) {
@@ -149,6 +158,6 @@ export async function statusCommand(names: string[], options: GlobalOptions & { 
     throw error;
   }
   process.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
-  const notRunning = status.children.some((c) => c.state !== 'RUNNING');
+  const notRunning = status.children.some((c) => !isUp(c.state));
   return notRunning ? 3 : 0;
 }

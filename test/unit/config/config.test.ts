@@ -66,6 +66,24 @@ describe('validateConfig', () => {
     ]);
     for (const problem of problems) expect(problem.hint).not.toBe('');
   });
+
+  it('accepts start and idleStopSeconds on every child and explains bad values', () => {
+    const good = validateConfig({
+      children: { memory: { start: 'on-demand', idleStopSeconds: 300 } },
+      mcpServers: { x: { command: 'x', start: 'eager', idleStopSeconds: 0 } },
+    });
+    expect(good.problems).toEqual([]);
+    const { problems } = validateConfig({
+      children: { thinking: { start: 'lazy' }, git: { idleStopSeconds: -1 } },
+      mcpServers: { x: { command: 'x', idleStopSeconds: 1.5 } },
+    });
+    expect(problems.map((p) => [p.path, p.hint])).toEqual([
+      ['$.children.thinking.start', 'use one of "eager", "on-demand"'],
+      ['$.children.git.idleStopSeconds', 'use a larger value or a non-empty one'],
+      ['$.mcpServers.x.idleStopSeconds', 'use a value of type int'],
+    ]);
+    expect(problems.map((p) => p.message)).toContain('idleStopSeconds must be a whole number of seconds');
+  });
 });
 
 describe('mcpServers names', () => {

@@ -1,12 +1,15 @@
 import { afterEach } from 'vitest';
 import { AdaptiveLimiter, type LimiterClock, type LimiterOptions } from '../../../src/limiter/index.js';
 
+/** The wall-clock instant fake time starts at (2026-01-01T00:00:00Z). */
+export const FAKE_EPOCH_MS = Date.UTC(2026, 0, 1);
+
 interface FakeTimer {
   at: number;
   fn: () => void;
 }
 
-/** A manual clock for the limiter: time moves only through `advance`, which fires due timers in order. */
+/** A manual clock for the limiter and the child state machine: time moves only through `advance`, which fires due timers in order. */
 export class FakeClock implements LimiterClock {
   #now = 0;
   #nextId = 1;
@@ -14,6 +17,11 @@ export class FakeClock implements LimiterClock {
 
   now(): number {
     return this.#now;
+  }
+
+  /** Wall time moves with `now`, from a fixed instant, so timestamps in tests are reproducible. */
+  wallNow(): number {
+    return FAKE_EPOCH_MS + this.#now;
   }
 
   setTimeout(fn: () => void, ms: number): unknown {

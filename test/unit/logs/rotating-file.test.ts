@@ -26,6 +26,19 @@ describe('RotatingLogFile', () => {
     expect(existsSync(`${path}.3`)).toBe(false);
   });
 
+  it('takes new limits from reconfigure at the next write (a config reload)', () => {
+    const path = join(tempDir(), 'r.log');
+    const log = new RotatingLogFile(path);
+    for (let i = 0; i < 3; i++) log.write(`${String(i).repeat(59)}\n`);
+    expect(existsSync(`${path}.1`)).toBe(false);
+    log.reconfigure({ maxBytes: 100, keep: 1 });
+    for (let i = 3; i < 6; i++) log.write(`${String(i).repeat(59)}\n`);
+    log.close();
+    expect(readFileSync(path, 'utf8')).toBe(`${'5'.repeat(59)}\n`);
+    expect(existsSync(`${path}.1`)).toBe(true);
+    expect(existsSync(`${path}.2`)).toBe(false);
+  });
+
   it('never throws on a full disk and records the error', () => {
     const log = new RotatingLogFile('/dev/full');
     log.write('hello\n');
