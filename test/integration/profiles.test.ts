@@ -146,7 +146,8 @@ describe('configured profiles', () => {
         coding: { children: ['fx'], tools: { deny: ['fx__count', 'fx__fail'] } },
         dead: { children: ['broken'] },
       },
-      limiter: { initialRps: 100_000 },
+      // These tests are about routing, not admission: a limit high enough that a burst of slow calls is never shed.
+      limiter: { initialRps: 100_000, maxQueue: 10_000 },
     });
     const started = await h.cli(['start']);
     expect(started.code).toBe(1); // `broken` goes FATAL: start says so, the rest runs
@@ -174,8 +175,8 @@ describe('configured profiles', () => {
     const status = JSON.parse((await h.cli(['status', 'fx', '--json'])).stdout) as { children: Array<{ pid: number }> };
     const pid = status.children[0]?.pid as number;
     // Slow reads are surely in flight at the child when it dies; they are replayed once it is back.
-    const calls = Array.from({ length: 200 }, (_, i) =>
-      client.callTool({ name: 'fx__slow', arguments: { ms: 300, text: `r${i}` } }, undefined, { timeout: 60_000 }),
+    const calls = Array.from({ length: 100 }, (_, i) =>
+      client.callTool({ name: 'fx__slow', arguments: { ms: 1000, text: `r${i}` } }, undefined, { timeout: 60_000 }),
     );
     await waitFor(async () => {
       const inFlight = JSON.parse((await h.cli(['status', 'fx', '--json'])).stdout) as {
@@ -185,7 +186,7 @@ describe('configured profiles', () => {
     });
     process.kill(pid, 'SIGKILL');
     const results = await Promise.all(calls);
-    expect(results.map(textOf)).toEqual(Array.from({ length: 200 }, (_, i) => `r${i}`));
+    expect(results.map(textOf)).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
     const after = JSON.parse((await h.cli(['status', 'fx', '--json'])).stdout) as {
       children: Array<{ pid: number; restarts: number }>;
     };
