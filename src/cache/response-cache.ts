@@ -144,7 +144,7 @@ function isPlainResourceRead(params: Record<string, unknown> | undefined): boole
  */
 export class ResponseCache {
   readonly #now: () => number;
-  readonly #defaultTtlMs: number;
+  #defaultTtlMs: number;
   readonly #l1: AdmissionLru<Entry>;
   readonly #l2: L2Store;
   readonly #children = new Map<string, ChildState>();
@@ -182,6 +182,11 @@ export class ResponseCache {
     this.#signal = options.signal;
     if (this.#signal?.aborted) this.close();
     else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** Takes a new default time to live (a reload); it applies to policies set from now on (`setPolicy`). */
+  setDefaultTtl(ttlSeconds: number | undefined): void {
+    this.#defaultTtlMs = readTtlMs('ttlSeconds', ttlSeconds ?? DEFAULT_TTL_SECONDS);
   }
 
   /**

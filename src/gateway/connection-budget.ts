@@ -37,12 +37,17 @@ export function refuseConnection(socket: Socket, message: string, data: Record<s
  * of clients, slow or hostile, can make the supervisor hold more than the limits say.
  */
 export class ConnectionBudget {
-  readonly limits: ConnectionLimits;
+  limits: ConnectionLimits;
   readonly #perSocket = new Map<string, number>();
   #connections = 0;
   #bufferedBytes = 0;
 
   constructor(limits: Partial<ConnectionLimits> = {}) {
+    this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...limits };
+  }
+
+  /** Takes new limits (a reload): they bound what is admitted from now on; nothing open is closed for them. */
+  reconfigure(limits: Partial<ConnectionLimits>): void {
     this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...limits };
   }
 

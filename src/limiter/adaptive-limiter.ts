@@ -65,7 +65,7 @@ export interface RunOptions {
  * p-queue runs the tasks and enforces `maxConcurrency`; the queue it draws from is the limiter's `AdmissionQueue`.
  */
 export class AdaptiveLimiter {
-  readonly #options: ResolvedLimiterOptions;
+  #options: ResolvedLimiterOptions;
   readonly #rate: RateController;
   readonly #children = new Map<string, ChildWindow>();
   readonly #delays = new Map<string, QueueDelay>();
@@ -108,6 +108,26 @@ export class AdaptiveLimiter {
       this.#probe = () => hostProbe.sample();
     }
     this.#scheduleSample();
+  }
+
+  /**
+   * Takes new options (a reload): rate bounds, queue bound, timeouts and per-child caps apply to what is admitted from
+   * now on; the clock, the health probe and the current rate stay. Bad options throw and change nothing.
+   */
+  reconfigure(options: LimiterOptions): void {
+    const { clock, healthProbe, logger } = this.#options;
+    const resolved = resolveLimiterOptions({
+      ...options,
+      initialRps: Math.min(options.maxRps ?? Number.POSITIVE_INFINITY, Math.max(options.minRps ?? 0, this.#rate.rps)),
+      clock,
+      healthProbe,
+      logger,
+    });
+    this.#rate.setBounds(resolved.minRps, resolved.maxRps);
+    this.#options = resolved;
+    for (const [name, child] of this.#children) {
+      child.setMax(resolved.childConcurrency[name] ?? resolved.maxConcurrency ?? DEFAULT_MAX_CHILD_WINDOW);
+    }
   }
 
   /**

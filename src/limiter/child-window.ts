@@ -67,7 +67,7 @@ export interface ChildStress {
 /** Per-child state: in-flight and queued counts, the adaptive window and the answer statistics. */
 export class ChildWindow {
   readonly name: string;
-  readonly max: number;
+  max: number;
   inflight = 0;
   queued = 0;
   #limit: number;
@@ -96,6 +96,12 @@ export class ChildWindow {
     this.max = max;
     this.#stress = stress;
     this.#limit = Math.min(max, INITIAL_CHILD_WINDOW);
+  }
+
+  /** Takes a new cap (a reload); a window above it shrinks to it at once. */
+  setMax(max: number): void {
+    this.max = max;
+    this.#limit = Math.min(this.#limit, max);
   }
 
   /** Current window: how many of this child's requests may be in flight. */

@@ -29,8 +29,8 @@ export type RateChange = 'cut' | 'raised' | 'held';
 /** The adaptive token bucket; time comes from the caller so it works on any clock. */
 export class RateController {
   #rate: number;
-  readonly #minRps: number;
-  readonly #maxRps: number;
+  #minRps: number;
+  #maxRps: number;
   #tokens: number;
   #refilledAt: number;
   #slowStart = true;
@@ -46,6 +46,13 @@ export class RateController {
     this.#tokens = this.#capacity();
     this.#refilledAt = options.now;
     this.#lastStepAt = options.now;
+  }
+
+  /** Takes new bounds (a reload); the rate moves inside them at once. */
+  setBounds(minRps: number, maxRps: number): void {
+    this.#minRps = minRps;
+    this.#maxRps = maxRps;
+    this.#rate = Math.min(maxRps, Math.max(minRps, this.#rate));
   }
 
   /** Current rate limit, requests per second. */

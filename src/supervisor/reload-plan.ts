@@ -6,8 +6,14 @@ import { childIdentity } from './child-scope.js';
 const LIFECYCLE_KEYS = ['start', 'idleStopSeconds'] as const;
 /** Top-level config sections that describe children, not supervisor settings. */
 const CHILD_SECTIONS = new Set(['children', 'mcpServers', 'profiles', '$schema']);
-/** Settings a running supervisor takes at once: ping timing and log rotation of every child. */
-const LIVE_SETTINGS = new Set(['health', 'logs']);
+/** Settings a running supervisor takes at once: every key of these sections, except those named in RESTART_ONLY. */
+const LIVE_SETTINGS = new Set(['health', 'logs', 'cache', 'limiter', 'gateway']);
+/** Keys of live sections that size or start something once: they take effect when the supervisor restarts. */
+const RESTART_ONLY: Readonly<Record<string, readonly string[]>> = {
+  cache: ['l1MaxBytes', 'l2MaxBytes'],
+  limiter: ['initialRps', 'maxConcurrency', 'sampleIntervalMs'],
+  gateway: ['maxFrameBytes'],
+};
 
 /** What a reload changes: children by name, and the supervisor settings (top-level config sections) that differ. */
 export interface ReloadPlan {
@@ -83,14 +89,14 @@ export function planReload(
     if (stringifyCanonical(a ?? null) !== stringifyCanonical(b ?? null)) plan.settings.push(key);
   }
   plan.settings.sort();
-  // Client priorities are read by each new session; the limiter's rates and queue bound are fixed at start.
-  const { clients: _a, ...limiterBefore } = before.config.limiter ?? {};
-  const { clients: _b, ...limiterAfter } = after.config.limiter ?? {};
-  plan.applyAtRestart = plan.settings.filter(
-    (key) =>
-      !LIVE_SETTINGS.has(key) &&
-      (key !== 'limiter' || stringifyCanonical(limiterBefore) !== stringifyCanonical(limiterAfter)),
-  );
+  plan.applyAtRestart = plan.settings.flatMap((key) => {
+    if (!LIVE_SETTINGS.has(key)) return [key];
+    const a = ((before.config as Record<string, unknown>)[key] ?? {}) as Record<string, unknown>;
+    const b = ((after.config as Record<string, unknown>)[key] ?? {}) as Record<string, unknown>;
+    return (RESTART_ONLY[key] ?? [])
+      .filter((field) => stringifyCanonical(a[field] ?? null) !== stringifyCanonical(b[field] ?? null))
+      .map((field) => `${key}.${field}`);
+  });
   return plan;
 }
 

@@ -24,7 +24,7 @@ import {
   PerClientGateway,
   ProfileGateway,
 } from '../gateway/index.js';
-import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
+import { AdaptiveLimiter, type Priority, resolveLimiterOptions } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
 import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
@@ -217,15 +217,7 @@ export class Supervisor {
     });
     child.on('state', () => this.#systemdStatus());
     this.#children.set(spec.name, child);
-    this.#cache?.setPolicy(
-      spec.name,
-      {
-        trusted: spec.builtin,
-        ...(options.cache ?? {}),
-        statefulTools: spec.name === 'thinking' && spec.builtin ? ['sequentialthinking'] : [],
-      },
-      childIdentity(spec),
-    );
+    this.#setCachePolicy(spec);
     this.#gateways.set(
       spec.name,
       new ChildGateway(child, {
@@ -489,6 +481,8 @@ export class Supervisor {
     await this.#started;
     const config = this.#readConfig();
     const specs = resolveChildSpecs(config, paths, this.#cwd);
+    // Options the schema cannot check alone (minRps <= maxRps, …) are checked before anything changes.
+    resolveLimiterOptions(config.limiter);
     const profiles = resolveProfiles(config);
     for (const { name } of [...specs.filter((s) => s.enabled), ...profiles]) {
       assertSocketPathFits(childSocketPath(paths, name));
@@ -532,12 +526,35 @@ export class Supervisor {
     }
   }
 
-  /** Ping timing, log rotation and client priorities from the current config, for every child and gateway. */
+  /** How the cache treats a shared child's answers, from its spec and the cache's default time to live. */
+  #setCachePolicy(spec: ChildSpec): void {
+    const options = spec.options as { cache?: Record<string, unknown> };
+    this.#cache?.setPolicy(
+      spec.name,
+      {
+        trusted: spec.builtin,
+        ...(options.cache ?? {}),
+        statefulTools: spec.name === 'thinking' && spec.builtin ? ['sequentialthinking'] : [],
+      },
+      childIdentity(spec),
+    );
+  }
+
+  /**
+   * Ping timing, log rotation, client priorities, the limiter, the gateway's bounds and the cache's default time to
+   * live from the current config, for every child and gateway.
+   */
   #applySettings(): void {
     Object.assign(this.#health, healthOf(this.#config));
     for (const key of Object.keys(this.#clientPriorities)) delete this.#clientPriorities[key];
     Object.assign(this.#clientPriorities, this.#config.limiter?.clients);
     const logs = { maxBytes: this.#config.logs?.maxBytes, keep: this.#config.logs?.keep };
+    const enabled = this.#specs.filter((spec) => spec.enabled);
+    this.#limiter?.reconfigure({ ...this.#config.limiter, childConcurrency: childConcurrency(enabled) });
+    const { maxFrameBytes: _, ...limits } = this.#config.gateway ?? {};
+    this.#budget?.reconfigure(limits);
+    this.#cache?.setDefaultTtl(this.#config.cache?.ttlSeconds);
+    for (const spec of enabled) if (this.#children.has(spec.name)) this.#setCachePolicy(spec);
     for (const child of this.#children.values()) child.log.reconfigure(logs);
     for (const pool of this.#pools.values()) {
       for (const instance of pool.instances.values()) instance.link.log.reconfigure(logs);

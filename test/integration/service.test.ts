@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness, fixture, type Harness, NO_BUILTINS, waitFor } from '../helpers/harness.js';
@@ -136,6 +137,59 @@ describe('omnimind reload', () => {
     );
     expect(after.supervisor.configLoadedAt).toBe(before.supervisor.configLoadedAt);
     expect(after.supervisor.configFile).toBe(h.configFile);
+  });
+
+  it('applies the limiter, gateway and cache settings at once, without restarting a child', async () => {
+    const h = harness({ alpha: fixture() });
+    expect((await h.cli(['start'])).code).toBe(0);
+    const before = await statusJson(h);
+    const client = await h.client('alpha');
+    const slow = () => client.callTool({ name: 'slow', arguments: { ms: 1500, text: 'late' } });
+    expect((await slow()).isError).toBeFalsy();
+    writeFileSync(
+      h.configFile,
+      JSON.stringify({
+        children: NO_BUILTINS,
+        mcpServers: { alpha: fixture() },
+        limiter: { timeoutMs: 300 },
+        gateway: { maxConnectionsPerSocket: 1 },
+        cache: { ttlSeconds: 1 },
+      }),
+    );
+    const reloaded = await h.cli(['reload']);
+    expect(reloaded.code, reloaded.stderr).toBe(0);
+    expect(reloaded.stdout).toContain('settings applied: cache, gateway, limiter');
+    expect(reloaded.stdout).not.toContain('apply when the supervisor restarts');
+    // The new timeout: the same call now ends with -32001 after 300 ms.
+    await expect(slow()).rejects.toMatchObject({ code: -32001 });
+    // The new bound: the client already connected keeps its connection, a second one is refused with -32010.
+    const refusal = await new Promise<string>((resolve, reject) => {
+      const socket = connect(h.socket('alpha'));
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(refusal).toContain('-32010');
+    expect(refusal).toContain('gateway.maxConnectionsPerSocket');
+    expect((await client.callTool({ name: 'echo', arguments: { text: 'still here' } })).isError).toBeFalsy();
+    expect(byName(await statusJson(h)).alpha?.pid).toBe(byName(before).alpha?.pid);
+  });
+
+  it('refuses a reload whose limiter bounds contradict each other, changing nothing', async () => {
+    const h = harness({ alpha: fixture() });
+    expect((await h.cli(['start'])).code).toBe(0);
+    writeFileSync(
+      h.configFile,
+      JSON.stringify({ children: NO_BUILTINS, mcpServers: { alpha: fixture() }, limiter: { minRps: 50, maxRps: 10 } }),
+    );
+    const result = await h.cli(['reload']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('minRps');
+    const client = await h.client('alpha');
+    expect((await client.callTool({ name: 'echo', arguments: { text: 'unchanged' } })).isError).toBeFalsy();
   });
 
   it('runs concurrent reloads one after the other', async () => {

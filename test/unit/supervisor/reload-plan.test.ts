@@ -82,7 +82,13 @@ describe('planReload', () => {
       { cache: { ttlSeconds: 9 }, limiter: { minRps: 20 }, logs: { keep: 3 }, health: { maxMissedPings: 5 } },
     );
     expect(result.settings).toEqual(['cache', 'health', 'limiter', 'logs']);
-    expect(result.applyAtRestart).toEqual(['cache', 'limiter']);
+    // A time to live and rate bounds apply at once; sizes and the starting rate wait for a restart.
+    expect(result.applyAtRestart).toEqual([]);
+    const sized = plan(
+      { cache: { l1MaxBytes: 1_000_000 }, limiter: { initialRps: 10 } },
+      { cache: { l1MaxBytes: 2_000_000 }, limiter: { initialRps: 20 }, gateway: { maxFrameBytes: 1024 } },
+    );
+    expect(sized.applyAtRestart).toEqual(['cache.l1MaxBytes', 'gateway.maxFrameBytes', 'limiter.initialRps']);
     const priorities = plan({ limiter: { minRps: 20 } }, { limiter: { minRps: 20, clients: { ci: 'LOW' } } });
     expect(priorities.settings).toEqual(['limiter']);
     expect(priorities.applyAtRestart).toEqual([]);
