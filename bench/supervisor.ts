@@ -1,82 +1,314 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callControl } from '../src/supervisor/index.js';
-import { createHarness, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
+import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import {
+  BUILTIN_CHILDREN,
+  BUILTIN_NODE_FLAGS,
+  type BuiltinChildName,
+  resolveChildSpecs,
+  resolvePaths,
+} from '../src/config/index.js';
+import { callControl, readGroupUsage } from '../src/supervisor/index.js';
+import { CLI, ROOT } from '../test/helpers/harness.js';
 import { fmt, percentile } from './driver.js';
-import { rssMb } from './proc-stats.js';
+import { groupPssMb, groupSize } from './proc-stats.js';
 import type { BenchSection } from './types.js';
 
-/** Repetitions of each timed step: enough for a median and a max. */
-const RUNS = 10;
-/** How long after the last request the idle RSS is read. */
-const IDLE_WAIT_MS = 15_000;
+/** `omnimind start` runs timed (each followed by a stop but the last): enough for a median. */
+const START_RUNS = 5;
+/** How long after start the idle fleet's memory is read: V8's memory reducer has run by then. */
+const IDLE_WAIT_MS = 30_000;
+/** SIGKILL rounds: each kills every child once, one at a time. */
+const KILL_ROUNDS = 3;
+/** A child must have run this long before it is killed, so that every kill meets the first backoff step (100 ms). */
+const STABLE_MS = 31_000;
+/** `omnimind status` round trips timed. */
+const STATUS_RUNS = 10;
 
-/** Start-up, crash recovery, idle memory and status latency of the supervisor with seven fixture children. */
-export async function run(): Promise<BenchSection> {
-  const children = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`fx${i}`, fixture()]));
-  const h = createHarness({ children: NO_BUILTINS, mcpServers: children });
-  const control = join(h.runtimeDir, 'control.sock');
-  const startMs: number[] = [];
-  const recoverMs: number[] = [];
-  const statusMs: number[] = [];
-  let idleRss = 0;
+const MB = 1024 * 1024;
+const execFileAsync = promisify(execFile);
+
+/** What one build's fleet measured. */
+interface FleetFigures {
+  startMs: number[];
+  statusMs: number[];
+  supervisor: { rssMb: number; pssMb: number };
+  children: Map<string, { rssMb: number; pssMb: number; processes: number; recoverMs: number[] }>;
+}
+
+/** A scratch installation as a new user has it: no config file, run from a fresh git repository. */
+function newUser(): { dir: string; cwd: string; env: NodeJS.ProcessEnv } {
+  const dir = mkdtempSync(join(tmpdir(), 'om-bench-'));
+  const cwd = join(dir, 'project');
+  mkdirSync(cwd);
+  mkdirSync(join(dir, 'home'));
+  execFileSync('git', ['init', '-q', cwd]);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: join(dir, 'home'),
+    OMNIMIND_HOME: join(dir, 'state'),
+    OMNIMIND_RUNTIME_DIR: join(dir, 'run'),
+    OMNIMIND_CONFIG: join(dir, 'no-config.json'),
+    NO_COLOR: '1',
+  };
+  return { dir, cwd, env };
+}
+
+/** Start time, idle memory and SIGKILL recovery of the seven built-ins under the CLI at `cli`. */
+async function measureFleet(cli: string): Promise<FleetFigures> {
+  const { dir, cwd, env } = newUser();
+  const omnimind = (args: string[]) => execFileAsync(process.execPath, [cli, ...args], { env, cwd, timeout: 120_000 });
+  const control = join(env.OMNIMIND_RUNTIME_DIR!, 'control.sock');
+  const figures: FleetFigures = { startMs: [], statusMs: [], supervisor: { rssMb: 0, pssMb: 0 }, children: new Map() };
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < START_RUNS; i++) {
       const t0 = performance.now();
-      const started = await h.cli(['start']);
-      startMs.push(performance.now() - t0);
-      if (started.code !== 0) throw new Error(started.stderr);
-      if (i < 2) await h.cli(['stop']);
+      await omnimind(['start']);
+      figures.startMs.push(performance.now() - t0);
+      if (i < START_RUNS - 1) await omnimind(['stop']);
     }
-    for (let i = 0; i < RUNS; i++) {
-      const name = `fx${i % 7}`;
-      const before = (await callControl(control, 'status', { children: [name] })).children[0]!;
-      const t0 = performance.now();
-      process.kill(before.pid!, 'SIGKILL');
-      for (;;) {
-        const now = (await callControl(control, 'status', { children: [name] })).children[0]!;
-        if (now.state === 'RUNNING' && now.pid !== before.pid) break;
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      recoverMs.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const supervisorPid = (await callControl(control, 'status', {})).supervisor.pid;
-    // Idle means after V8's memory reducer has run, which it does a few seconds after the last activity.
     await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
-    idleRss = rssMb(supervisorPid);
-    for (let i = 0; i < RUNS; i++) {
+    const status = await callControl(control, 'status', {});
+    const supervisorPid = status.supervisor.pid;
+    const usage = readGroupUsage([supervisorPid, ...status.children.map((c) => c.pid!)]);
+    figures.supervisor = { rssMb: (usage.get(supervisorPid)?.rssBytes ?? 0) / MB, pssMb: groupPssMb(supervisorPid) };
+    for (const child of status.children) {
+      figures.children.set(child.name, {
+        rssMb: (usage.get(child.pid!)?.rssBytes ?? 0) / MB,
+        pssMb: groupPssMb(child.pid!),
+        processes: groupSize(child.pid!),
+        recoverMs: [],
+      });
+    }
+    for (let i = 0; i < STATUS_RUNS; i++) {
       const t0 = performance.now();
-      await h.cli(['status']);
-      statusMs.push(performance.now() - t0);
+      await omnimind(['status']);
+      figures.statusMs.push(performance.now() - t0);
+    }
+    const lastRestart = new Map<string, number>();
+    for (let round = 0; round < KILL_ROUNDS; round++) {
+      for (const name of figures.children.keys()) {
+        const wait = (lastRestart.get(name) ?? 0) + STABLE_MS - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const before = (await callControl(control, 'status', { children: [name] })).children[0]!;
+        const t0 = performance.now();
+        process.kill(before.pid!, 'SIGKILL');
+        for (;;) {
+          const now = (await callControl(control, 'status', { children: [name] })).children[0]!;
+          if (now.state === 'RUNNING' && now.pid !== before.pid) break;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        const t1 = performance.now();
+        figures.children.get(name)!.recoverMs.push(t1 - t0);
+        lastRestart.set(name, t1);
+      }
     }
   } finally {
-    await h.cleanup();
+    await omnimind(['stop']).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
   }
-  const rows = [
-    ['`omnimind start` → all 7 RUNNING (CLI wall time)', percentile(startMs, 0.5), Math.max(...startMs), '≤ 1000 ms'],
-    ['child SIGKILL → RUNNING again', percentile(recoverMs, 0.5), Math.max(...recoverMs), '≤ 250 ms'],
-    [
-      '`omnimind status` round trip (incl. Node start-up)',
-      percentile(statusMs, 0.5),
-      Math.max(...statusMs),
-      '≤ 150 ms',
-    ],
-  ] as const;
-  const goals = [1000, 250, 150];
+  return figures;
+}
+
+/** The representative call of each built-in, repeated to time it (after one warm-up round). */
+const CALLS: Record<BuiltinChildName, { name: string; arguments: Record<string, unknown>; times: number }> = {
+  memory: { name: 'search_nodes', arguments: { query: 'topic1' }, times: 200 },
+  context: { name: 'compress_text', arguments: { text: '', target_tokens: 400 }, times: 30 },
+  thinking: {
+    name: 'sequentialthinking',
+    arguments: { thought: 'step', thoughtNumber: 1, totalThoughts: 3, nextThoughtNeeded: true },
+    times: 200,
+  },
+  python: { name: 'run_python', arguments: { code: 'print(6 * 7)' }, times: 20 },
+  filesystem: { name: 'directory_tree', arguments: { path: '' }, times: 30 },
+  git: { name: 'git_status', arguments: { repo_path: '' }, times: 50 },
+  sqlite: { name: 'read_query', arguments: { query: 'SELECT 1 AS one' }, times: 100 },
+};
+
+/** A log-like text for compress_text: 30 KB of lines with numbers, paths and an error among them. */
+function sampleLog(): string {
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    lines.push(
+      i % 50 === 7
+        ? `ERROR src/module${i}.ts:${i}: TypeError: cannot read property 'x' of undefined`
+        : `INFO request ${i} served in ${(i * 7) % 97} ms from cache node-${i % 5}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** One built-in started alone by its spec, with the given node flags, behind an SDK client. */
+async function startAlone(
+  name: BuiltinChildName,
+  flags: readonly string[],
+  dir: string,
+): Promise<{ client: Client; pid: number; cwd: string }> {
+  const home = join(dir, `${name}-${flags.length}`);
+  const project = join(home, 'project');
+  mkdirSync(project, { recursive: true });
+  execFileSync('git', ['init', '-q', project]);
+  const paths = resolvePaths({ OMNIMIND_HOME: home, OMNIMIND_RUNTIME_DIR: join(home, 'run') });
+  const children = Object.fromEntries(BUILTIN_CHILDREN.map((n) => [n, n === name ? {} : { enabled: false }]));
+  const overrides = name === 'filesystem' ? { filesystem: { roots: [join(ROOT, 'src')] } } : {};
+  const spec = resolveChildSpecs({ children: { ...children, ...overrides } }, paths, project).find(
+    (s) => s.name === name,
+  )!;
+  const entry = spec.args.at(-1)!;
+  const transport = new StdioClientTransport({
+    command: spec.command,
+    args: [...flags, entry],
+    env: { ...(process.env as Record<string, string>), ...spec.env },
+    cwd: spec.cwd,
+    stderr: 'ignore',
+  });
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, pid: transport.pid!, cwd: spec.cwd };
+}
+
+/** Idle memory and the p50 of a representative call of each built-in, with no flags and with its chosen flags. */
+async function measureFlags(): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'om-bench-flags-'));
+  const rows: string[] = [];
+  try {
+    const variants = BUILTIN_CHILDREN.flatMap((name) =>
+      BUILTIN_NODE_FLAGS[name].length > 0
+        ? [
+            { name, flags: [] },
+            { name, flags: BUILTIN_NODE_FLAGS[name] },
+          ]
+        : [],
+    );
+    const jit = BUILTIN_CHILDREN.filter((name) => BUILTIN_NODE_FLAGS[name].length === 0).map((name) => ({
+      name,
+      flags: ['--lite-mode', '--no-expose-wasm'],
+    }));
+    const all = [...variants, ...jit.flatMap((v) => [{ name: v.name, flags: [] }, v])];
+    const started = await Promise.all(all.map((v) => startAlone(v.name, v.flags, dir)));
+    await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
+    const usage = readGroupUsage(started.map((s) => s.pid));
+    const figures = all.map((v, i) => ({ ...v, rssMb: (usage.get(started[i]!.pid)?.rssBytes ?? 0) / MB, p50: 0 }));
+    const text = sampleLog();
+    for (const [i, figure] of figures.entries()) {
+      const { client, cwd } = started[i]!;
+      const call = { ...CALLS[figure.name] };
+      const args = { ...call.arguments };
+      if (figure.name === 'context') args.text = text;
+      if (figure.name === 'filesystem') args.path = join(ROOT, 'src', 'children');
+      if (figure.name === 'git') args.repo_path = cwd;
+      if (figure.name === 'memory') {
+        await client.callTool({
+          name: 'create_entities',
+          arguments: {
+            entities: Array.from({ length: 300 }, (_, k) => ({
+              name: `entity${k}`,
+              entityType: 'topic',
+              observations: [`about topic${k % 10}`, `seen ${k} times`],
+            })),
+          },
+        });
+      }
+      const times: number[] = [];
+      for (let k = 0; k < call.times + 5; k++) {
+        const t0 = performance.now();
+        const result = await client.callTool({ name: call.name, arguments: args });
+        if (result.isError) throw new Error(`${figure.name} ${call.name}: ${JSON.stringify(result.content)}`);
+        if (k >= 5) times.push(performance.now() - t0);
+      }
+      figure.p50 = percentile(times, 0.5);
+    }
+    await Promise.all(started.map((s) => s.client.close().catch(() => {})));
+    for (let i = 0; i < figures.length; i += 2) {
+      const [plain, flagged] = [figures[i]!, figures[i + 1]!];
+      const chosen = BUILTIN_NODE_FLAGS[plain.name].length > 0 ? 'yes' : 'no (JIT kept)';
+      rows.push(
+        `| ${plain.name} | \`${CALLS[plain.name].name}\` | ${fmt(plain.rssMb)} MB | ${fmt(flagged.rssMb)} MB | ` +
+          `${fmt(plain.p50, 2)} ms | ${fmt(flagged.p50, 2)} ms | ${chosen} |`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+/** The fleet tables of one build (and a baseline's beside it, when measured). */
+function fleetTable(now: FleetFigures, before: FleetFigures | undefined): string[] {
+  const col = (f: (x: FleetFigures) => string) => (before ? `${f(before)} | ${f(now)}` : f(now));
+  const head = before ? '| measure | baseline | this build | goal |' : '| measure | this build | goal |';
+  const rule = before ? '|---|---|---|---|' : '|---|---|---|';
+  const rss = (x: FleetFigures) => x.supervisor.rssMb + sum([...x.children.values()].map((c) => c.rssMb));
+  const pss = (x: FleetFigures) => x.supervisor.pssMb + sum([...x.children.values()].map((c) => c.pssMb));
+  const recoverAll = (x: FleetFigures) => [...x.children.values()].flatMap((c) => c.recoverMs);
+  const lines = [
+    head,
+    rule,
+    `| \`omnimind start\` → all 7 RUNNING, p50 of ${START_RUNS} (max) | ${col((x) => `${fmt(percentile(x.startMs, 0.5), 0)} ms (${fmt(Math.max(...x.startMs), 0)})`)} | ≤ 1000 ms |`,
+    `| idle fleet RSS, ${IDLE_WAIT_MS / 1000} s after start (sum of VmRSS, supervisor + 7 groups) | ${col((x) => `${fmt(rss(x), 0)} MB`)} | ≤ 350 MB |`,
+    `| idle fleet PSS (shared pages counted once) | ${col((x) => `${fmt(pss(x), 0)} MB`)} | |`,
+    `| child SIGKILL → RUNNING, p50 over all children (max) | ${col((x) => `${fmt(percentile(recoverAll(x), 0.5), 0)} ms (${fmt(Math.max(...recoverAll(x)), 0)})`)} | ≤ 250 ms |`,
+    `| \`omnimind status\` round trip, p50 (incl. Node start-up) | ${col((x) => `${fmt(percentile(x.statusMs, 0.5), 0)} ms`)} | ≤ 150 ms |`,
+    '',
+    before
+      ? '| process | RSS baseline | RSS this build | PSS this build | processes (baseline / this) | SIGKILL → RUNNING p50, baseline / this |'
+      : '| process | RSS | PSS | processes | SIGKILL → RUNNING p50 |',
+    before ? '|---|---|---|---|---|---|' : '|---|---|---|---|---|',
+    before
+      ? `| supervisor | ${fmt(before.supervisor.rssMb)} MB | ${fmt(now.supervisor.rssMb)} MB | ${fmt(now.supervisor.pssMb)} MB | 1 / 1 | |`
+      : `| supervisor | ${fmt(now.supervisor.rssMb)} MB | ${fmt(now.supervisor.pssMb)} MB | 1 | |`,
+  ];
+  for (const [name, c] of now.children) {
+    const b = before?.children.get(name);
+    lines.push(
+      before
+        ? `| ${name} | ${fmt(b?.rssMb ?? Number.NaN)} MB | ${fmt(c.rssMb)} MB | ${fmt(c.pssMb)} MB | ${b?.processes ?? '–'} / ${c.processes} | ${fmt(percentile(b?.recoverMs ?? [], 0.5), 0)} / ${fmt(percentile(c.recoverMs, 0.5), 0)} ms |`
+        : `| ${name} | ${fmt(c.rssMb)} MB | ${fmt(c.pssMb)} MB | ${c.processes} | ${fmt(percentile(c.recoverMs, 0.5), 0)} ms |`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * Start-up, idle memory and crash recovery of the seven real built-in children as a new user runs them (no config),
+ * against a baseline build when `OMNIMIND_BASELINE` names one; then each built-in's V8 flags, measured alone.
+ */
+export async function run(): Promise<BenchSection> {
+  const baselineDir = process.env.OMNIMIND_BASELINE;
+  const before = baselineDir ? await measureFleet(join(baselineDir, 'bin', 'omnimind.js')) : undefined;
+  const now = await measureFleet(CLI);
+  const flags = await measureFlags();
   return {
     title: 'Supervisor: start, recovery, memory, status',
     command: 'npm run bench -- supervisor',
     markdown: [
-      'Seven fixture MCP children (Node processes on the MCP SDK).',
+      'The seven real built-in children, as a new user runs them: no config file, `omnimind start` in a fresh git',
+      `repository. RSS is VmRSS summed over each child's process group; every Node process also maps about 35 MB of`,
+      'the node binary that all of them share, which PSS counts once. Recovery: each child killed once per round,',
+      `${KILL_ROUNDS} rounds, each kill after ${STABLE_MS / 1000} s of running (so every restart waits the first backoff step, 100 ms).`,
+      baselineDir ? `Baseline: ${baselineDir} (\`OMNIMIND_BASELINE\`).` : '',
       '',
-      '| measure | median | max | goal | met |',
-      '|---|---|---|---|---|',
-      ...rows.map(
-        ([label, med, max, goal], i) =>
-          `| ${label} | ${fmt(med)} ms | ${fmt(max)} ms | ${goal} | ${med <= (goals[i] ?? 0) ? 'yes' : 'no'} |`,
-      ),
-      `| idle supervisor RSS (${IDLE_WAIT_MS / 1000} s after the last request) | ${fmt(idleRss)} MB | | ≤ 80 MB | ${idleRss <= 80 ? 'yes' : 'no'} |`,
-    ].join('\n'),
+      ...fleetTable(now, before),
+      '',
+      `V8 flags per built-in (\`BUILTIN_NODE_FLAGS\` in src/config/children.ts): each child alone, idle RSS ${IDLE_WAIT_MS / 1000} s`,
+      'after its handshake, and the p50 of its representative call, without and with `--lite-mode --no-expose-wasm`.',
+      '',
+      '| child | call | idle RSS, no flags | idle RSS, lite | call p50, no flags | call p50, lite | lite chosen |',
+      '|---|---|---|---|---|---|---|',
+      ...flags,
+    ]
+      .filter((line, i, all) => line !== '' || all[i - 1] !== '')
+      .join('\n'),
   };
 }
 

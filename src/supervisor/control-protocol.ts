@@ -11,6 +11,9 @@ export interface ChildReport extends ChildStatus {
   cacheHits: number;
   queued: number;
   latencyMs: { p50: number; p99: number };
+  /** Resident memory and CPU seconds of the child's whole process group; null when it has no process. */
+  rssBytes: number | null;
+  cpuSeconds: number | null;
 }
 
 /** The whole `status --json` document (CONTRACT.md, "Child states"). */
@@ -23,6 +26,9 @@ export interface StatusReport {
     runtimeDir: string;
     configFile: string;
     systemd: boolean;
+    /** The supervisor's own resident memory and CPU seconds. */
+    rssBytes: number;
+    cpuSeconds: number;
   };
   children: ChildReport[];
   cache: {

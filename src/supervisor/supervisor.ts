@@ -27,6 +27,7 @@ import { createControlServer } from './control-server.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { ManagedChild } from './managed-child.js';
 import { killOrphans } from './orphans.js';
+import { readGroupUsage } from './proc.js';
 import { listenOnFd, listenOnPath } from './sockets.js';
 import { StateDb } from './state-db.js';
 
@@ -267,6 +268,8 @@ export class Supervisor {
     const limiter = this.#limiter?.stats();
     const report = (child: ManagedChild, router: ChildRouter, socketName: string): ChildReport => ({
       ...child.snapshot(),
+      rssBytes: null,
+      cpuSeconds: null,
       socket: childSocketPath(paths, socketName),
       clients: router.sessions.size,
       requests: router.stats.requests,
@@ -284,6 +287,10 @@ export class Supervisor {
       if (!this.#namedPools(names).includes(pool)) continue;
       for (const instance of pool.instances.values()) children.push(report(instance.link, instance.router, name));
     }
+    // Each child leads its own process group: one pass over /proc, only when status is asked for.
+    const usage = readGroupUsage(children.flatMap((c) => (c.pid === null ? [] : [c.pid])));
+    for (const child of children) Object.assign(child, child.pid === null ? {} : usage.get(child.pid));
+    const cpu = process.cpuUsage();
     return {
       supervisor: {
         pid: process.pid,
@@ -293,6 +300,8 @@ export class Supervisor {
         runtimeDir: paths.runtimeDir,
         configFile: paths.configFile,
         systemd: this.#options.systemd !== undefined,
+        rssBytes: process.memoryUsage.rss(),
+        cpuSeconds: Math.round((cpu.user + cpu.system) / 10_000) / 100,
       },
       children,
       cache: this.#cache?.stats() ?? {
