@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { readChildConfig } from '../shared/child-env.js';
 import { DEFAULT_PYTHONS, type PythonOptions, parsePythonOptions } from './options.js';
 import { RunSlots } from './run-slots.js';
+import { SANDBOX_CACHE_FILE, setUpSandboxRemembered } from './sandbox-cache.js';
 import { setUpSandbox } from './sandbox-setup.js';
 
 /** Runs going at once: two cores' worth of busy interpreters, plus two that wait on I/O. */
@@ -16,12 +18,13 @@ try {
   process.exit(1);
 }
 
-// The sandbox probe waits on several Python starts: it runs while the MCP server's modules load, not before.
-const settingUp = setUpSandbox(
-  options.python ? [options.python] : DEFAULT_PYTHONS,
-  options.memoryMb,
-  MAX_CONCURRENT_RUNS,
-);
+// The sandbox probe waits on several Python starts: it runs while the MCP server's modules load, not before, and
+// under a supervisor (which gives the child a data directory) a restart reuses what the last start found.
+const candidates = options.python ? [options.python] : DEFAULT_PYTHONS;
+const dataDir = process.env.OMNIMIND_DATA_DIR;
+const settingUp = dataDir
+  ? setUpSandboxRemembered(join(dataDir, SANDBOX_CACHE_FILE), candidates, options.memoryMb, MAX_CONCURRENT_RUNS)
+  : setUpSandbox(candidates, options.memoryMb, MAX_CONCURRENT_RUNS);
 const [{ serveStdio }, { createPythonServer }] = await Promise.all([
   import('../shared/runtime.js'),
   import('./server.js'),
