@@ -15,7 +15,7 @@ import {
 import { callControl, readGroupUsage } from '../src/supervisor/index.js';
 import { CLI, ROOT } from '../test/helpers/harness.js';
 import { fmt, percentile } from './driver.js';
-import { groupPssMb, groupSize } from './proc-stats.js';
+import { groupPssMb, groupSize, rssMb } from './proc-stats.js';
 import type { BenchSection } from './types.js';
 
 /** `omnimind start` runs timed (each followed by a stop but the last): enough for a median. */
@@ -36,8 +36,8 @@ const execFileAsync = promisify(execFile);
 interface FleetFigures {
   startMs: number[];
   statusMs: number[];
-  supervisor: { rssMb: number; pssMb: number };
-  children: Map<string, { rssMb: number; pssMb: number; processes: number; recoverMs: number[] }>;
+  supervisor: { rssMb: number; pssMb: number; startCpuS: number };
+  children: Map<string, { rssMb: number; pssMb: number; processes: number; recoverMs: number[]; startCpuS: number }>;
 }
 
 /** A scratch installation as a new user has it: no config file, run from a fresh git repository. */
@@ -63,7 +63,15 @@ async function measureFleet(cli: string): Promise<FleetFigures> {
   const { dir, cwd, env } = newUser();
   const omnimind = (args: string[]) => execFileAsync(process.execPath, [cli, ...args], { env, cwd, timeout: 120_000 });
   const control = join(env.OMNIMIND_RUNTIME_DIR!, 'control.sock');
-  const figures: FleetFigures = { startMs: [], statusMs: [], supervisor: { rssMb: 0, pssMb: 0 }, children: new Map() };
+  const figures: FleetFigures = {
+    startMs: [],
+    statusMs: [],
+    supervisor: { rssMb: 0, pssMb: 0, startCpuS: 0 },
+    children: new Map(),
+  };
+  // CPU seconds each process used to get to RUNNING, read as the last start returns: unlike wall time, it does not
+  // depend on what else the machine is doing.
+  const startCpu = new Map<string, number>();
   try {
     for (let i = 0; i < START_RUNS; i++) {
       const t0 = performance.now();
@@ -71,17 +79,26 @@ async function measureFleet(cli: string): Promise<FleetFigures> {
       figures.startMs.push(performance.now() - t0);
       if (i < START_RUNS - 1) await omnimind(['stop']);
     }
+    const started = await callControl(control, 'status', {});
+    const cpu = readGroupUsage([started.supervisor.pid, ...started.children.map((c) => c.pid!)]);
+    startCpu.set('', cpu.get(started.supervisor.pid)?.cpuSeconds ?? Number.NaN);
+    for (const c of started.children) startCpu.set(c.name, cpu.get(c.pid!)?.cpuSeconds ?? Number.NaN);
     await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
     const status = await callControl(control, 'status', {});
     const supervisorPid = status.supervisor.pid;
     const usage = readGroupUsage([supervisorPid, ...status.children.map((c) => c.pid!)]);
-    figures.supervisor = { rssMb: (usage.get(supervisorPid)?.rssBytes ?? 0) / MB, pssMb: groupPssMb(supervisorPid) };
+    figures.supervisor = {
+      rssMb: (usage.get(supervisorPid)?.rssBytes ?? 0) / MB,
+      pssMb: groupPssMb(supervisorPid),
+      startCpuS: startCpu.get('') ?? Number.NaN,
+    };
     for (const child of status.children) {
       figures.children.set(child.name, {
         rssMb: (usage.get(child.pid!)?.rssBytes ?? 0) / MB,
         pssMb: groupPssMb(child.pid!),
         processes: groupSize(child.pid!),
         recoverMs: [],
+        startCpuS: startCpu.get(child.name) ?? Number.NaN,
       });
     }
     for (let i = 0; i < STATUS_RUNS; i++) {
@@ -191,36 +208,44 @@ async function measureFlags(): Promise<string[]> {
     const all = [...variants, ...jit.flatMap((v) => [{ name: v.name, flags: [] }, v])];
     const started = await Promise.all(all.map((v) => startAlone(v.name, v.flags, dir)));
     await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
-    const usage = readGroupUsage(started.map((s) => s.pid));
-    const figures = all.map((v, i) => ({ ...v, rssMb: (usage.get(started[i]!.pid)?.rssBytes ?? 0) / MB, p50: 0 }));
+    // The SDK's stdio transport does not detach the child: read each process alone (no child here starts workers idle).
+    const figures = all.map((v, i) => ({ ...v, rssMb: rssMb(started[i]!.pid), times: [] as number[], p50: 0 }));
     const text = sampleLog();
-    for (const [i, figure] of figures.entries()) {
-      const { client, cwd } = started[i]!;
-      const call = { ...CALLS[figure.name] };
-      const args = { ...call.arguments };
-      if (figure.name === 'context') args.text = text;
-      if (figure.name === 'filesystem') args.path = join(ROOT, 'src', 'children');
-      if (figure.name === 'git') args.repo_path = cwd;
-      if (figure.name === 'memory') {
-        await client.callTool({
-          name: 'create_entities',
-          arguments: {
-            entities: Array.from({ length: 300 }, (_, k) => ({
-              name: `entity${k}`,
-              entityType: 'topic',
-              observations: [`about topic${k % 10}`, `seen ${k} times`],
-            })),
-          },
-        });
+    const argsOf = (i: number): Record<string, unknown> => {
+      const { name } = figures[i]!;
+      const args = { ...CALLS[name].arguments };
+      if (name === 'context') args.text = text;
+      if (name === 'filesystem') args.path = join(ROOT, 'src', 'children');
+      if (name === 'git') args.repo_path = started[i]!.cwd;
+      return args;
+    };
+    // Each pair (no flags, flags) is timed call by call in turn, so that drift and warm caches favour neither.
+    for (let i = 0; i < figures.length; i += 2) {
+      const pair = [i, i + 1];
+      const { name } = figures[i]!;
+      if (name === 'memory') {
+        for (const j of pair) {
+          await started[j]!.client.callTool({
+            name: 'create_entities',
+            arguments: {
+              entities: Array.from({ length: 300 }, (_, k) => ({
+                name: `entity${k}`,
+                entityType: 'topic',
+                observations: [`about topic${k % 10}`, `seen ${k} times`],
+              })),
+            },
+          });
+        }
       }
-      const times: number[] = [];
-      for (let k = 0; k < call.times + 5; k++) {
-        const t0 = performance.now();
-        const result = await client.callTool({ name: call.name, arguments: args });
-        if (result.isError) throw new Error(`${figure.name} ${call.name}: ${JSON.stringify(result.content)}`);
-        if (k >= 5) times.push(performance.now() - t0);
+      for (let k = 0; k < CALLS[name].times + 5; k++) {
+        for (const j of pair) {
+          const t0 = performance.now();
+          const result = await started[j]!.client.callTool({ name: CALLS[name].name, arguments: argsOf(j) });
+          if (result.isError) throw new Error(`${name} ${CALLS[name].name}: ${JSON.stringify(result.content)}`);
+          if (k >= 5) figures[j]!.times.push(performance.now() - t0);
+        }
       }
-      figure.p50 = percentile(times, 0.5);
+      for (const j of pair) figures[j]!.p50 = percentile(figures[j]!.times, 0.5);
     }
     await Promise.all(started.map((s) => s.client.close().catch(() => {})));
     for (let i = 0; i < figures.length; i += 2) {
@@ -255,25 +280,26 @@ function fleetTable(now: FleetFigures, before: FleetFigures | undefined): string
     head,
     rule,
     `| \`omnimind start\` → all 7 RUNNING, p50 of ${START_RUNS} (max) | ${col((x) => `${fmt(percentile(x.startMs, 0.5), 0)} ms (${fmt(Math.max(...x.startMs), 0)})`)} | ≤ 1000 ms |`,
+    `| CPU used to start (supervisor + 7 children, as the last start returned) | ${col((x) => `${fmt(x.supervisor.startCpuS + sum([...x.children.values()].map((c) => c.startCpuS)), 2)} s`)} | |`,
     `| idle fleet RSS, ${IDLE_WAIT_MS / 1000} s after start (sum of VmRSS, supervisor + 7 groups) | ${col((x) => `${fmt(rss(x), 0)} MB`)} | ≤ 350 MB |`,
     `| idle fleet PSS (shared pages counted once) | ${col((x) => `${fmt(pss(x), 0)} MB`)} | |`,
     `| child SIGKILL → RUNNING, p50 over all children (max) | ${col((x) => `${fmt(percentile(recoverAll(x), 0.5), 0)} ms (${fmt(Math.max(...recoverAll(x)), 0)})`)} | ≤ 250 ms |`,
     `| \`omnimind status\` round trip, p50 (incl. Node start-up) | ${col((x) => `${fmt(percentile(x.statusMs, 0.5), 0)} ms`)} | ≤ 150 ms |`,
     '',
     before
-      ? '| process | RSS baseline | RSS this build | PSS this build | processes (baseline / this) | SIGKILL → RUNNING p50, baseline / this |'
-      : '| process | RSS | PSS | processes | SIGKILL → RUNNING p50 |',
-    before ? '|---|---|---|---|---|---|' : '|---|---|---|---|---|',
+      ? '| process | idle RSS, baseline / this | PSS this build | processes (baseline / this) | start CPU, baseline / this | SIGKILL → RUNNING p50, baseline / this |'
+      : '| process | idle RSS | PSS | processes | start CPU | SIGKILL → RUNNING p50 |',
+    before ? '|---|---|---|---|---|---|' : '|---|---|---|---|---|---|',
     before
-      ? `| supervisor | ${fmt(before.supervisor.rssMb)} MB | ${fmt(now.supervisor.rssMb)} MB | ${fmt(now.supervisor.pssMb)} MB | 1 / 1 | |`
-      : `| supervisor | ${fmt(now.supervisor.rssMb)} MB | ${fmt(now.supervisor.pssMb)} MB | 1 | |`,
+      ? `| supervisor | ${fmt(before.supervisor.rssMb)} / ${fmt(now.supervisor.rssMb)} MB | ${fmt(now.supervisor.pssMb)} MB | 1 / 1 | ${fmt(before.supervisor.startCpuS, 2)} / ${fmt(now.supervisor.startCpuS, 2)} s | |`
+      : `| supervisor | ${fmt(now.supervisor.rssMb)} MB | ${fmt(now.supervisor.pssMb)} MB | 1 | ${fmt(now.supervisor.startCpuS, 2)} s | |`,
   ];
   for (const [name, c] of now.children) {
     const b = before?.children.get(name);
     lines.push(
       before
-        ? `| ${name} | ${fmt(b?.rssMb ?? Number.NaN)} MB | ${fmt(c.rssMb)} MB | ${fmt(c.pssMb)} MB | ${b?.processes ?? '–'} / ${c.processes} | ${fmt(percentile(b?.recoverMs ?? [], 0.5), 0)} / ${fmt(percentile(c.recoverMs, 0.5), 0)} ms |`
-        : `| ${name} | ${fmt(c.rssMb)} MB | ${fmt(c.pssMb)} MB | ${c.processes} | ${fmt(percentile(c.recoverMs, 0.5), 0)} ms |`,
+        ? `| ${name} | ${fmt(b?.rssMb ?? Number.NaN)} / ${fmt(c.rssMb)} MB | ${fmt(c.pssMb)} MB | ${b?.processes ?? '–'} / ${c.processes} | ${fmt(b?.startCpuS ?? Number.NaN, 2)} / ${fmt(c.startCpuS, 2)} s | ${fmt(percentile(b?.recoverMs ?? [], 0.5), 0)} / ${fmt(percentile(c.recoverMs, 0.5), 0)} ms |`
+        : `| ${name} | ${fmt(c.rssMb)} MB | ${fmt(c.pssMb)} MB | ${c.processes} | ${fmt(c.startCpuS, 2)} s | ${fmt(percentile(c.recoverMs, 0.5), 0)} ms |`,
     );
   }
   return lines;
