@@ -33,7 +33,18 @@ await Promise.all(
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      external: ['better-sqlite3'],
+      // Left outside, and marked free of side effects so that a child that opens no database never loads it.
+      plugins: [
+        {
+          name: 'native-addons',
+          setup: (build) =>
+            build.onResolve({ filter: /^better-sqlite3$/ }, (args) => ({
+              path: args.path,
+              external: true,
+              sideEffects: false,
+            })),
+        },
+      ],
       // CommonJS code in the bundle (ajv) may require a Node builtin: give the ESM bundle a real `require`.
       banner: {
         js: "import { createRequire as __omnimindRequire } from 'node:module'; const require = __omnimindRequire(import.meta.url);",
