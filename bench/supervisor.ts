@@ -356,8 +356,12 @@ export async function run(): Promise<BenchSection> {
       '- The idle RSS goal is out of reach by this measure: eight Node processes each map about 35 MB of the node',
       "  binary (shared, counted in every RSS), a 280 MB floor before any process's own memory (about 7 MB for a bare",
       "  Node, 12 to 14 MB for a child now). PSS, which counts shared pages once, is the fleet's real cost.",
-      "- Measured while other work kept the machine's two cores busy (load average 5 to 8): wall times vary from run to",
-      '  run (SIGKILL → RUNNING p50 was 291 ms in the run before this one); the CPU seconds are the steadier figure.',
+      "- Wall times depend on what else the machine's cores are doing; the CPU seconds are the steadier figure.",
+      "- SIGKILL → RUNNING is the first backoff step (100 ms, CONTRACT) plus a child's start, now 0.12 to 0.14 s of",
+      '  CPU: about 240 ms on a core of its own, but here a start took about twice its CPU time in wall time. What is',
+      "  left of a start: Node's own boot (about 40 ms) and evaluating the bundle (the SDK builds its zod schemas at",
+      "  import). The supervisor's own start (0.22 s CPU) still imports the SDK's types module (all its zod schemas) for",
+      '  the protocol version constants in managed-child.ts and gateway/session.ts.',
     ]
       .filter((line, i, all) => line !== '' || all[i - 1] !== '')
       .join('\n'),

@@ -11,7 +11,7 @@ export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 /**
  * V8 flags of each built-in child (BENCHMARKS.md, supervisor section, has the measurements). The children whose work
  * happens in another process (git, python, sqlite's query processes) or is bookkeeping (thinking) run without V8's
- * compilers (`--lite-mode`): about 6 MB less resident each and no measurable cost per call. memory, context and
+ * compilers (`--lite-mode`): about 5 MB less resident each and no measurable cost per call. memory, context and
  * filesystem do their work in JavaScript (graph search, compression, globbing, diffs) and keep the optimizing
  * compiler. `--lite-mode` turns WebAssembly off and says so on stderr unless `--no-expose-wasm` is given too.
  */
