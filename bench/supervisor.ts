@@ -358,7 +358,7 @@ export async function run(): Promise<BenchSection> {
       "  Node, 12 to 14 MB for a child now). PSS, which counts shared pages once, is the fleet's real cost.",
       "- Wall times depend on what else the machine's cores are doing; the CPU seconds are the steadier figure.",
       "- SIGKILL → RUNNING is the first backoff step (100 ms, CONTRACT) plus a child's start, now 0.12 to 0.14 s of",
-      '  CPU: about 240 ms on a core of its own, but here a start took about twice its CPU time in wall time. What is',
+      '  CPU: about 240 ms on a core of its own, more when the cores are busy. What is',
       "  left of a start: Node's own boot (about 40 ms) and evaluating the bundle (the SDK builds its zod schemas at",
       "  import). The supervisor's own start (0.22 s CPU) still imports the SDK's types module (all its zod schemas) for",
       '  the protocol version constants in managed-child.ts and gateway/session.ts.',
