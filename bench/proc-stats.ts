@@ -31,3 +31,27 @@ export function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(match?.[1] ?? 0) / 1024;
 }
+
+/** Proportional set size (shared pages divided among their users) of a process group's live members, in MiB. */
+export function groupPssMb(pgid: number): number {
+  let kb = 0;
+  for (const pid of groupMembers(pgid)) {
+    try {
+      kb += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return kb / 1024;
+}
+
+/** How many live processes a process group has. */
+export function groupSize(pgid: number): number {
+  return groupMembers(pgid).length;
+}
+
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && Number(statFields(Number(entry))?.[2]) === pgid)
+    .map(Number);
+}

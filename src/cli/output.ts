@@ -26,6 +26,16 @@ function formatUptime(startedAt: string | null): string {
   return `${Math.floor(seconds / 86400)}d${Math.floor((seconds % 86400) / 3600)}h`;
 }
 
+/** Resident memory as whole MiB ("61M"), or "-" for a child with no process. */
+function formatRss(bytes: number | null): string {
+  return typeof bytes !== 'number' ? '-' : `${Math.round(bytes / (1024 * 1024))}M`;
+}
+
+/** CPU time used, in seconds ("1.25s"), or "-" for a child with no process. */
+function formatCpu(seconds: number | null): string {
+  return typeof seconds !== 'number' ? '-' : `${seconds.toFixed(2)}s`;
+}
+
 function paintState(state: string): string {
   if (state === 'RUNNING') return color.green(state);
   if (state === 'FATAL' || state === 'EXITED') return color.red(state);
@@ -47,6 +57,8 @@ export function formatStatus(report: StatusReport): string {
     paintState(c.state),
     c.pid === null ? '-' : String(c.pid),
     formatUptime(c.startedAt),
+    formatRss(c.rssBytes),
+    formatCpu(c.cpuSeconds),
     String(c.restarts),
     c.socket,
     String(c.clients),
@@ -62,6 +74,8 @@ export function formatStatus(report: StatusReport): string {
       'STATE',
       'PID',
       'UPTIME',
+      'RSS',
+      'CPU',
       'RESTARTS',
       'SOCKET',
       'CLIENTS',
@@ -75,7 +89,7 @@ export function formatStatus(report: StatusReport): string {
   );
   const { cache, limiter, supervisor } = report;
   const summary =
-    `supervisor pid ${supervisor.pid}, up ${formatUptime(supervisor.startedAt)}; ` +
+    `supervisor pid ${supervisor.pid}, up ${formatUptime(supervisor.startedAt)}, ${formatRss(supervisor.rssBytes)} resident; ` +
     `cache hit ${(cache.hitRate * 100).toFixed(1)}% (${cache.hits}/${cache.hits + cache.misses}); ` +
     `limiter ${Math.round(limiter.rps)} rps, queue ${limiter.queued}, shed ${limiter.shed}, timed out ${limiter.timedOut}`;
   const failures = report.children

@@ -8,6 +8,23 @@ export const DEFAULT_START_TIMEOUT_MS = 10_000;
 /** How long a stop may take: SIGTERM to the group at half of it, SIGKILL at the end. */
 export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 
+/**
+ * V8 flags of each built-in child (BENCHMARKS.md, supervisor section, has the measurements). The children whose work
+ * happens in another process (git, python, sqlite's query processes) or is bookkeeping (thinking) run without V8's
+ * compilers (`--lite-mode`): about 5 MB less resident each and no measurable cost per call. memory, context and
+ * filesystem do their work in JavaScript (graph search, compression, globbing, diffs) and keep the optimizing
+ * compiler. `--lite-mode` turns WebAssembly off and says so on stderr unless `--no-expose-wasm` is given too.
+ */
+export const BUILTIN_NODE_FLAGS: Readonly<Record<BuiltinChildName, readonly string[]>> = {
+  memory: [],
+  context: [],
+  thinking: ['--lite-mode', '--no-expose-wasm'],
+  python: ['--lite-mode', '--no-expose-wasm'],
+  filesystem: [],
+  git: ['--lite-mode', '--no-expose-wasm'],
+  sqlite: ['--lite-mode', '--no-expose-wasm'],
+};
+
 /** Everything the supervisor needs to run one child. */
 export interface ChildSpec {
   name: string;
@@ -71,7 +88,7 @@ export function resolveChildSpecs(config: RawConfig, paths: OmnimindPaths, cwd: 
       name,
       builtin: true,
       command: process.execPath,
-      args: [builtinChildEntry(name)],
+      args: [...BUILTIN_NODE_FLAGS[name], builtinChildEntry(name)],
       env: {
         ...((section.env as Record<string, string> | undefined) ?? {}),
         OMNIMIND_HOME: paths.home,

@@ -1,4 +1,5 @@
 export {
+  BUILTIN_NODE_FLAGS,
   builtinChildEntry,
   type ChildSpec,
   DEFAULT_START_TIMEOUT_MS,

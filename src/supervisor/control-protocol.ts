@@ -11,6 +11,9 @@ export interface ChildReport extends ChildStatus {
   cacheHits: number;
   queued: number;
   latencyMs: { p50: number; p99: number };
+  /** Resident memory and CPU seconds of the child's whole process group; null when it has no process. */
+  rssBytes: number | null;
+  cpuSeconds: number | null;
 }
 
 /** A profile in `status --json`: several children behind one endpoint. */
@@ -35,6 +38,9 @@ export interface StatusReport {
     /** When the config file was last read (start or reload). */
     configLoadedAt: string;
     systemd: boolean;
+    /** The supervisor's own resident memory and CPU seconds. */
+    rssBytes: number;
+    cpuSeconds: number;
   };
   children: ChildReport[];
   profiles: ProfileReport[];

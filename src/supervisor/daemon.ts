@@ -1,5 +1,5 @@
+import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { execa } from 'execa';
 
 /** A supervisor started in the background. */
 export interface DaemonHandle {
@@ -10,7 +10,8 @@ export interface DaemonHandle {
 
 /**
  * Starts `node <cli> …` in its own session with stdout and stderr appended to `logFile` through an inherited
- * descriptor, so the daemon keeps a valid stderr after the starting command exits.
+ * descriptor, so the daemon keeps a valid stderr after the starting command exits. node:child_process, not execa:
+ * `omnimind start` then loads no module it does not need before the supervisor runs.
  */
 export function spawnDaemon(
   cliPath: string,
@@ -20,18 +21,17 @@ export function spawnDaemon(
 ): DaemonHandle {
   const fd = openSync(logFile, 'a', 0o600);
   try {
-    const subprocess = execa(process.execPath, [cliPath, ...args], {
+    const subprocess = spawn(process.execPath, [cliPath, ...args], {
       detached: true,
-      cleanup: false,
-      reject: false,
-      stdin: 'ignore',
-      // execa's types accept descriptor numbers only as literals; a runtime descriptor is the same option.
-      stdout: fd as 1,
-      stderr: fd as 2,
-      env,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, ...env },
+    });
+    const exited = new Promise<number>((resolve) => {
+      subprocess.once('error', () => resolve(1));
+      subprocess.once('exit', (code) => resolve(code ?? 1));
     });
     subprocess.unref();
-    return { pid: subprocess.pid, exited: subprocess.then((result) => result.exitCode ?? 1) };
+    return { pid: subprocess.pid, exited };
   } finally {
     closeSync(fd);
   }

@@ -4,7 +4,7 @@ export { type DaemonHandle, spawnDaemon } from './daemon.js';
 export { type ChildStatus, ManagedChild } from './managed-child.js';
 export { preparePrivateDirs } from './private-dir.js';
 export { usePrivateUmask } from './private-umask.js';
-export { isProcessRunning } from './proc.js';
+export { type GroupUsage, isProcessRunning, readGroupUsage } from './proc.js';
 export { RestartPolicy } from './restart-policy.js';
 export { probeSocket } from './sockets.js';
 export { Supervisor, type SupervisorOptions, type SystemdHooks } from './supervisor.js';

@@ -34,6 +34,7 @@ import { createControlServer } from './control-server.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { type HealthOptions, ManagedChild } from './managed-child.js';
 import { killOrphans } from './orphans.js';
+import { readGroupUsage } from './proc.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
 import { listenOnFd, listenOnPath } from './sockets.js';
 import { StateDb } from './state-db.js';
@@ -362,6 +363,8 @@ export class Supervisor {
     const limiter = this.#limiter?.stats();
     const report = (child: ManagedChild, router: ChildRouter, socketName: string): ChildReport => ({
       ...child.snapshot(),
+      rssBytes: null,
+      cpuSeconds: null,
       socket: childSocketPath(paths, socketName),
       clients: router.sessions.size,
       requests: router.stats.requests,
@@ -388,6 +391,10 @@ export class Supervisor {
         clients: profile.sessions.size,
         uriConflicts: [...profile.endpoint.conflicts],
       }));
+    // Each child leads its own process group: one pass over /proc, only when status is asked for.
+    const usage = readGroupUsage(children.flatMap((c) => (c.pid === null ? [] : [c.pid])));
+    for (const child of children) Object.assign(child, child.pid === null ? {} : usage.get(child.pid));
+    const cpu = process.cpuUsage();
     return {
       supervisor: {
         pid: process.pid,
@@ -398,6 +405,8 @@ export class Supervisor {
         configFile: paths.configFile,
         configLoadedAt: this.#configLoadedAt.toISOString(),
         systemd: this.#options.systemd !== undefined,
+        rssBytes: process.memoryUsage.rss(),
+        cpuSeconds: Math.round((cpu.user + cpu.system) / 10_000) / 100,
       },
       children,
       profiles,

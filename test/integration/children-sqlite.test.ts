@@ -124,6 +124,13 @@ describe('sqlite child', () => {
     expect(resources.map((resource) => resource.uri)).toEqual(['memo://insights']);
   });
 
+  it('holds no query process until the first query, then one', async () => {
+    const { client, transport } = await start({ database: join(dir, 'db.sqlite') });
+    expect(childPids(transport.pid!)).toEqual([]);
+    expect(rows(await call(client, 'read_query', { query: 'SELECT 1 AS one' }))).toEqual([{ one: 1 }]);
+    expect(childPids(transport.pid!)).toHaveLength(1);
+  });
+
   it('creates the database file and runs every tool with the reference result texts', async () => {
     const database = join(dir, 'nested', 'folder', 'db.sqlite');
     const { client } = await start({ database });
@@ -407,10 +414,11 @@ describe('sqlite child', () => {
     const pending = client.callTool({ name: 'read_query', arguments: { query: NEVER_ENDING } }, undefined, {
       signal: controller.signal,
     });
+    // Runners start on demand: the never-ending query holds one, list_tables starts the other (and gives the query
+    // time to reach its runner). Then cancel: the query's runner is killed.
+    await call(client, 'list_tables');
     const before = childPids(transport.pid!);
     expect(before).toHaveLength(2);
-    // Give the query time to reach its runner, then cancel: exactly one runner is replaced.
-    await call(client, 'list_tables');
     controller.abort();
     await expect(pending).rejects.toThrow();
     expect(await waitFor(() => before.some((pid) => !childPids(transport.pid!).includes(pid)))).toBe(true);

@@ -1,8 +1,9 @@
-import { readChildConfig, serveStdio } from '../shared/index.js';
+import { join } from 'node:path';
+import { readChildConfig } from '../shared/child-env.js';
 import { DEFAULT_PYTHONS, type PythonOptions, parsePythonOptions } from './options.js';
 import { RunSlots } from './run-slots.js';
+import { SANDBOX_CACHE_FILE, setUpSandboxRemembered } from './sandbox-cache.js';
 import { setUpSandbox } from './sandbox-setup.js';
-import { createPythonServer } from './server.js';
 
 /** Runs going at once: two cores' worth of busy interpreters, plus two that wait on I/O. */
 const MAX_CONCURRENT_RUNS = 4;
@@ -17,11 +18,18 @@ try {
   process.exit(1);
 }
 
-const setup = await setUpSandbox(
-  options.python ? [options.python] : DEFAULT_PYTHONS,
-  options.memoryMb,
-  MAX_CONCURRENT_RUNS,
-);
+// The sandbox probe waits on several Python starts: it runs while the MCP server's modules load, not before, and
+// under a supervisor (which gives the child a data directory) a restart reuses what the last start found.
+const candidates = options.python ? [options.python] : DEFAULT_PYTHONS;
+const dataDir = process.env.OMNIMIND_DATA_DIR;
+const settingUp = dataDir
+  ? setUpSandboxRemembered(join(dataDir, SANDBOX_CACHE_FILE), candidates, options.memoryMb, MAX_CONCURRENT_RUNS)
+  : setUpSandbox(candidates, options.memoryMb, MAX_CONCURRENT_RUNS);
+const [{ serveStdio }, { createPythonServer }] = await Promise.all([
+  import('../shared/runtime.js'),
+  import('./server.js'),
+]);
+const setup = await settingUp;
 if (setup.problem) process.stderr.write(`omnimind python: ${setup.problem}\n`);
 const slots = new RunSlots(MAX_CONCURRENT_RUNS, MAX_WAITING_RUNS);
 const shutdown = new AbortController();

@@ -30,7 +30,7 @@ export function planFor(probe: SandboxProbe): SandboxPlan | null {
  * Ends whatever still runs under the run uids (left by an earlier child that had this pid and was killed), so that
  * every run starts with no other process of its uid; each run then ends its own. Returns why it could not.
  */
-async function clearRunUids(plan: SandboxPlan, slots: number): Promise<string | null> {
+export async function clearRunUids(plan: SandboxPlan, slots: number): Promise<string | null> {
   if (plan.firstRunUid === null) return null;
   try {
     for (let slot = 0; slot < slots; slot++) await endProcessesOf(plan.executable, plan.firstRunUid + slot);

@@ -1,4 +1,5 @@
+export { childDataDir, readChildConfig } from './child-env.js';
 export { guardTool, jsonResult, textResult, toolError } from './results.js';
-export { childDataDir, readChildConfig, serveStdio } from './runtime.js';
+export { serveStdio } from './runtime.js';
 export { applySchema, openStore } from './store.js';
 export { acceptResourceSubscriptions } from './subscriptions.js';

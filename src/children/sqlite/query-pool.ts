@@ -22,6 +22,8 @@ export interface QueryPoolOptions {
   maxQueue: number;
   /** Resident memory a runner may reach while running a query before it is killed (bytes; checked where /proc exists). */
   maxMemoryBytes: number;
+  /** How long a runner may sit without a query before it is ended (ms); the next query starts a fresh one. */
+  idleMs: number;
 }
 
 /** One query request without its id, as callers pass it. */
@@ -41,6 +43,7 @@ interface Slot {
   job: PendingJob | null;
   timer: NodeJS.Timeout | null;
   watch: NodeJS.Timeout | null;
+  idle: NodeJS.Timeout | null;
 }
 
 function assertInteger(name: string, value: number, min: number): void {
@@ -53,6 +56,7 @@ function assertInteger(name: string, value: number, min: number): void {
  * Runs queries in separate processes. SQLite cannot be interrupted from outside its thread through better-sqlite3
  * (a worker thread stuck in a native query ignores `terminate()`), so a query that passes its time limit is stopped
  * by killing its process; a fresh one takes the next query. With more than one runner, other calls go on meanwhile.
+ * Runners start when a query needs one and end after `idleMs` without one: a child nobody queries holds no runner.
  */
 export class QueryPool {
   readonly #options: QueryPoolOptions;
@@ -67,10 +71,20 @@ export class QueryPool {
     assertInteger('timeoutMs', options.timeoutMs, 1);
     assertInteger('maxQueue', options.maxQueue, 0);
     assertInteger('maxMemoryBytes', options.maxMemoryBytes, 1);
+    assertInteger('idleMs', options.idleMs, 1);
     this.#options = options;
-    this.#slots = Array.from({ length: options.size }, () => ({ child: null, job: null, timer: null, watch: null }));
-    // Runners start now, and again right after one is killed, so that a call rarely waits for a process to start.
-    for (const slot of this.#slots) this.#spawn(slot);
+    this.#slots = Array.from({ length: options.size }, () => ({
+      child: null,
+      job: null,
+      timer: null,
+      watch: null,
+      idle: null,
+    }));
+  }
+
+  /** How many runner processes are alive now. */
+  get runners(): number {
+    return this.#slots.filter((slot) => slot.child !== null).length;
   }
 
   /** Runs one request; rejects with a message for the user when it fails, times out, is cancelled or cannot queue. */
@@ -86,7 +100,9 @@ export class QueryPool {
         signal,
         onAbort: () => this.#cancel(job),
       };
-      const idle = this.#slots.find((slot) => slot.job === null);
+      const idle =
+        this.#slots.find((slot) => slot.job === null && slot.child !== null) ??
+        this.#slots.find((slot) => slot.job === null);
       if (idle) {
         this.#start(idle, job);
       } else if (this.#queue.length < this.#options.maxQueue) {
@@ -115,6 +131,8 @@ export class QueryPool {
   }
 
   #start(slot: Slot, job: PendingJob): void {
+    if (slot.idle) clearTimeout(slot.idle);
+    slot.idle = null;
     const child = slot.child ?? this.#spawn(slot);
     slot.job = job;
     slot.timer = setTimeout(
@@ -188,7 +206,7 @@ export class QueryPool {
 
   #interrupt(slot: Slot, message: string): void {
     const job = this.#finish(slot);
-    this.#replace(slot);
+    this.#discard(slot);
     job.reject(new Error(message));
     this.#next(slot);
   }
@@ -207,14 +225,11 @@ export class QueryPool {
   }
 
   #discard(slot: Slot): void {
+    if (slot.idle) clearTimeout(slot.idle);
+    slot.idle = null;
     const child = slot.child;
     slot.child = null;
     child?.kill('SIGKILL');
-  }
-
-  #replace(slot: Slot): void {
-    this.#discard(slot);
-    if (!this.#closed) this.#spawn(slot);
   }
 
   #finish(slot: Slot): PendingJob {
@@ -236,5 +251,9 @@ export class QueryPool {
     if (this.#closed || slot.job) return;
     const job = this.#queue.shift();
     if (job) this.#start(slot, job);
+    else if (slot.child && !slot.idle) {
+      slot.idle = setTimeout(() => this.#discard(slot), this.#options.idleMs);
+      slot.idle.unref();
+    }
   }
 }
