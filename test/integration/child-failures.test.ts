@@ -52,7 +52,8 @@ describe('a child that cannot start', () => {
     );
     const status = await h.cli(['status']);
     expect(status.code).toBe(3);
-    expect(status.stdout).toMatch(/ghost\s+FATAL\s+-\s+-\s+0\s/);
+    // No pid, uptime, memory or CPU time, and no restarts it never had.
+    expect(status.stdout).toMatch(/ghost\s+FATAL\s+-\s+-\s+-\s+-\s+0\s/);
     expect(status.stdout).toContain(
       'child "ghost" is FATAL; last exit: spawn-failed: spawn omnimind-no-such-command ENOENT',
     );

@@ -200,7 +200,9 @@ describe('another local user', () => {
     expect(started.stdout).toMatch(/alpha\s+RUNNING/);
     const first = await supervisorPid(h);
     const names = unixSocketNames(first);
-    expect(names.sort()).toEqual([join(h.runtimeDir, 'alpha.sock'), join(h.runtimeDir, 'control.sock')].sort());
+    expect(names.sort()).toEqual(
+      ['alpha.sock', 'control.sock', 'omnimind.sock'].map((name) => join(h.runtimeDir, name)).sort(),
+    );
     const tried = triedByOther([join(h.runtimeDir, 'supervisor.lock'), join(h.runtimeDir, 'control.sock')]);
     expect([...tried.values()]).toEqual(['EACCES', 'EACCES']);
 
