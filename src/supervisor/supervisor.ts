@@ -20,6 +20,7 @@ import {
   ProfileGateway,
   waitForRunning,
 } from '../gateway/index.js';
+import { authenticatorFor, HttpFront } from '../http/index.js';
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
@@ -81,6 +82,8 @@ export class Supervisor {
   #cache: ResponseCache | undefined;
   #limiter: AdaptiveLimiter | undefined;
   #budget: ConnectionBudget | undefined;
+  /** The Streamable HTTP front, when `http.listen` is set. */
+  #http: HttpFront | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed!: () => void;
   /** Resolves once the supervisor has shut down completely. */
@@ -131,6 +134,17 @@ export class Supervisor {
     }
     this.#control = createControlServer(this.#handlers());
     await this.#bind(this.#control, 'control', paths.controlSocket);
+    const http = config.http;
+    if (http?.listen !== undefined) {
+      this.#http = new HttpFront({
+        config: { ...http, listen: http.listen },
+        maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        endpoint: (name) => this.#profiles.get(name) ?? this.#gateways.get(name),
+        authenticate: authenticatorFor(http, this.#stateDb),
+        logger,
+      });
+      await this.#http.listen();
+    }
     logger.info(`supervisor ${VERSION} started (pid ${process.pid}); ${enabled.length} children`);
     for (const child of this.#children.values()) child.start();
     void this.#notifyWhenSettled();
@@ -353,6 +367,7 @@ export class Supervisor {
         shed: limiter?.shed ?? 0,
         timedOut: limiter?.timedOut ?? 0,
       },
+      ...(this.#http === undefined ? {} : { http: this.#http.report() }),
     };
   }
 
@@ -408,6 +423,7 @@ export class Supervisor {
     const { logger } = this.#options;
     logger.info('supervisor stopping');
     this.#options.systemd?.stopping();
+    await this.#http?.close();
     await Promise.all(
       [...this.#profiles.values(), ...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()),
     );
