@@ -375,7 +375,15 @@ export class HttpFront {
         `Too many sessions for this credential (http.maxSessionsPerCredential = ${this.#maxSessions}); end one with DELETE`,
       );
     }
-    const created = new StreamableHttpTransport(randomUUID(), credential.id, name, (t) => this.#forget(t));
+    // An SSE response may fall behind by two whole frames before its client is deemed not to read it.
+    const created = new StreamableHttpTransport(randomUUID(), {
+      credential: credential.id,
+      endpointName: name,
+      maxUnsentBytes: 2 * this.#options.maxFrameBytes,
+      onEnd: (t) => this.#forget(t),
+      onOverflow: (t) =>
+        this.#options.logger.info(`HTTP session ${t.id} (${t.credential}): closed a stream its client does not read`),
+    });
     this.#sessions.set(created.id, created);
     this.#perCredential.set(credential.id, count + 1);
     endpoint.accept(created);

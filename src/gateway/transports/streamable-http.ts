@@ -2,8 +2,6 @@ import type { ServerResponse } from 'node:http';
 import { ErrorCode, readIdText } from '../../protocol/index.js';
 import type { ClientTransport, TransportHandlers } from '../transport.js';
 
-/** Unsent bytes one SSE response may hold before the client is deemed not to read it and the stream is closed. */
-const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
 /** Events kept per session for `Last-Event-ID` resumption: at most this many, and at most this many bytes. */
 const REPLAY_EVENTS = 512;
 const REPLAY_BYTES = 4 * 1024 * 1024;
@@ -67,6 +65,18 @@ export interface HttpPost {
   sse: boolean;
 }
 
+/** Options of a StreamableHttpTransport. */
+export interface StreamableHttpOptions {
+  credential: string;
+  endpointName: string;
+  /** What one SSE response may hold unsent before its client is deemed not to read it and the stream is closed. */
+  maxUnsentBytes: number;
+  /** Hears that the session is over. */
+  onEnd(transport: StreamableHttpTransport): void;
+  /** Hears that a stream was closed because its client did not read it. */
+  onOverflow(transport: StreamableHttpTransport): void;
+}
+
 /**
  * One Streamable HTTP session (MCP 2025-03-26 to 2025-11-25) as a session sees its client: each POST's requests are
  * answered on that POST (an SSE stream or a JSON body); server→client messages go to the standalone GET stream (or,
@@ -99,13 +109,13 @@ export class StreamableHttpTransport implements ClientTransport {
   readonly #replay: ReplayEvent[] = [];
   #replayBytes = 0;
   #nextEvent = 1;
-  readonly #onEnd: (transport: StreamableHttpTransport) => void;
+  readonly #options: StreamableHttpOptions;
 
-  constructor(id: string, credential: string, endpointName: string, onEnd: (t: StreamableHttpTransport) => void) {
+  constructor(id: string, options: StreamableHttpOptions) {
     this.id = id;
-    this.credential = credential;
-    this.endpointName = endpointName;
-    this.#onEnd = onEnd;
+    this.credential = options.credential;
+    this.endpointName = options.endpointName;
+    this.#options = options;
   }
 
   /** Whether `initialize` has been answered successfully. */
@@ -201,6 +211,8 @@ export class StreamableHttpTransport implements ClientTransport {
     if (isResponse(frame, idText)) {
       const stream = this.#byRequest.get(idText as string);
       if (stream === undefined) return;
+      // A request that ran long leaves the session as fresh as its answer.
+      this.lastActive = Date.now();
       this.#byRequest.delete(idText as string);
       stream.pending.delete(idText as string);
       const initialize = idText === this.#initializeId;
@@ -265,9 +277,10 @@ export class StreamableHttpTransport implements ClientTransport {
     }
     const response = stream.response;
     if (response === undefined) return;
-    if (response.writableLength > MAX_UNSENT_BYTES) {
+    if (response.writableLength > this.#options.maxUnsentBytes) {
       stream.response = undefined;
       response.destroy();
+      this.#options.onOverflow(this);
       return;
     }
     response.write(text);
@@ -298,7 +311,7 @@ export class StreamableHttpTransport implements ClientTransport {
     this.#backlog.length = 0;
     this.#replay.length = 0;
     this.#handlers?.onClose();
-    this.#onEnd(this);
+    this.#options.onEnd(this);
   }
 }
 
