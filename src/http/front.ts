@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { HttpConfig } from '../config/index.js';
 import type { EndpointServer } from '../gateway/index.js';
+import { StatelessHttpExchange, type StatelessLeg } from '../gateway/transports/stateless-http.js';
 import { type HttpPost, StreamableHttpTransport } from '../gateway/transports/streamable-http.js';
 import type { Logger } from '../logs/index.js';
 import { classifyMessage, ErrorCode, OmnimindError, readIdText } from '../protocol/index.js';
@@ -16,6 +17,14 @@ import {
   originAllowed,
   parseListen,
 } from './checks.js';
+import {
+  CLIENT_CAPABILITIES_KEY,
+  CLIENT_INFO_KEY,
+  envelopeVersion,
+  headerMismatch,
+  MODERN_REVISION,
+  SERVER_INFO_KEY,
+} from './modern.js';
 
 /** The revisions of the Streamable HTTP transport served with sessions. */
 export const SESSION_REVISIONS = ['2025-11-25', '2025-06-18', '2025-03-26'];
@@ -29,6 +38,10 @@ const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** How often idle SSE streams get a comment, so that proxies keep them open. */
 const KEEP_ALIVE_INTERVAL_MS = 20_000;
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
+/** How long a 2026-07-28 request asked for input waits for the client's retry. */
+const INPUT_WAIT_MS = 300_000;
+/** How long `server/discover` waits for an endpoint whose children are (re)starting. */
+const DISCOVER_WAIT_MS = 30_000;
 /** The profile served on `/mcp` itself. */
 const DEFAULT_ENDPOINT = 'omnimind';
 
@@ -52,6 +65,9 @@ export interface HttpReport {
   /** Sessions by negotiated protocol revision, and by credential. */
   byRevision: Record<string, number>;
   byCredential: Record<string, number>;
+  /** 2026-07-28 requests (no session) served so far, and those now waiting for the client's input. */
+  statelessRequests: number;
+  awaitingInput: number;
 }
 
 /** A rejected request: status, JSON-RPC error and extra headers. */
@@ -123,6 +139,9 @@ export class HttpFront {
   readonly #scheme: string;
   readonly #sessions = new Map<string, StreamableHttpTransport>();
   readonly #perCredential = new Map<string, number>();
+  /** 2026-07-28 requests waiting for the client's retry, by `requestState`. */
+  readonly #awaitingInput = new Map<string, StatelessHttpExchange>();
+  #statelessRequests = 0;
   readonly #idleMs: number;
   readonly #maxSessions: number;
   #timers: NodeJS.Timeout[] = [];
@@ -184,6 +203,7 @@ export class HttpFront {
     for (const timer of this.#timers) clearInterval(timer);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const session of [...this.#sessions.values()]) session.close();
+    for (const exchange of [...this.#awaitingInput.values()]) exchange.close();
     this.#server.closeAllConnections();
     await closed;
   }
@@ -203,12 +223,16 @@ export class HttpFront {
       sessions: this.#sessions.size,
       byRevision,
       byCredential,
+      statelessRequests: this.#statelessRequests,
+      awaitingInput: this.#awaitingInput.size,
     };
   }
 
   #expire(): void {
     const cutoff = Date.now() - this.#idleMs;
     for (const session of this.#sessions.values()) if (session.lastActive < cutoff) session.close();
+    const inputCutoff = Date.now() - INPUT_WAIT_MS;
+    for (const exchange of this.#awaitingInput.values()) if (exchange.waitingSince < inputCutoff) exchange.close();
   }
 
   #forget(session: StreamableHttpTransport): void {
@@ -349,6 +373,13 @@ export class HttpFront {
       throw new Refusal(400, ErrorCode.ParseError, `Parse error: ${(error as Error).message}`);
     }
     const sessionId = request.headers['mcp-session-id'];
+    const version = envelopeVersion(body);
+    if (
+      sessionId === undefined &&
+      (version !== undefined || request.headers['mcp-protocol-version'] === MODERN_REVISION)
+    ) {
+      return await this.#modern(request, response, endpoint, name, credential, body, text, forms.sse);
+    }
     const initialize = !Array.isArray(body) && (body as { method?: unknown } | null)?.method === 'initialize';
     const session = sessionId === undefined && initialize ? undefined : this.#session(request, name, credential);
     if (initialize && session !== undefined) {
@@ -390,6 +421,92 @@ export class HttpFront {
     created.post(post, response, { 'Mcp-Session-Id': created.id });
   }
 
+  /** A 2026-07-28 request: no session; headers checked against the body; input asked for with `input_required`. */
+  async #modern(
+    request: IncomingMessage,
+    response: ServerResponse,
+    endpoint: EndpointServer,
+    name: string,
+    credential: Credential,
+    body: unknown,
+    text: string,
+    sse: boolean,
+  ): Promise<void> {
+    const version = envelopeVersion(body);
+    if (version !== MODERN_REVISION) {
+      throw new Refusal(
+        400,
+        ErrorCode.InvalidParams,
+        `Unsupported protocol version "${version ?? ''}"`,
+        {},
+        {
+          supported: [MODERN_REVISION, ...SESSION_REVISIONS],
+          requested: version ?? null,
+        },
+      );
+    }
+    const [message] = toMessages(body, text);
+    const { method, params } = (body as { method?: string; params?: Record<string, unknown> }) ?? {};
+    if (message?.idText === undefined || typeof method !== 'string') return void response.writeHead(202).end();
+    const mismatch = headerMismatch(request, version, method, params);
+    if (mismatch !== undefined) throw new Refusal(400, ErrorCode.HeaderMismatch, `Header mismatch: ${mismatch}`);
+    this.#statelessRequests++;
+    const leg: StatelessLeg = { idText: message.idText, response, sse };
+    if (method === 'server/discover') return await this.#discover(leg, endpoint);
+    if (method === 'ping') return answerOnce(leg, { resultType: 'complete' });
+    const meta = (params?._meta ?? {}) as Record<string, unknown>;
+    const requestState = params?.requestState;
+    if (typeof requestState === 'string') {
+      const waiting = this.#awaitingInput.get(requestState);
+      if (waiting === undefined || waiting.credential !== credential.id || waiting.endpointName !== name) {
+        throw new Refusal(
+          400,
+          ErrorCode.InvalidParams,
+          'Invalid params: requestState is unknown or expired; send the request anew',
+        );
+      }
+      this.#awaitingInput.delete(requestState);
+      return waiting.resume(leg, (params?.inputResponses ?? {}) as Record<string, unknown>);
+    }
+    const exchange = new StatelessHttpExchange({
+      credential: credential.id,
+      endpointName: name,
+      method,
+      onAwaitInput: (e) => this.#awaitingInput.set(e.requestState as string, e),
+      onEnd: (e) => {
+        if (e.requestState !== undefined) this.#awaitingInput.delete(e.requestState);
+      },
+    });
+    endpoint.accept(exchange);
+    const capabilities = meta[CLIENT_CAPABILITIES_KEY];
+    exchange.begin(
+      leg,
+      capabilities !== null && typeof capabilities === 'object' ? (capabilities as Record<string, unknown>) : {},
+      meta[CLIENT_INFO_KEY],
+      text,
+    );
+  }
+
+  /** `server/discover`: the revisions served and the endpoint's capabilities, answered here. */
+  async #discover(leg: StatelessLeg, endpoint: EndpointServer): Promise<void> {
+    const outcome = await endpoint.endpoint.initialize(AbortSignal.timeout(DISCOVER_WAIT_MS));
+    if (outcome.kind === 'error') return answerOnce(leg, undefined, outcome.error);
+    const { capabilities, serverInfo, instructions } = outcome.result as {
+      capabilities?: unknown;
+      serverInfo?: unknown;
+      instructions?: unknown;
+    };
+    answerOnce(leg, {
+      resultType: 'complete',
+      supportedVersions: [MODERN_REVISION, ...SESSION_REVISIONS],
+      capabilities: capabilities ?? {},
+      ...(typeof instructions === 'string' ? { instructions } : {}),
+      ttlMs: 0,
+      cacheScope: 'private',
+      _meta: { [SERVER_INFO_KEY]: serverInfo },
+    });
+  }
+
   #get(request: IncomingMessage, response: ServerResponse, name: string, credential: Credential): void {
     if (!acceptedForms(request.headers.accept).sse) {
       throw new Refusal(406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must list text/event-stream');
@@ -419,6 +536,21 @@ export class HttpFront {
       body.scopes_supported = Object.keys(config.oauth.scopes ?? {});
     }
     response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+  }
+}
+
+/** Answers one request at once, as JSON or as a one-event SSE stream. */
+function answerOnce(leg: StatelessLeg, result: unknown, error?: unknown): void {
+  const message =
+    error === undefined
+      ? { jsonrpc: '2.0', id: JSON.parse(leg.idText), result }
+      : { jsonrpc: '2.0', id: JSON.parse(leg.idText), error };
+  const text = JSON.stringify(message);
+  if (leg.sse) {
+    leg.response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    leg.response.end(`event: message\ndata: ${text}\n\n`);
+  } else {
+    leg.response.writeHead(200, { 'Content-Type': 'application/json' }).end(text);
   }
 }
 

@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { ClientTransport, TransportHandlers } from '../transport.js';
+
+/** The id of the `initialize` an exchange sends on its client's behalf (its answer is not the client's). */
+const INITIALIZE_ID = '"omnimind-stateless-initialize"';
+/** Methods whose 2026-07-28 results must say how long they may be cached and by whom. */
+const CACHEABLE = new Set([
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+]);
+/** Server→client requests the 2026-07-28 revision carries inside an `input_required` result. */
+const INPUT_METHODS = new Set(['sampling/createMessage', 'elicitation/create', 'roots/list']);
+
+/** One 2026-07-28 request as the exchange answers it: its id text, method, and the HTTP response waiting for it. */
+export interface StatelessLeg {
+  idText: string;
+  response: ServerResponse;
+  sse: boolean;
+}
+
+/** Options of a StatelessHttpExchange. */
+export interface StatelessHttpOptions {
+  credential: string;
+  endpointName: string;
+  /** The method of the request the exchange runs (its result is shaped for the revision). */
+  method: string;
+  /** Hears that the exchange waits for the client's input under a `requestState`. */
+  onAwaitInput(exchange: StatelessHttpExchange): void;
+  /** Hears that the exchange is over. */
+  onEnd(exchange: StatelessHttpExchange): void;
+}
+
+/** A 2026-07-28 result as JSON text: `resultType`, and cache hints on what may be cached. */
+function modernResult(result: Record<string, unknown>, method: string): Record<string, unknown> {
+  const shaped: Record<string, unknown> = { resultType: 'complete', ...result };
+  if (CACHEABLE.has(method)) {
+    shaped.ttlMs ??= 0;
+    shaped.cacheScope ??= 'private';
+  }
+  return shaped;
+}
+
+/**
+ * One request of a 2026-07-28 client (no session): a session of its own for the life of the request, opened with
+ * the capabilities of the request's `_meta`. When the 2025-era child asks the client something (sampling,
+ * elicitation, roots), the HTTP request is answered `input_required` with the question; the client's retry carries
+ * the answers and the `requestState` that finds this exchange again, and gets the final result.
+ */
+export class StatelessHttpExchange implements ClientTransport {
+  readonly kind = 'http';
+  readonly credential: string;
+  readonly endpointName: string;
+  /** The token the client's retry names; set while the exchange waits for input. */
+  requestState: string | undefined;
+  /** When the exchange began waiting for input (ms since the epoch). */
+  waitingSince = 0;
+  readonly #options: StatelessHttpOptions;
+  #handlers: TransportHandlers | undefined;
+  #leg: StatelessLeg | undefined;
+  /** The id text of the request the session runs: the first leg's. */
+  #requestIdText = '';
+  /** The child's questions still unanswered: id text by key. */
+  readonly #questions = new Map<string, { idText: string; method: string; params: unknown }>();
+  #closed = false;
+
+  constructor(options: StatelessHttpOptions) {
+    this.credential = options.credential;
+    this.endpointName = options.endpointName;
+    this.#options = options;
+  }
+
+  start(handlers: TransportHandlers): void {
+    this.#handlers = handlers;
+  }
+
+  /** Runs the request: an `initialize` with the client's declared capabilities first, then the request itself. */
+  begin(leg: StatelessLeg, capabilities: Record<string, unknown>, clientInfo: unknown, request: string): void {
+    this.#attach(leg);
+    this.#requestIdText = leg.idText;
+    // Roots bind a session until the client answers `roots/list`; a request-long session uses the configured ones.
+    const { roots: _, ...declared } = capabilities;
+    this.#handlers?.onFrame(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: JSON.parse(INITIALIZE_ID),
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: declared,
+          clientInfo: clientInfo ?? { name: 'http', version: '0' },
+        },
+      }),
+    );
+    this.#handlers?.onFrame(request);
+  }
+
+  /** Takes the client's retry: its answers go to the child, and this leg gets the result (or the next question). */
+  resume(leg: StatelessLeg, answers: Record<string, unknown>): void {
+    this.requestState = undefined;
+    this.#attach(leg);
+    for (const [key, result] of Object.entries(answers)) {
+      const question = this.#questions.get(key);
+      if (question === undefined) continue;
+      this.#questions.delete(key);
+      this.#handlers?.onFrame(`{"jsonrpc":"2.0","id":${question.idText},"result":${JSON.stringify(result)}}`);
+    }
+    if (this.#questions.size > 0) this.#askInput();
+  }
+
+  #attach(leg: StatelessLeg): void {
+    this.#leg = leg;
+    if (leg.sse) {
+      leg.response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+      leg.response.flushHeaders();
+    }
+    // A client that hangs up while its request runs cancels it; one that hangs up while asked waits for its retry.
+    leg.response.on('close', () => {
+      if (this.#leg === leg && !leg.response.writableFinished) this.close();
+    });
+  }
+
+  send(frame: string): void {
+    if (this.#closed) return;
+    const message = JSON.parse(frame) as Record<string, unknown>;
+    const idText = message.id === undefined ? undefined : JSON.stringify(message.id);
+    if (typeof message.method === 'string') {
+      if (idText !== undefined && INPUT_METHODS.has(message.method)) {
+        this.#questions.set(String(message.id), { idText, method: message.method, params: message.params });
+        if (this.#leg !== undefined) this.#askInput();
+        return;
+      }
+      if (message.method === 'notifications/progress' && this.#leg?.sse) this.#write(this.#leg, frame);
+      return;
+    }
+    if (idText === INITIALIZE_ID) {
+      if (message.error !== undefined) this.#finish(message);
+      return;
+    }
+    if (idText !== this.#requestIdText) return;
+    this.#finish(message);
+  }
+
+  /** Answers the current leg `input_required` with every open question, and waits for the retry. */
+  #askInput(): void {
+    const leg = this.#leg;
+    if (leg === undefined) return;
+    this.#leg = undefined;
+    this.requestState = randomBytes(18).toString('base64url');
+    this.waitingSince = Date.now();
+    const inputRequests = Object.fromEntries(
+      [...this.#questions].map(([key, q]) => [
+        key,
+        q.params === undefined ? { method: q.method } : { method: q.method, params: q.params },
+      ]),
+    );
+    this.#end(leg, {
+      jsonrpc: '2.0',
+      id: JSON.parse(leg.idText),
+      result: { resultType: 'input_required', inputRequests, requestState: this.requestState },
+    });
+    this.#options.onAwaitInput(this);
+  }
+
+  /** Answers the current leg with the request's outcome, under the leg's own id, and ends the exchange. */
+  #finish(message: Record<string, unknown>): void {
+    const leg = this.#leg;
+    this.#leg = undefined;
+    if (leg !== undefined) {
+      const { result, error } = message as { result?: Record<string, unknown>; error?: unknown };
+      const answer =
+        error === undefined
+          ? { jsonrpc: '2.0', id: JSON.parse(leg.idText), result: modernResult(result ?? {}, this.#options.method) }
+          : { jsonrpc: '2.0', id: JSON.parse(leg.idText), error };
+      this.#end(leg, answer);
+    }
+    this.close();
+  }
+
+  #write(leg: StatelessLeg, frame: string): void {
+    leg.response.write(`event: message\ndata: ${frame.endsWith('\n') ? frame.slice(0, -1) : frame}\n\n`);
+  }
+
+  #end(leg: StatelessLeg, message: unknown): void {
+    if (leg.response.destroyed) return;
+    const text = JSON.stringify(message);
+    if (leg.sse) {
+      this.#write(leg, text);
+      leg.response.end();
+    } else {
+      leg.response.writeHead(200, { 'Content-Type': 'application/json' }).end(text);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const leg = this.#leg;
+    this.#leg = undefined;
+    if (leg !== undefined && !leg.response.writableFinished) leg.response.destroy();
+    this.#questions.clear();
+    this.#handlers?.onClose();
+    this.#options.onEnd(this);
+  }
+}
