@@ -70,6 +70,12 @@ export interface HttpReport {
   awaitingInput: number;
 }
 
+/** The URL of `/mcp` on the listener `config` describes. */
+export function mcpUrl(config: HttpConfig & { listen: string }): string {
+  const { host, port } = parseListen(config.listen);
+  return `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}/mcp`;
+}
+
 /** A rejected request: status, JSON-RPC error and extra headers. */
 class Refusal extends Error {
   readonly status: number;
@@ -175,8 +181,7 @@ export class HttpFront {
 
   /** The URL of `/mcp` on this listener. */
   get url(): string {
-    const { host, port } = this.#address;
-    return `${this.#scheme}://${host.includes(':') ? `[${host}]` : host}:${port}/mcp`;
+    return mcpUrl(this.#options.config);
   }
 
   /** Binds the listener and starts expiring idle sessions. */

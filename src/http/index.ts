@@ -2,18 +2,21 @@ import type { HttpConfig } from '../config/index.js';
 import { OmnimindError } from '../protocol/index.js';
 import type { StateDb } from '../supervisor/state-db.js';
 import { type Authenticator, anonymous, tokenAuthenticator } from './auth.js';
+import { oauthAuthenticator } from './oauth.js';
 
 export { type Authenticator, type Credential, hashToken, newToken } from './auth.js';
-export { HttpFront, type HttpFrontOptions, type HttpReport } from './front.js';
+export { HttpFront, type HttpFrontOptions, type HttpReport, mcpUrl } from './front.js';
 
-/** The authenticator `http.auth` names. */
-export function authenticatorFor(config: HttpConfig, stateDb: StateDb): Authenticator {
+/** The authenticator `http.auth` names; `resource` is the URL of `/mcp` (an OAuth token's default audience). */
+export function authenticatorFor(config: HttpConfig, stateDb: StateDb, resource: string): Authenticator {
   switch (config.auth ?? 'token') {
     case 'none':
       return anonymous;
-    case 'token':
-      return tokenAuthenticator((hash) => stateDb.findToken(hash));
+    case 'oauth':
+      if (config.oauth === undefined)
+        throw new OmnimindError('CONFIG_INVALID', 'http.auth "oauth" needs http.oauth.issuer');
+      return oauthAuthenticator(config.oauth, resource);
     default:
-      throw new OmnimindError('CONFIG_INVALID', `http.auth "${config.auth}" is not available in this build`);
+      return tokenAuthenticator((hash) => stateDb.findToken(hash));
   }
 }

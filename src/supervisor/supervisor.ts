@@ -20,7 +20,7 @@ import {
   ProfileGateway,
   waitForRunning,
 } from '../gateway/index.js';
-import { authenticatorFor, HttpFront } from '../http/index.js';
+import { authenticatorFor, HttpFront, mcpUrl } from '../http/index.js';
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
@@ -136,11 +136,12 @@ export class Supervisor {
     await this.#bind(this.#control, 'control', paths.controlSocket);
     const http = config.http;
     if (http?.listen !== undefined) {
+      const front = { ...http, listen: http.listen };
       this.#http = new HttpFront({
-        config: { ...http, listen: http.listen },
+        config: front,
         maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
         endpoint: (name) => this.#profiles.get(name) ?? this.#gateways.get(name),
-        authenticate: authenticatorFor(http, this.#stateDb),
+        authenticate: authenticatorFor(http, this.#stateDb, mcpUrl(front)),
         logger,
       });
       await this.#http.listen();
