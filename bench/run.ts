@@ -13,6 +13,7 @@ const SECTIONS: Record<string, () => Promise<{ run(): Promise<BenchSection> }>> 
   memory: () => import('./memory.js'),
   load: () => import('./load.js'),
   peer: () => import('./peer.js'),
+  http: () => import('./http.js'),
 };
 
 /** Sections that need something set up first (a baseline checkout): run only when named. */

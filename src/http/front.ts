@@ -400,7 +400,12 @@ export class HttpFront {
         `Invalid request: JSON-RPC batches are only allowed on ${BATCH_REVISION} sessions, and never empty`,
       );
     }
-    const post: HttpPost = { messages: toMessages(body, text), batch: Array.isArray(body), sse: forms.sse };
+    const post: HttpPost = {
+      messages: toMessages(body, text),
+      batch: Array.isArray(body),
+      sse: forms.sse,
+      json: forms.json,
+    };
     if (session !== undefined) return session.post(post, response, { 'Mcp-Session-Id': session.id });
     this.#checkRevision(request);
     const count = this.#perCredential.get(credential.id) ?? 0;

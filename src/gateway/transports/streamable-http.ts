@@ -10,10 +10,16 @@ const BACKLOG_MESSAGES = 256;
 /** The id of the standalone GET stream; POST streams count up from 1. */
 const GET_STREAM = 0;
 
+/**
+ * How a stream answers: an SSE stream, one JSON body, or (a client that accepts both) a JSON body unless something
+ * must go out before the answers (progress, a server→client request), which turns it into an SSE stream.
+ */
+type StreamMode = 'sse' | 'json' | 'either';
+
 /** One place a session's answers go: an SSE stream or a JSON body, for the requests of one POST (or the GET). */
 class Stream {
   readonly id: number;
-  readonly sse: boolean;
+  mode: StreamMode;
   /** Id texts of the requests whose answers this stream still owes. */
   readonly pending = new Set<string>();
   /** A JSON body's answers, in order of arrival; `batch` when the client sent an array. */
@@ -25,13 +31,13 @@ class Stream {
 
   constructor(
     id: number,
-    sse: boolean,
+    mode: StreamMode,
     batch: boolean,
     response: ServerResponse | undefined,
     headers: Record<string, string> = {},
   ) {
     this.id = id;
-    this.sse = sse;
+    this.mode = mode;
     this.batch = batch;
     this.response = response;
     this.headers = headers;
@@ -61,8 +67,9 @@ export interface HttpPost {
   messages: ReadonlyArray<{ text: string; idText?: string; method?: string; progressToken?: string }>;
   /** Whether the client sent an array (a 2025-03-26 batch). */
   batch: boolean;
-  /** Whether the answers go as an SSE stream (else as one JSON body). */
+  /** Which answer forms the client accepts. */
   sse: boolean;
+  json: boolean;
 }
 
 /** Options of a StreamableHttpTransport. */
@@ -104,7 +111,7 @@ export class StreamableHttpTransport implements ClientTransport {
   readonly #byRequest = new Map<string, Stream>();
   /** The stream of the request that asked for progress under each token. */
   readonly #byProgress = new Map<string, Stream>();
-  readonly #get = new Stream(GET_STREAM, true, false, undefined);
+  readonly #get = new Stream(GET_STREAM, 'sse', false, undefined);
   readonly #backlog: string[] = [];
   readonly #replay: ReplayEvent[] = [];
   #replayBytes = 0;
@@ -141,13 +148,10 @@ export class StreamableHttpTransport implements ClientTransport {
       for (const message of post.messages) this.#handlers?.onFrame(message.text);
       return;
     }
-    const stream = new Stream(this.#nextStream++, post.sse, post.batch, response, headers);
+    const mode: StreamMode = !post.sse ? 'json' : post.json ? 'either' : 'sse';
+    const stream = new Stream(this.#nextStream++, mode, post.batch, response, headers);
     this.#streams.set(stream.id, stream);
-    if (post.sse) {
-      response.writeHead(200, { ...headers, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-      response.socket?.setTimeout(0);
-      response.flushHeaders();
-    }
+    if (mode === 'sse') this.#openSse(stream);
     response.on('close', () => {
       if (stream.response === response) stream.response = undefined;
     });
@@ -229,10 +233,10 @@ export class StreamableHttpTransport implements ClientTransport {
       message.method === 'notifications/progress' && token !== undefined
         ? this.#byProgress.get(JSON.stringify(token))
         : undefined;
-    if (owner?.sse && owner.response !== undefined) return this.#event(owner, frame);
+    if (owner !== undefined && owner.mode !== 'json' && owner.response !== undefined) return this.#event(owner, frame);
     if (this.#get.response !== undefined) return this.#event(this.#get, frame);
     for (const stream of this.#streams.values()) {
-      if (stream.sse && stream.response !== undefined) return this.#event(stream, frame);
+      if (stream.mode !== 'json' && stream.response !== undefined) return this.#event(stream, frame);
     }
     if (this.#backlog.length >= BACKLOG_MESSAGES) this.#backlog.shift();
     this.#backlog.push(frame);
@@ -249,7 +253,7 @@ export class StreamableHttpTransport implements ClientTransport {
 
   /** Delivers one answer to its stream. */
   #deliver(stream: Stream, frame: string): void {
-    if (stream.sse) this.#event(stream, frame);
+    if (stream.mode === 'sse') this.#event(stream, frame);
     else stream.answers.push(frame.endsWith('\n') ? frame.slice(0, -1) : frame);
   }
 
@@ -260,13 +264,25 @@ export class StreamableHttpTransport implements ClientTransport {
     const response = stream.response;
     stream.response = undefined;
     if (response === undefined || response.destroyed) return;
-    if (stream.sse) return void response.end();
+    if (stream.mode === 'sse') return void response.end();
     const body = stream.batch ? `[${stream.answers.join(',')}]` : (stream.answers[0] ?? '');
     response.writeHead(200, { ...stream.headers, 'Content-Type': 'application/json' }).end(body);
   }
 
+  /** Turns a stream into an SSE response (its headers go with the first event); answers held so far become events. */
+  #openSse(stream: Stream): void {
+    stream.mode = 'sse';
+    const response = stream.response;
+    if (response !== undefined) {
+      response.writeHead(200, { ...stream.headers, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+      response.socket?.setTimeout(0);
+    }
+    for (const answer of stream.answers.splice(0)) this.#event(stream, answer);
+  }
+
   /** Writes one SSE event and keeps it for resumption; a response that is not being read is closed. */
   #event(stream: Stream, frame: string): void {
+    if (stream.mode === 'either') this.#openSse(stream);
     const seq = this.#nextEvent++;
     const data = frame.endsWith('\n') ? frame.slice(0, -1) : frame;
     const text = `id: ${seq}\nevent: message\ndata: ${data}\n\n`;
@@ -289,7 +305,7 @@ export class StreamableHttpTransport implements ClientTransport {
   /** Sends an SSE comment on every open stream, so that idle proxies keep them. */
   keepAlive(): void {
     for (const stream of [this.#get, ...this.#streams.values()]) {
-      if (stream.sse && stream.response !== undefined && stream.response.writableLength === 0) {
+      if (stream.mode === 'sse' && stream.response !== undefined && stream.response.writableLength === 0) {
         stream.response.write(': keep-alive\n\n');
       }
     }
