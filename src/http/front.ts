@@ -53,6 +53,8 @@ export interface HttpFrontOptions {
   /** The endpoint of a name (a child or a profile), or undefined. */
   endpoint(name: string): EndpointServer | undefined;
   authenticate: Authenticator;
+  /** Whether a credential may still hold its sessions (checked at each sweep: a revoked token's streams close). */
+  credentialValid?: (credential: string) => boolean;
   logger: Logger;
 }
 
@@ -193,7 +195,7 @@ export class HttpFront {
       );
       this.#server.listen(port, host, () => resolve());
     });
-    const sweep = Math.max(50, Math.min(this.#idleMs / 4, 30_000));
+    const sweep = Math.max(50, Math.min(this.#idleMs / 4, 5_000));
     this.#timers = [
       setInterval(() => this.#expire(), sweep).unref(),
       setInterval(() => {
@@ -235,7 +237,15 @@ export class HttpFront {
 
   #expire(): void {
     const cutoff = Date.now() - this.#idleMs;
-    for (const session of this.#sessions.values()) if (session.lastActive < cutoff) session.close();
+    const check = this.#options.credentialValid;
+    const valid = new Map<string, boolean>();
+    for (const session of this.#sessions.values()) {
+      if (session.lastActive < cutoff) session.close();
+      else if (check !== undefined) {
+        if (!valid.has(session.credential)) valid.set(session.credential, check(session.credential));
+        if (!valid.get(session.credential)) session.close();
+      }
+    }
     const inputCutoff = Date.now() - INPUT_WAIT_MS;
     for (const exchange of this.#awaitingInput.values()) if (exchange.waitingSince < inputCutoff) exchange.close();
   }

@@ -20,3 +20,18 @@ export function authenticatorFor(config: HttpConfig, stateDb: StateDb, resource:
       return tokenAuthenticator((hash) => stateDb.findToken(hash));
   }
 }
+
+/**
+ * Whether a credential that opened sessions may still hold them (a token not revoked nor expired); undefined when
+ * the auth mode has nothing to check between requests.
+ */
+export function credentialCheckFor(
+  config: HttpConfig,
+  stateDb: StateDb,
+): ((credential: string) => boolean) | undefined {
+  if ((config.auth ?? 'token') !== 'token') return undefined;
+  return (credential) => {
+    const token = stateDb.findTokenByName(credential.replace(/^token:/, ''));
+    return token !== undefined && (token.expiresAt === null || Date.parse(token.expiresAt) > Date.now());
+  };
+}

@@ -74,6 +74,14 @@ export class StateDb {
     return row === undefined ? undefined : tokenOf(row);
   }
 
+  /** The token of a name, or undefined once revoked. */
+  findTokenByName(name: string): TokenRecord | undefined {
+    const row = this.#db.prepare('SELECT * FROM tokens WHERE name = ?').get(name) as
+      | Record<string, unknown>
+      | undefined;
+    return row === undefined ? undefined : tokenOf(row);
+  }
+
   /** Every token, by name. */
   listTokens(): TokenRecord[] {
     const rows = this.#db.prepare('SELECT * FROM tokens ORDER BY name').all() as Array<Record<string, unknown>>;

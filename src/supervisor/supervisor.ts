@@ -20,7 +20,7 @@ import {
   ProfileGateway,
   waitForRunning,
 } from '../gateway/index.js';
-import { authenticatorFor, HttpFront, mcpUrl } from '../http/index.js';
+import { authenticatorFor, credentialCheckFor, HttpFront, mcpUrl } from '../http/index.js';
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
@@ -142,6 +142,7 @@ export class Supervisor {
         maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
         endpoint: (name) => this.#profiles.get(name) ?? this.#gateways.get(name),
         authenticate: authenticatorFor(http, this.#stateDb, mcpUrl(front)),
+        credentialValid: credentialCheckFor(http, this.#stateDb),
         logger,
       });
       await this.#http.listen();

@@ -144,8 +144,14 @@ describe('the Streamable HTTP front (2025 sessions, token auth)', () => {
 
     const temporary = (await h.cli(['token', 'create', 'temporary'])).stdout.trim();
     const session = await openSession(`${base}/mcp/fx`, temporary);
+    const stream = await fetch(`${base}/mcp/fx`, {
+      headers: { ...postHeaders(temporary, { 'Mcp-Session-Id': session }), Accept: 'text/event-stream' },
+    });
+    expect(stream.status).toBe(200);
     const revoked = await h.cli(['token', 'revoke', 'temporary']);
     expect(revoked.code).toBe(0);
+    // The revoked token's open stream is closed too (at the next sweep, within 5 s).
+    await readEvents(stream, () => false);
     const after = await fetch(`${base}/mcp/fx`, {
       method: 'POST',
       headers: postHeaders(temporary, { 'Mcp-Session-Id': session }),
