@@ -4,7 +4,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { HttpConfig } from '../config/index.js';
 import type { EndpointServer } from '../gateway/index.js';
-import { StatelessHttpExchange, type StatelessLeg } from '../gateway/transports/stateless-http.js';
+import {
+  type ListenFilter,
+  ListenHttpExchange,
+  StatelessHttpExchange,
+  type StatelessLeg,
+} from '../gateway/transports/stateless-http.js';
 import { type HttpPost, StreamableHttpTransport } from '../gateway/transports/streamable-http.js';
 import type { Logger } from '../logs/index.js';
 import { classifyMessage, ErrorCode, OmnimindError, readIdText } from '../protocol/index.js';
@@ -70,6 +75,8 @@ export interface HttpReport {
   /** 2026-07-28 requests (no session) served so far, and those now waiting for the client's input. */
   statelessRequests: number;
   awaitingInput: number;
+  /** Open `subscriptions/listen` streams. */
+  listening: number;
 }
 
 /** The URL of `/mcp` on the listener `config` describes. */
@@ -149,6 +156,8 @@ export class HttpFront {
   readonly #perCredential = new Map<string, number>();
   /** 2026-07-28 requests waiting for the client's retry, by `requestState`. */
   readonly #awaitingInput = new Map<string, StatelessHttpExchange>();
+  /** Open 2026-07-28 `subscriptions/listen` streams. */
+  readonly #listeners = new Set<ListenHttpExchange>();
   #statelessRequests = 0;
   readonly #idleMs: number;
   readonly #maxSessions: number;
@@ -200,6 +209,7 @@ export class HttpFront {
       setInterval(() => this.#expire(), sweep).unref(),
       setInterval(() => {
         for (const session of this.#sessions.values()) session.keepAlive();
+        for (const listener of this.#listeners) listener.keepAlive();
       }, KEEP_ALIVE_INTERVAL_MS).unref(),
     ];
     this.#options.logger.info(`HTTP front listening on ${this.url} (auth: ${this.#options.config.auth ?? 'token'})`);
@@ -211,6 +221,7 @@ export class HttpFront {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const session of [...this.#sessions.values()]) session.close();
     for (const exchange of [...this.#awaitingInput.values()]) exchange.close();
+    for (const listener of [...this.#listeners]) listener.close();
     this.#server.closeAllConnections();
     await closed;
   }
@@ -232,6 +243,7 @@ export class HttpFront {
       byCredential,
       statelessRequests: this.#statelessRequests,
       awaitingInput: this.#awaitingInput.size,
+      listening: this.#listeners.size,
     };
   }
 
@@ -475,6 +487,23 @@ export class HttpFront {
     if (method === 'server/discover') return await this.#discover(leg, endpoint);
     if (method === 'ping') return answerOnce(leg, { resultType: 'complete' });
     const meta = (params?._meta ?? {}) as Record<string, unknown>;
+    if (method === 'subscriptions/listen') {
+      if (!sse)
+        throw new Refusal(
+          406,
+          ErrorCode.InvalidRequest,
+          'Not Acceptable: subscriptions/listen needs Accept: text/event-stream',
+        );
+      const listener = new ListenHttpExchange(
+        response,
+        JSON.parse(message.idText),
+        (params?.notifications ?? {}) as ListenFilter,
+        () => this.#listeners.delete(listener),
+      );
+      this.#listeners.add(listener);
+      endpoint.accept(listener);
+      return listener.begin(meta[CLIENT_INFO_KEY]);
+    }
     const requestState = params?.requestState;
     if (typeof requestState === 'string') {
       const waiting = this.#awaitingInput.get(requestState);

@@ -94,6 +94,21 @@ describe('the 2026-07-28 stateless revision on the same URLs', () => {
     expect(status.http.awaitingInput).toBe(0);
   });
 
+  it('streams the list changes a client opted in to on subscriptions/listen', async () => {
+    const client = await modernClient('/mcp');
+    const changed = new Promise<void>((resolve) => {
+      client.setNotificationHandler('notifications/tools/list_changed', () => resolve());
+    });
+    const subscription = await client.listen({ toolsListChanged: true });
+    expect(subscription.honoredFilter).toEqual({ toolsListChanged: true });
+    expect(JSON.parse((await h.cli(['status', '--json'])).stdout).http.listening).toBe(1);
+    // The child coming back makes the profile announce that its tools changed.
+    const restarted = await h.cli(['restart', 'fx']);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    await changed;
+    await subscription.close();
+  });
+
   it('answers 400 HeaderMismatch when Mcp-Method or Mcp-Name disagree with the body', async () => {
     const meta = {
       'io.modelcontextprotocol/protocolVersion': MODERN,

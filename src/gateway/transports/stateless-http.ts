@@ -206,3 +206,113 @@ export class StatelessHttpExchange implements ClientTransport {
     this.#options.onEnd(this);
   }
 }
+
+/** What a `subscriptions/listen` asks for: list changes by kind, and updates of resources by URI. */
+export interface ListenFilter {
+  toolsListChanged?: boolean;
+  promptsListChanged?: boolean;
+  resourcesListChanged?: boolean;
+  resourceSubscriptions?: string[];
+}
+
+/** The `_meta` key that ties a notification to its `subscriptions/listen` stream. */
+const SUBSCRIPTION_ID_KEY = 'io.modelcontextprotocol/subscriptionId';
+/** Which filter flag lets each list-change notification through. */
+const LIST_CHANGES: Record<string, keyof ListenFilter> = {
+  'notifications/tools/list_changed': 'toolsListChanged',
+  'notifications/prompts/list_changed': 'promptsListChanged',
+  'notifications/resources/list_changed': 'resourcesListChanged',
+};
+
+/**
+ * A 2026-07-28 `subscriptions/listen` stream: a session of its own for as long as the client keeps the SSE response
+ * open, acknowledged first, then carrying the list changes and resource updates the client opted in to, each tagged
+ * with the listen request's id. Closing the response ends the session and its resource subscriptions.
+ */
+export class ListenHttpExchange implements ClientTransport {
+  readonly kind = 'http';
+  readonly #response: ServerResponse;
+  readonly #subscriptionId: unknown;
+  readonly #filter: ListenFilter;
+  readonly #onEnd: () => void;
+  #handlers: TransportHandlers | undefined;
+  #closed = false;
+
+  constructor(response: ServerResponse, subscriptionId: unknown, filter: ListenFilter, onEnd: () => void) {
+    this.#response = response;
+    this.#subscriptionId = subscriptionId;
+    this.#filter = filter;
+    this.#onEnd = onEnd;
+  }
+
+  start(handlers: TransportHandlers): void {
+    this.#handlers = handlers;
+  }
+
+  /** Opens the stream: the session is initialized and subscribed, and the client told what is honoured. */
+  begin(clientInfo: unknown): void {
+    const response = this.#response;
+    response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    response.socket?.setTimeout(0);
+    response.on('close', () => this.close());
+    this.#handlers?.onFrame(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: JSON.parse(INITIALIZE_ID),
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: clientInfo ?? { name: 'http', version: '0' },
+        },
+      }),
+    );
+    const uris = this.#filter.resourceSubscriptions ?? [];
+    uris.forEach((uri, i) => {
+      this.#handlers?.onFrame(
+        JSON.stringify({ jsonrpc: '2.0', id: `omnimind-listen-${i}`, method: 'resources/subscribe', params: { uri } }),
+      );
+    });
+    const honoured: ListenFilter = {};
+    for (const flag of Object.values(LIST_CHANGES))
+      if (this.#filter[flag] === true) Object.assign(honoured, { [flag]: true });
+    if (uris.length > 0) honoured.resourceSubscriptions = uris;
+    this.#notify({ method: 'notifications/subscriptions/acknowledged', params: { notifications: honoured } });
+  }
+
+  send(frame: string): void {
+    if (this.#closed) return;
+    const message = JSON.parse(frame) as { method?: unknown; id?: unknown; params?: Record<string, unknown> };
+    if (typeof message.method !== 'string' || message.id !== undefined) return;
+    const flag = LIST_CHANGES[message.method];
+    const wanted =
+      flag !== undefined
+        ? this.#filter[flag] === true
+        : message.method === 'notifications/resources/updated' &&
+          (this.#filter.resourceSubscriptions ?? []).includes(String(message.params?.uri));
+    if (wanted) this.#notify({ method: message.method, params: message.params ?? {} });
+  }
+
+  /** Writes a notification tagged with the subscription's id. */
+  #notify(message: { method: string; params: Record<string, unknown> }): void {
+    const meta = {
+      ...((message.params._meta as Record<string, unknown> | undefined) ?? {}),
+      [SUBSCRIPTION_ID_KEY]: this.#subscriptionId,
+    };
+    const text = JSON.stringify({ jsonrpc: '2.0', method: message.method, params: { ...message.params, _meta: meta } });
+    this.#response.write(`event: message\ndata: ${text}\n\n`);
+  }
+
+  /** Sends an SSE comment, so that idle proxies keep the stream. */
+  keepAlive(): void {
+    if (!this.#closed && this.#response.writableLength === 0) this.#response.write(': keep-alive\n\n');
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#response.writableEnded) this.#response.end();
+    this.#handlers?.onClose();
+    this.#onEnd();
+  }
+}
