@@ -34,6 +34,16 @@ export interface StatelessHttpOptions {
   onEnd(exchange: StatelessHttpExchange): void;
 }
 
+/** The `initialize` an exchange sends on its client's behalf, declaring the capabilities the request's `_meta` did. */
+function initializeFrame(capabilities: Record<string, unknown>, clientInfo: unknown): string {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id: JSON.parse(INITIALIZE_ID),
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities, clientInfo: clientInfo ?? { name: 'http', version: '0' } },
+  });
+}
+
 /** A 2026-07-28 result as JSON text: `resultType`, and cache hints on what may be cached. */
 function modernResult(result: Record<string, unknown>, method: string): Record<string, unknown> {
   const shaped: Record<string, unknown> = { resultType: 'complete', ...result };
@@ -83,18 +93,7 @@ export class StatelessHttpExchange implements ClientTransport {
     this.#requestIdText = leg.idText;
     // Roots bind a session until the client answers `roots/list`; a request-long session uses the configured ones.
     const { roots: _, ...declared } = capabilities;
-    this.#handlers?.onFrame(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: JSON.parse(INITIALIZE_ID),
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: declared,
-          clientInfo: clientInfo ?? { name: 'http', version: '0' },
-        },
-      }),
-    );
+    this.#handlers?.onFrame(initializeFrame(declared, clientInfo));
     this.#handlers?.onFrame(request);
   }
 
@@ -255,18 +254,7 @@ export class ListenHttpExchange implements ClientTransport {
     response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
     response.socket?.setTimeout(0);
     response.on('close', () => this.close());
-    this.#handlers?.onFrame(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: JSON.parse(INITIALIZE_ID),
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: clientInfo ?? { name: 'http', version: '0' },
-        },
-      }),
-    );
+    this.#handlers?.onFrame(initializeFrame({}, clientInfo));
     const uris = this.#filter.resourceSubscriptions ?? [];
     uris.forEach((uri, i) => {
       this.#handlers?.onFrame(
