@@ -521,7 +521,7 @@ export class HttpFront {
       credential: credential.id,
       endpointName: name,
       method,
-      onAwaitInput: (e) => this.#awaitingInput.set(e.requestState as string, e),
+      onAwaitInput: (e) => this.#awaitInput(e),
       onEnd: (e) => {
         if (e.requestState !== undefined) this.#awaitingInput.delete(e.requestState);
       },
@@ -534,6 +534,20 @@ export class HttpFront {
       meta[CLIENT_INFO_KEY],
       text,
     );
+  }
+
+  /**
+   * Keeps an exchange that asked its client for input until the retry; a credential may hold as many of these as
+   * sessions (`http.maxSessionsPerCredential`), beyond which the new one is cancelled (its retry gets 400).
+   */
+  #awaitInput(exchange: StatelessHttpExchange): void {
+    let held = 0;
+    for (const waiting of this.#awaitingInput.values()) if (waiting.credential === exchange.credential) held++;
+    if (held >= this.#maxSessions) {
+      exchange.requestState = undefined;
+      return exchange.close();
+    }
+    this.#awaitingInput.set(exchange.requestState as string, exchange);
   }
 
   /** `server/discover`: the revisions served and the endpoint's capabilities, answered here. */
