@@ -5,10 +5,16 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { HttpConfig } from '../config/index.js';
 import type { EndpointServer } from '../gateway/index.js';
 import {
+  CLIENT_CAPABILITIES_KEY,
+  CLIENT_INFO_KEY,
+  discover,
+  envelopeVersion,
+  httpLeg,
   type ListenFilter,
   ListenHttpExchange,
+  MODERN_REVISION,
+  SERVED_REVISIONS,
   StatelessHttpExchange,
-  type StatelessLeg,
 } from '../gateway/transports/stateless-http.js';
 import { type HttpPost, StreamableHttpTransport } from '../gateway/transports/streamable-http.js';
 import type { Logger } from '../logs/index.js';
@@ -22,17 +28,10 @@ import {
   originAllowed,
   parseListen,
 } from './checks.js';
-import {
-  CLIENT_CAPABILITIES_KEY,
-  CLIENT_INFO_KEY,
-  envelopeVersion,
-  headerMismatch,
-  MODERN_REVISION,
-  SERVER_INFO_KEY,
-} from './modern.js';
+import { headerMismatch } from './modern.js';
 
 /** The revisions of the Streamable HTTP transport served with sessions. */
-export const SESSION_REVISIONS = ['2025-11-25', '2025-06-18', '2025-03-26'];
+const SESSION_REVISIONS = ['2025-11-25', '2025-06-18', '2025-03-26'];
 /** The only revision that allows JSON-RPC batches. */
 const BATCH_REVISION = '2025-03-26';
 const DEFAULT_IDLE_SECONDS = 1800;
@@ -45,8 +44,6 @@ const KEEP_ALIVE_INTERVAL_MS = 20_000;
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
 /** How long a 2026-07-28 request asked for input waits for the client's retry. */
 const INPUT_WAIT_MS = 300_000;
-/** How long `server/discover` waits for an endpoint whose children are (re)starting. */
-const DISCOVER_WAIT_MS = 30_000;
 /** The profile served on `/mcp` itself. */
 const DEFAULT_ENDPOINT = 'omnimind';
 
@@ -472,7 +469,7 @@ export class HttpFront {
         `Unsupported protocol version "${version ?? ''}"`,
         {},
         {
-          supported: [MODERN_REVISION, ...SESSION_REVISIONS],
+          supported: SERVED_REVISIONS,
           requested: version ?? null,
         },
       );
@@ -483,9 +480,6 @@ export class HttpFront {
     const mismatch = headerMismatch(request, version, method, params);
     if (mismatch !== undefined) throw new Refusal(400, ErrorCode.HeaderMismatch, `Header mismatch: ${mismatch}`);
     this.#statelessRequests++;
-    const leg: StatelessLeg = { idText: message.idText, response, sse };
-    if (method === 'server/discover') return await this.#discover(leg, endpoint);
-    if (method === 'ping') return answerOnce(leg, { resultType: 'complete' });
     const meta = (params?._meta ?? {}) as Record<string, unknown>;
     if (method === 'subscriptions/listen') {
       if (!sse)
@@ -504,6 +498,10 @@ export class HttpFront {
       endpoint.accept(listener);
       return listener.begin(meta[CLIENT_INFO_KEY]);
     }
+    const leg = httpLeg(message.idText, response, sse);
+    const id = JSON.parse(message.idText);
+    if (method === 'server/discover') return leg.end({ jsonrpc: '2.0', id, ...(await discover(endpoint.endpoint)) });
+    if (method === 'ping') return leg.end({ jsonrpc: '2.0', id, result: { resultType: 'complete' } });
     const requestState = params?.requestState;
     if (typeof requestState === 'string') {
       const waiting = this.#awaitingInput.get(requestState);
@@ -550,26 +548,6 @@ export class HttpFront {
     this.#awaitingInput.set(exchange.requestState as string, exchange);
   }
 
-  /** `server/discover`: the revisions served and the endpoint's capabilities, answered here. */
-  async #discover(leg: StatelessLeg, endpoint: EndpointServer): Promise<void> {
-    const outcome = await endpoint.endpoint.initialize(AbortSignal.timeout(DISCOVER_WAIT_MS));
-    if (outcome.kind === 'error') return answerOnce(leg, undefined, outcome.error);
-    const { capabilities, serverInfo, instructions } = outcome.result as {
-      capabilities?: unknown;
-      serverInfo?: unknown;
-      instructions?: unknown;
-    };
-    answerOnce(leg, {
-      resultType: 'complete',
-      supportedVersions: [MODERN_REVISION, ...SESSION_REVISIONS],
-      capabilities: capabilities ?? {},
-      ...(typeof instructions === 'string' ? { instructions } : {}),
-      ttlMs: 0,
-      cacheScope: 'private',
-      _meta: { [SERVER_INFO_KEY]: serverInfo },
-    });
-  }
-
   #get(request: IncomingMessage, response: ServerResponse, name: string, credential: Credential): void {
     if (!acceptedForms(request.headers.accept).sse) {
       throw new Refusal(406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must list text/event-stream');
@@ -599,21 +577,6 @@ export class HttpFront {
       body.scopes_supported = Object.keys(config.oauth.scopes ?? {});
     }
     response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-  }
-}
-
-/** Answers one request at once, as JSON or as a one-event SSE stream. */
-function answerOnce(leg: StatelessLeg, result: unknown, error?: unknown): void {
-  const message =
-    error === undefined
-      ? { jsonrpc: '2.0', id: JSON.parse(leg.idText), result }
-      : { jsonrpc: '2.0', id: JSON.parse(leg.idText), error };
-  const text = JSON.stringify(message);
-  if (leg.sse) {
-    leg.response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-    leg.response.end(`event: message\ndata: ${text}\n\n`);
-  } else {
-    leg.response.writeHead(200, { 'Content-Type': 'application/json' }).end(text);
   }
 }
 

@@ -1,22 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
-/** The stateless revision served on the same URLs as the session ones. */
-export const MODERN_REVISION = '2026-07-28';
-/** `_meta` keys of a 2026-07-28 request's envelope, and of a result's server info. */
-export const PROTOCOL_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
-export const CLIENT_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
-export const CLIENT_INFO_KEY = 'io.modelcontextprotocol/clientInfo';
-export const SERVER_INFO_KEY = 'io.modelcontextprotocol/serverInfo';
-
 const BASE64_VALUE = /^=\?base64\?([A-Za-z0-9+/=]*)\?=$/;
-
-/** The protocol version a message's `_meta` envelope claims, or undefined (a 2025-era message). */
-export function envelopeVersion(body: unknown): string | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const meta = (body as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
-  const version = meta?.[PROTOCOL_VERSION_KEY];
-  return typeof version === 'string' ? version : undefined;
-}
 
 /** The value of an `Mcp-Name` header, decoded from its `=?base64?…?=` form when it has one. */
 function decodeHeaderValue(value: string): string {

@@ -1,6 +1,50 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { ErrorCode } from '../../protocol/index.js';
+import type { Endpoint } from '../endpoint.js';
 import type { ClientTransport, TransportHandlers } from '../transport.js';
+
+/** The stateless revision, served beside the 2025 ones. */
+export const MODERN_REVISION = '2026-07-28';
+/** Every revision served: the stateless one, and those with sessions (HTTP) or connections (sockets). */
+export const SERVED_REVISIONS = [MODERN_REVISION, '2025-11-25', '2025-06-18', '2025-03-26'];
+/** `_meta` keys of a 2026-07-28 request's envelope, and of a result's server info. */
+export const PROTOCOL_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
+export const CLIENT_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
+export const CLIENT_INFO_KEY = 'io.modelcontextprotocol/clientInfo';
+const SERVER_INFO_KEY = 'io.modelcontextprotocol/serverInfo';
+/** How long `server/discover` waits for an endpoint whose children are (re)starting. */
+const DISCOVER_WAIT_MS = 30_000;
+
+/** The protocol version a message's `_meta` envelope claims, or undefined (a 2025-era message). */
+export function envelopeVersion(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const meta = (body as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
+  const version = meta?.[PROTOCOL_VERSION_KEY];
+  return typeof version === 'string' ? version : undefined;
+}
+
+/** The answer to `server/discover` (its `result` or `error` member): the revisions served, the capabilities. */
+export async function discover(endpoint: Endpoint): Promise<{ result: unknown } | { error: unknown }> {
+  const outcome = await endpoint.initialize(AbortSignal.timeout(DISCOVER_WAIT_MS));
+  if (outcome.kind === 'error') return { error: outcome.error };
+  const { capabilities, serverInfo, instructions } = outcome.result as {
+    capabilities?: unknown;
+    serverInfo?: unknown;
+    instructions?: unknown;
+  };
+  return {
+    result: {
+      resultType: 'complete',
+      supportedVersions: SERVED_REVISIONS,
+      capabilities: capabilities ?? {},
+      ...(typeof instructions === 'string' ? { instructions } : {}),
+      ttlMs: 0,
+      cacheScope: 'private',
+      _meta: { [SERVER_INFO_KEY]: serverInfo },
+    },
+  };
+}
 
 /** The id of the `initialize` an exchange sends on its client's behalf (its answer is not the client's). */
 const INITIALIZE_ID = '"omnimind-stateless-initialize"';
@@ -15,11 +59,55 @@ const CACHEABLE = new Set([
 /** Server→client requests the 2026-07-28 revision carries inside an `input_required` result. */
 const INPUT_METHODS = new Set(['sampling/createMessage', 'elicitation/create', 'roots/list']);
 
-/** One 2026-07-28 request as the exchange answers it: its id text, method, and the HTTP response waiting for it. */
+/** One leg of a 2026-07-28 request: where its answer (and progress on the way) reaches the client. */
 export interface StatelessLeg {
-  idText: string;
-  response: ServerResponse;
-  sse: boolean;
+  /** The id text of the request this leg answers. */
+  readonly idText: string;
+  /** Whether notifications (progress) can reach the client before the answer. */
+  readonly streams: boolean;
+  /** Writes a notification to the client. */
+  notify(frame: string): void;
+  /** Writes the answer; the leg is over. */
+  end(message: unknown): void;
+  /** Hears that the client hung up before the answer. */
+  onAbandon(callback: () => void): void;
+}
+
+/** A leg answered on an HTTP response: an SSE stream when `sse`, else one JSON body. */
+export function httpLeg(idText: string, response: ServerResponse, sse: boolean): StatelessLeg {
+  if (sse) {
+    response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    response.flushHeaders();
+  }
+  const event = (frame: string) =>
+    response.write(`event: message\ndata: ${frame.endsWith('\n') ? frame.slice(0, -1) : frame}\n\n`);
+  return {
+    idText,
+    streams: sse,
+    notify: (frame) => void event(frame),
+    end(message) {
+      if (response.destroyed) return;
+      const text = JSON.stringify(message);
+      if (!sse) return void response.writeHead(200, { 'Content-Type': 'application/json' }).end(text);
+      event(text);
+      response.end();
+    },
+    onAbandon: (callback) =>
+      void response.on('close', () => {
+        if (!response.writableFinished) callback();
+      }),
+  };
+}
+
+/** A leg answered on a connection that carries frames both ways (a unix socket): its owner sees the hang-up. */
+export function frameLeg(idText: string, write: (frame: string) => void): StatelessLeg {
+  return {
+    idText,
+    streams: true,
+    notify: (frame) => write(frame.endsWith('\n') ? frame : `${frame}\n`),
+    end: (message) => write(`${JSON.stringify(message)}\n`),
+    onAbandon: () => {},
+  };
 }
 
 /** Options of a StatelessHttpExchange. */
@@ -112,13 +200,9 @@ export class StatelessHttpExchange implements ClientTransport {
 
   #attach(leg: StatelessLeg): void {
     this.#leg = leg;
-    if (leg.sse) {
-      leg.response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-      leg.response.flushHeaders();
-    }
     // A client that hangs up while its request runs cancels it; one that hangs up while asked waits for its retry.
-    leg.response.on('close', () => {
-      if (this.#leg === leg && !leg.response.writableFinished) this.close();
+    leg.onAbandon(() => {
+      if (this.#leg === leg) this.close();
     });
   }
 
@@ -132,7 +216,7 @@ export class StatelessHttpExchange implements ClientTransport {
         if (this.#leg !== undefined) this.#askInput();
         return;
       }
-      if (message.method === 'notifications/progress' && this.#leg?.sse) this.#write(this.#leg, frame);
+      if (message.method === 'notifications/progress' && this.#leg?.streams) this.#leg.notify(frame);
       return;
     }
     if (idText === INITIALIZE_ID) {
@@ -156,7 +240,7 @@ export class StatelessHttpExchange implements ClientTransport {
         q.params === undefined ? { method: q.method } : { method: q.method, params: q.params },
       ]),
     );
-    this.#end(leg, {
+    leg.end({
       jsonrpc: '2.0',
       id: JSON.parse(leg.idText),
       result: { resultType: 'input_required', inputRequests, requestState: this.requestState },
@@ -174,24 +258,9 @@ export class StatelessHttpExchange implements ClientTransport {
         error === undefined
           ? { jsonrpc: '2.0', id: JSON.parse(leg.idText), result: modernResult(result ?? {}, this.#options.method) }
           : { jsonrpc: '2.0', id: JSON.parse(leg.idText), error };
-      this.#end(leg, answer);
+      leg.end(answer);
     }
     this.close();
-  }
-
-  #write(leg: StatelessLeg, frame: string): void {
-    leg.response.write(`event: message\ndata: ${frame.endsWith('\n') ? frame.slice(0, -1) : frame}\n\n`);
-  }
-
-  #end(leg: StatelessLeg, message: unknown): void {
-    if (leg.response.destroyed) return;
-    const text = JSON.stringify(message);
-    if (leg.sse) {
-      this.#write(leg, text);
-      leg.response.end();
-    } else {
-      leg.response.writeHead(200, { 'Content-Type': 'application/json' }).end(text);
-    }
   }
 
   close(): void {
@@ -199,7 +268,11 @@ export class StatelessHttpExchange implements ClientTransport {
     this.#closed = true;
     const leg = this.#leg;
     this.#leg = undefined;
-    if (leg !== undefined && !leg.response.writableFinished) leg.response.destroy();
+    leg?.end({
+      jsonrpc: '2.0',
+      id: JSON.parse(leg.idText),
+      error: { code: ErrorCode.InternalError, message: 'Internal error: the request ended before it was answered' },
+    });
     this.#questions.clear();
     this.#handlers?.onClose();
     this.#options.onEnd(this);
