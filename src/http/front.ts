@@ -14,7 +14,7 @@ import {
   ListenHttpExchange,
   MODERN_REVISION,
   SERVED_REVISIONS,
-  StatelessHttpExchange,
+  StatelessExchange,
 } from '../gateway/transports/stateless-http.js';
 import { type HttpPost, StreamableHttpTransport } from '../gateway/transports/streamable-http.js';
 import type { Logger } from '../logs/index.js';
@@ -152,7 +152,7 @@ export class HttpFront {
   readonly #sessions = new Map<string, StreamableHttpTransport>();
   readonly #perCredential = new Map<string, number>();
   /** 2026-07-28 requests waiting for the client's retry, by `requestState`. */
-  readonly #awaitingInput = new Map<string, StatelessHttpExchange>();
+  readonly #awaitingInput = new Map<string, StatelessExchange>();
   /** Open 2026-07-28 `subscriptions/listen` streams. */
   readonly #listeners = new Set<ListenHttpExchange>();
   #statelessRequests = 0;
@@ -515,7 +515,8 @@ export class HttpFront {
       this.#awaitingInput.delete(requestState);
       return waiting.resume(leg, (params?.inputResponses ?? {}) as Record<string, unknown>);
     }
-    const exchange = new StatelessHttpExchange({
+    const exchange = new StatelessExchange({
+      kind: 'http',
       credential: credential.id,
       endpointName: name,
       method,
@@ -538,7 +539,7 @@ export class HttpFront {
    * Keeps an exchange that asked its client for input until the retry; a credential may hold as many of these as
    * sessions (`http.maxSessionsPerCredential`), beyond which the new one is cancelled (its retry gets 400).
    */
-  #awaitInput(exchange: StatelessHttpExchange): void {
+  #awaitInput(exchange: StatelessExchange): void {
     let held = 0;
     for (const waiting of this.#awaitingInput.values()) if (waiting.credential === exchange.credential) held++;
     if (held >= this.#maxSessions) {

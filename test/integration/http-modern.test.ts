@@ -1,6 +1,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, fixture, type Harness, NO_BUILTINS } from '../helpers/harness.js';
+import { CLI, createHarness, fixture, type Harness, NO_BUILTINS } from '../helpers/harness.js';
 import { freePort } from '../helpers/http.js';
 
 const MODERN = '2026-07-28';
@@ -143,5 +144,29 @@ describe('the 2026-07-28 stateless revision on the same URLs', () => {
     expect(answer.result.content[0]?.text).toBe('x');
     expect(answer.result.resultType).toBe('complete');
     expect(right.headers.get('mcp-session-id')).toBeNull();
+  });
+
+  it('serves a 2026-07-28 client on omnimind connect (the socket) too, sampling included', async () => {
+    const client = new Client(
+      { name: 'modern-socket', version: '1.0.0' },
+      { capabilities: { sampling: {} }, versionNegotiation: { mode: { pin: MODERN } } },
+    );
+    client.setRequestHandler('sampling/createMessage', async () => ({
+      role: 'assistant',
+      model: 'test',
+      content: { type: 'text', text: 'over the socket' },
+    }));
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, 'connect', 'fx'],
+        env: h.env as Record<string, string>,
+      }),
+    );
+    clients.push(client);
+    expect(client.getProtocolEra()).toBe('modern');
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'socket' } }))).toBe('socket');
+    expect(textOf(await client.callTool({ name: 'sample', arguments: { prompt: 'q' } }))).toBe('over the socket');
   });
 });

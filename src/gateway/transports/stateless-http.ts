@@ -110,16 +110,18 @@ export function frameLeg(idText: string, write: (frame: string) => void): Statel
   };
 }
 
-/** Options of a StatelessHttpExchange. */
-export interface StatelessHttpOptions {
+/** Options of a StatelessExchange. */
+export interface StatelessOptions {
+  /** How the client reached the supervisor (`http`, `unix`). */
+  kind: string;
   credential: string;
   endpointName: string;
   /** The method of the request the exchange runs (its result is shaped for the revision). */
   method: string;
   /** Hears that the exchange waits for the client's input under a `requestState`. */
-  onAwaitInput(exchange: StatelessHttpExchange): void;
+  onAwaitInput(exchange: StatelessExchange): void;
   /** Hears that the exchange is over. */
-  onEnd(exchange: StatelessHttpExchange): void;
+  onEnd(exchange: StatelessExchange): void;
 }
 
 /** The `initialize` an exchange sends on its client's behalf, declaring the capabilities the request's `_meta` did. */
@@ -145,18 +147,18 @@ function modernResult(result: Record<string, unknown>, method: string): Record<s
 /**
  * One request of a 2026-07-28 client (no session): a session of its own for the life of the request, opened with
  * the capabilities of the request's `_meta`. When the 2025-era child asks the client something (sampling,
- * elicitation, roots), the HTTP request is answered `input_required` with the question; the client's retry carries
+ * elicitation, roots), the request is answered `input_required` with the question; the client's retry carries
  * the answers and the `requestState` that finds this exchange again, and gets the final result.
  */
-export class StatelessHttpExchange implements ClientTransport {
-  readonly kind = 'http';
+export class StatelessExchange implements ClientTransport {
+  readonly kind: string;
   readonly credential: string;
   readonly endpointName: string;
   /** The token the client's retry names; set while the exchange waits for input. */
   requestState: string | undefined;
   /** When the exchange began waiting for input (ms since the epoch). */
   waitingSince = 0;
-  readonly #options: StatelessHttpOptions;
+  readonly #options: StatelessOptions;
   #handlers: TransportHandlers | undefined;
   #leg: StatelessLeg | undefined;
   /** The id text of the request the session runs: the first leg's. */
@@ -165,7 +167,8 @@ export class StatelessHttpExchange implements ClientTransport {
   readonly #questions = new Map<string, { idText: string; method: string; params: unknown }>();
   #closed = false;
 
-  constructor(options: StatelessHttpOptions) {
+  constructor(options: StatelessOptions) {
+    this.kind = options.kind;
     this.credential = options.credential;
     this.endpointName = options.endpointName;
     this.#options = options;
