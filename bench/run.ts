@@ -14,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<{ run(): Promise<BenchSection> }>> 
   load: () => import('./load.js'),
   peer: () => import('./peer.js'),
   service: () => import('./service.js'),
+  http: () => import('./http.js'),
 };
 
 /** Sections that need something set up first (a baseline checkout): run only when named. */

@@ -104,5 +104,18 @@ export function formatStatus(report: StatusReport): string {
   const conflicts = (report.profiles ?? []).flatMap((p) =>
     p.uriConflicts.map((uri) => color.yellow(`warning: profile "${p.name}": ${uri} is listed by two children`)),
   );
-  return [table, ...profiles, summary, ...failures, ...warnings, ...conflicts].join('\n');
+  const http = report.http === undefined ? [] : [formatHttp(report.http)];
+  return [table, ...profiles, ...http, summary, ...failures, ...warnings, ...conflicts].join('\n');
+}
+
+/** The HTTP front's line: its URL, auth mode and sessions by revision and by credential. */
+function formatHttp(http: NonNullable<StatusReport['http']>): string {
+  const counts = (byKey: Record<string, number>) =>
+    Object.entries(byKey)
+      .map(([key, n]) => `${key} ${n}`)
+      .join(', ') || 'none';
+  return (
+    `http ${http.url} (auth ${http.auth}): ${http.sessions} session(s); ` +
+    `by revision: ${counts(http.byRevision)}; by credential: ${counts(http.byCredential)}`
+  );
 }

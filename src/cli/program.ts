@@ -4,6 +4,7 @@ import { VERSION } from '../config/version.js';
 import type { ClientsChangeOptions } from './commands/clients.js';
 import type { CompressCommandOptions } from './commands/compress.js';
 import type { InstallCommandOptions } from './commands/install.js';
+import type { TokenCreateOptions } from './commands/token.js';
 import type { GlobalOptions } from './context.js';
 
 function positiveNumber(value: string): number {
@@ -213,5 +214,35 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action((child: string | undefined, _opts, cmd: Command) =>
       run(async () => (await import('./commands/cache.js')).cacheClearCommand(child, global(cmd))),
     );
+  const token = program.command('token').description('bearer tokens for the HTTP front');
+  token
+    .command('create <name>')
+    .description('create a token; its secret is printed once, alone on stdout')
+    .option('--endpoint <endpoint>', 'limit it to an endpoint (repeatable; default: every endpoint)', collect, [])
+    .option('--expires <days>', 'refuse it after this many days', positiveNumber)
+    .action((name: string, _opts, cmd: Command) =>
+      run(async () =>
+        (await import('./commands/token.js')).tokenCreateCommand(name, global(cmd) as TokenCreateOptions),
+      ),
+    );
+  token
+    .command('list')
+    .description('list tokens (names, endpoints, expiry; never secrets)')
+    .option('--json', 'machine-readable output')
+    .action((_opts, cmd: Command) =>
+      run(async () =>
+        (await import('./commands/token.js')).tokenListCommand(global(cmd) as GlobalOptions & { json?: boolean }),
+      ),
+    );
+  token
+    .command('revoke <name>')
+    .description('revoke a token at once')
+    .action((name: string, _opts, cmd: Command) =>
+      run(async () => (await import('./commands/token.js')).tokenRevokeCommand(name, global(cmd))),
+    );
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

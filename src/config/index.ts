@@ -16,5 +16,12 @@ export {
   resolvePaths,
 } from './paths.js';
 export { DEFAULT_PROFILE, type ProfileSpec, resolveProfiles } from './profiles.js';
-export { BUILTIN_CHILDREN, type BuiltinChildName, configSchema, type ProfileConfig, type RawConfig } from './schema.js';
+export {
+  BUILTIN_CHILDREN,
+  type BuiltinChildName,
+  configSchema,
+  type HttpConfig,
+  type ProfileConfig,
+  type RawConfig,
+} from './schema.js';
 export { packageRoot, VERSION } from './version.js';

@@ -92,6 +92,52 @@ const profileSchema = z
   })
   .strict();
 
+/** `HOST:PORT` of the HTTP front (`[::1]:PORT` for IPv6). */
+const LISTEN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+/** Hosts whose traffic never leaves this machine. */
+const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|\[::1\]|localhost):/;
+
+/** The Streamable HTTP front (off unless `listen` is set). */
+const httpSchema = z
+  .object({
+    listen: z.string().regex(LISTEN, 'use HOST:PORT, e.g. 127.0.0.1:7733').optional(),
+    auth: z.enum(['token', 'oauth', 'none']).optional(),
+    allowedOrigins: z.array(z.string().min(1)).optional(),
+    allowedHosts: z.array(z.string().min(1)).optional(),
+    sessionIdleSeconds: z.number().positive().optional(),
+    maxSessionsPerCredential: positiveInt.optional(),
+    /** Slow clients: time to send the headers, the whole request, and between requests on a kept-alive connection. */
+    headersTimeoutMs: positiveInt.optional(),
+    requestTimeoutMs: positiveInt.optional(),
+    keepAliveTimeoutMs: positiveInt.optional(),
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1) })
+      .strict()
+      .optional(),
+    oauth: z
+      .object({
+        issuer: z.url(),
+        audience: z.string().min(1).optional(),
+        jwksUri: z.url().optional(),
+        scopes: z.record(z.string(), z.array(z.string().min(1))).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((http, context) => {
+    if (http.auth === 'none' && http.listen !== undefined && !LOOPBACK.test(http.listen)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: '"none" is refused on a non-loopback address: anyone who can reach it could use every child',
+      });
+    }
+    if (http.auth === 'oauth' && http.oauth === undefined) {
+      context.addIssue({ code: 'custom', path: ['oauth'], message: '"oauth" needs http.oauth.issuer' });
+    }
+  });
+
 /** The whole config file. */
 export const configSchema = z
   .object({
@@ -143,11 +189,15 @@ export const configSchema = z
       .strict()
       .optional(),
     logs: z.object({ maxBytes: positiveInt.optional(), keep: positiveInt.optional() }).strict().optional(),
+    http: httpSchema.optional(),
   })
   .strict();
 
 /** The parsed config file as written by the user. */
 export type RawConfig = z.infer<typeof configSchema>;
+
+/** The `http` section of the config file. */
+export type HttpConfig = z.infer<typeof httpSchema>;
 
 /** One profile's section of the config file. */
 export type ProfileConfig = z.infer<typeof profileSchema>;

@@ -2,6 +2,7 @@ import type { Server } from 'node:net';
 import type { Endpoint } from './endpoint.js';
 import { ClientSession, type SessionServices } from './session.js';
 import type { ClientTransport } from './transport.js';
+import { EraBridge } from './transports/era-bridge.js';
 import { createUnixServer, type UnixSocketTransportOptions } from './transports/unix-socket.js';
 
 /** One endpoint's listening socket and its connected clients, over any transport that hands them over. */
@@ -14,7 +15,8 @@ export class EndpointServer {
   constructor(endpoint: Endpoint, services: SessionServices, transport: UnixSocketTransportOptions) {
     this.endpoint = endpoint;
     this.#services = services;
-    this.server = createUnixServer(endpoint.name, transport, (t) => this.accept(t));
+    // A socket client of either era: 2026-07-28 requests are bridged to the 2025-era session machinery.
+    this.server = createUnixServer(endpoint.name, transport, (t) => this.accept(new EraBridge(t, this)));
   }
 
   /** Serves one client, over any transport. */

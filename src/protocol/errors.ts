@@ -10,6 +10,8 @@ export const ErrorCode = {
   ChildUnavailable: -32011,
   ChildCrashed: -32012,
   FrameTooLarge: -32013,
+  /** MCP 2026-07-28: an HTTP header disagrees with the body (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`). */
+  HeaderMismatch: -32020,
 } as const;
 
 /** One of the numeric codes above. */

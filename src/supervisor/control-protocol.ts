@@ -1,3 +1,4 @@
+import type { HttpReport } from '../http/front.js';
 import type { ChildStatus } from './managed-child.js';
 
 /** A child in `status --json`: its process facts plus the gateway's counters. */
@@ -52,6 +53,8 @@ export interface StatusReport {
     hitRate: number;
   };
   limiter: { rps: number; queued: number; running: number; shed: number; timedOut: number };
+  /** The HTTP front, when it is on: its URL and sessions by revision and by credential. */
+  http?: HttpReport;
 }
 
 /** What `omnimind reload` applied: children by name, and the top-level config sections that changed. */

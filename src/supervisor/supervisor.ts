@@ -24,6 +24,7 @@ import {
   PerClientGateway,
   ProfileGateway,
 } from '../gateway/index.js';
+import { authenticatorFor, credentialCheckFor, HttpFront, mcpUrl } from '../http/index.js';
 import { AdaptiveLimiter, type Priority, resolveLimiterOptions } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
@@ -105,6 +106,8 @@ export class Supervisor {
   #cache: ResponseCache | undefined;
   #limiter: AdaptiveLimiter | undefined;
   #budget: ConnectionBudget | undefined;
+  /** The Streamable HTTP front, when `http.listen` is set. */
+  #http: HttpFront | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed!: () => void;
   /** Resolves once the supervisor has shut down completely. */
@@ -165,6 +168,19 @@ export class Supervisor {
     for (const name of this.#endpointNames()) await this.#listen(name);
     this.#control = createControlServer(this.#handlers());
     await this.#bind(this.#control, 'control', paths.controlSocket);
+    const http = config.http;
+    if (http?.listen !== undefined) {
+      const front = { ...http, listen: http.listen };
+      this.#http = new HttpFront({
+        config: front,
+        maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        endpoint: (name) => this.#profiles.get(name) ?? this.#gateways.get(name),
+        authenticate: authenticatorFor(http, this.#stateDb, mcpUrl(front)),
+        credentialValid: credentialCheckFor(http, this.#stateDb),
+        logger,
+      });
+      await this.#http.listen();
+    }
     logger.info(`supervisor ${VERSION} started (pid ${process.pid}); ${enabled.length} children`);
     for (const child of this.#children.values()) child.boot();
     void this.#notifyWhenSettled();
@@ -424,6 +440,7 @@ export class Supervisor {
         shed: limiter?.shed ?? 0,
         timedOut: limiter?.timedOut ?? 0,
       },
+      ...(this.#http === undefined ? {} : { http: this.#http.report() }),
     };
   }
 
@@ -644,6 +661,7 @@ export class Supervisor {
     logger.info('supervisor stopping');
     await this.#reloading.catch(() => {});
     this.#options.systemd?.stopping();
+    await this.#http?.close();
     await Promise.all(
       [...this.#profiles.values(), ...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()),
     );
