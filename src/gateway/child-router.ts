@@ -48,6 +48,7 @@ const DOWN_STATES = new Set(['FATAL', 'STOPPED', 'STOPPING']);
 export class ChildRouter {
   readonly link: ChildLink;
   readonly sessions = new Set<RouterClient>();
+  /** What clients of this child were answered, and how fast (recorded by their sessions). */
   readonly stats = new RequestStats();
   readonly #pending = new Map<number, PendingRequest>();
   readonly #progress = new Map<string, { session: RouterClient; token: string | number }>();
@@ -138,7 +139,6 @@ export class ChildRouter {
     if (!this.#pending.delete(pending.childId)) return undefined;
     this.#progress.delete(`p${pending.childId}`);
     const latencyMs = performance.now() - pending.startedAt;
-    this.stats.record(latencyMs, outcome.kind === 'error');
     pending.resolve(outcome);
     return latencyMs;
   }

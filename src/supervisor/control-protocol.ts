@@ -54,6 +54,8 @@ export interface ControlMethods {
   restart: { params: { children: string[]; timeoutMs?: number }; result: StatusReport };
   wait: { params: { children?: string[]; timeoutMs?: number }; result: StatusReport };
   'cache.clear': { params: { child?: string }; result: { removed: number } };
+  /** The Prometheus text exposition of the supervisor's metrics. */
+  metrics: { params: Record<string, never>; result: { text: string } };
 }
 
 /** A control method name. */

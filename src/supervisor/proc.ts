@@ -55,3 +55,20 @@ export function isProcessRunning(pid: number): boolean {
     return false;
   }
 }
+
+/** Clock ticks per second of /proc's CPU times: USER_HZ, fixed at 100 in Linux's user-space ABI. */
+const USER_HZ = 100;
+
+/** Resident memory (bytes) and CPU time (user + system, seconds) of a process, or undefined if it is gone. */
+export function readProcUsage(pid: number): { rssBytes: number; cpuSeconds: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+    // VmRSS is in kB whatever the page size; a zombie has none.
+    const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { rssBytes: rss === null ? 0 : Number(rss[1]) * 1024, cpuSeconds };
+  } catch {
+    return undefined;
+  }
+}

@@ -22,6 +22,7 @@ import {
 } from '../gateway/index.js';
 import { AdaptiveLimiter, type Priority } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
+import { type FleetSample, Telemetry } from '../metrics/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
 import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
 import type { ChildReport, ProfileReport, StatusReport } from './control-protocol.js';
@@ -30,6 +31,7 @@ import { createControlServer } from './control-server.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { ManagedChild } from './managed-child.js';
 import { killOrphans } from './orphans.js';
+import { readProcUsage } from './proc.js';
 import { listenOnFd, listenOnPath } from './sockets.js';
 import { StateDb } from './state-db.js';
 
@@ -81,6 +83,7 @@ export class Supervisor {
   #cache: ResponseCache | undefined;
   #limiter: AdaptiveLimiter | undefined;
   #budget: ConnectionBudget | undefined;
+  #telemetry: Telemetry | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed!: () => void;
   /** Resolves once the supervisor has shut down completely. */
@@ -118,6 +121,13 @@ export class Supervisor {
       logger,
     });
     this.#limiter = new AdaptiveLimiter({ ...config.limiter, childConcurrency: childConcurrency(enabled), logger });
+    if (config.metrics?.enabled !== false || config.tracing !== undefined) {
+      this.#telemetry = new Telemetry({
+        metrics: config.metrics,
+        tracing: config.tracing,
+        sample: () => this.#fleetSample(),
+      });
+    }
 
     const { maxFrameBytes: _, ...limits } = config.gateway ?? {};
     this.#budget = new ConnectionBudget(limits);
@@ -162,6 +172,7 @@ export class Supervisor {
     };
     const services = {
       limiter: this.#limiter,
+      telemetry: this.#telemetry,
       budget: this.#budget,
       maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       priorities: { clients: config.limiter?.clients ?? {}, tools: options.priorities ?? {} },
@@ -212,7 +223,12 @@ export class Supervisor {
     const members = spec.children.flatMap((name) => this.#gateways.get(name)?.member ?? []);
     const gateway = new ProfileGateway(
       { name: spec.name, members, tools: spec.tools, logger },
-      { cache: this.#cache, limiter: this.#limiter, clientPriorities: config.limiter?.clients ?? {} },
+      {
+        cache: this.#cache,
+        limiter: this.#limiter,
+        telemetry: this.#telemetry,
+        clientPriorities: config.limiter?.clients ?? {},
+      },
       { maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, budget: this.#budget },
     );
     this.#profiles.set(spec.name, gateway);
@@ -356,9 +372,43 @@ export class Supervisor {
     };
   }
 
+  /** The fleet as metrics read it at a scrape: each child's process facts, the clients, the cache and the limiter. */
+  #fleetSample(): FleetSample {
+    const report = this.status();
+    const clients = [...this.#gateways.values(), ...this.#profiles.values()].flatMap((gateway) =>
+      [...gateway.sessions].map((session) => ({ endpoint: gateway.endpoint.name, transport: session.transportKind })),
+    );
+    for (const [name, pool] of this.#pools) {
+      for (const instance of pool.instances.values()) {
+        clients.push({ endpoint: name, transport: instance.session.transportKind });
+      }
+    }
+    const children = report.children.map((child) => {
+      const measured = child as { rssBytes?: number; cpuSeconds?: number };
+      if (measured.rssBytes !== undefined && measured.cpuSeconds !== undefined) return child;
+      return { ...child, ...(child.pid === null ? {} : readProcUsage(child.pid)) };
+    });
+    return { children, clients, cache: this.#cache?.stats(), limiter: this.#limiter?.stats() };
+  }
+
+  /** The Prometheus text exposition (`omnimind metrics`; the body of `GET /metrics`). */
+  async renderMetrics(): Promise<string> {
+    const text = await this.#telemetry?.render();
+    if (text === undefined) {
+      throw new OmnimindError('METRICS_DISABLED', 'Metrics are off: `metrics.enabled` is false in the config.');
+    }
+    return text;
+  }
+
+  /** Request counters, latency histograms and spans, for a transport that hands requests to sessions itself. */
+  get telemetry(): Telemetry | undefined {
+    return this.#telemetry;
+  }
+
   #handlers(): ControlHandlers {
     return {
       status: async ({ children }) => this.status(children),
+      metrics: async () => ({ text: await this.renderMetrics() }),
       wait: async ({ children, timeoutMs }) => {
         await this.#settle(children ?? [], AbortSignal.timeout(timeoutMs ?? DEFAULT_WAIT_MS));
         return this.status(children);
@@ -414,6 +464,7 @@ export class Supervisor {
     await Promise.all([...this.#children.values()].map((c) => c.stop(timeoutMs)));
     this.#cache?.close();
     this.#limiter?.close();
+    await this.#telemetry?.shutdown();
     this.#stateDb?.close();
     if (this.#control) await new Promise<void>((resolve) => this.#control?.close(() => resolve()));
     for (const path of this.#boundPaths) {
