@@ -39,54 +39,47 @@ export interface FleetSample {
   tracing?: TracingStats;
 }
 
-/** A counter whose value is read at scrape time from a running total kept elsewhere. */
-function totalCounter<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: L[],
-  read: (set: (labels: Partial<Record<L, string>>, value: number) => void) => void,
-): Counter<L> {
-  return new Counter<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      read((labels, value) => this.inc(labels, value));
-    },
-  });
-}
+/** Reads a metric's values at scrape time: calls `set` once per label set. */
+type Read<L extends string> = (set: (labels: Partial<Record<L, string>>, value: number) => void) => void;
 
-/** A gauge read at scrape time. */
-function readGauge<L extends string>(
+/** A metric read at scrape time: a gauge, or a counter whose running total is kept elsewhere. */
+function scraped<L extends string>(
   registry: Registry,
+  kind: 'counter' | 'gauge',
   name: string,
   help: string,
   labelNames: L[],
-  read: (set: (labels: Partial<Record<L, string>>, value: number) => void) => void,
-): Gauge<L> {
-  return new Gauge<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      read((labels, value) => this.set(labels, value));
-    },
-  });
+  read: Read<L>,
+): void {
+  const configuration = { name, help, labelNames, registers: [registry] };
+  if (kind === 'gauge') {
+    new Gauge<L>({
+      ...configuration,
+      collect: function (this: Gauge<L>) {
+        this.reset();
+        read((labels, value) => this.set(labels, value));
+      },
+    });
+  } else {
+    new Counter<L>({
+      ...configuration,
+      collect: function (this: Counter<L>) {
+        this.reset();
+        read((labels, value) => this.inc(labels, value));
+      },
+    });
+  }
 }
 
 /** Registers the gauges and running totals read from `sample()` at each scrape: children, clients, cache, limiter. */
 export function registerFleetMetrics(registry: Registry, sample: () => FleetSample): void {
   const children = () => sample().children.map((c) => ({ ...c, child: childLabel(c.name) }));
-  readGauge(registry, 'omnimind_child_up', 'Whether the child is RUNNING (1) or not (0).', ['child'], (set) => {
+  scraped(registry, 'gauge', 'omnimind_child_up', 'Whether the child is RUNNING (1) or not (0).', ['child'], (set) => {
     for (const c of children()) set({ child: c.child }, c.state === 'RUNNING' ? 1 : 0);
   });
-  readGauge(
+  scraped(
     registry,
+    'gauge',
     'omnimind_child_state',
     'The child state: 1 for its current state.',
     ['child', 'state'],
@@ -95,11 +88,12 @@ export function registerFleetMetrics(registry: Registry, sample: () => FleetSamp
         for (const state of CHILD_STATES) set({ child: c.child, state }, c.state === state ? 1 : 0);
     },
   );
-  totalCounter(registry, 'omnimind_child_restarts_total', 'Restarts of the child.', ['child'], (set) => {
+  scraped(registry, 'counter', 'omnimind_child_restarts_total', 'Restarts of the child.', ['child'], (set) => {
     for (const c of children()) set({ child: c.child }, c.restarts);
   });
-  readGauge(
+  scraped(
     registry,
+    'gauge',
     'omnimind_child_last_exit_timestamp_seconds',
     'When the child last exited, with why (reason), its exit code and signal.',
     ['child', 'reason', 'code', 'signal'],
@@ -114,8 +108,9 @@ export function registerFleetMetrics(registry: Registry, sample: () => FleetSamp
       }
     },
   );
-  readGauge(
+  scraped(
     registry,
+    'gauge',
     'omnimind_child_resident_memory_bytes',
     "Resident memory of the child's process.",
     ['child'],
@@ -123,8 +118,9 @@ export function registerFleetMetrics(registry: Registry, sample: () => FleetSamp
       for (const c of children()) if (c.rssBytes !== undefined) set({ child: c.child }, c.rssBytes);
     },
   );
-  totalCounter(
+  scraped(
     registry,
+    'counter',
     'omnimind_child_cpu_seconds_total',
     "CPU time (user + system) of the child's process.",
     ['child'],
@@ -132,8 +128,9 @@ export function registerFleetMetrics(registry: Registry, sample: () => FleetSamp
       for (const c of children()) if (c.cpuSeconds !== undefined) set({ child: c.child }, c.cpuSeconds);
     },
   );
-  readGauge(
+  scraped(
     registry,
+    'gauge',
     'omnimind_clients',
     'Connected clients by endpoint and transport.',
     ['endpoint', 'transport'],
@@ -150,8 +147,9 @@ export function registerFleetMetrics(registry: Registry, sample: () => FleetSamp
   );
   registerCacheMetrics(registry, sample);
   registerLimiterMetrics(registry, sample);
-  totalCounter(
+  scraped(
     registry,
+    'counter',
     'omnimind_trace_spans_total',
     'Request spans by fate: exported, failed (the collector refused or was down) or dropped (export queue full).',
     ['outcome'],
@@ -176,7 +174,7 @@ function registerCacheMetrics(registry: Registry, sample: () => FleetSample): vo
     ],
   ] as const;
   for (const [name, help, field] of lookups) {
-    totalCounter(registry, name, help, [], (set) => {
+    scraped(registry, 'counter', name, help, [], (set) => {
       const cache = sample().cache;
       if (cache !== undefined) set({}, cache[field]);
     });
@@ -185,7 +183,7 @@ function registerCacheMetrics(registry: Registry, sample: () => FleetSample): vo
     ['omnimind_cache_entries', 'Cached answers by tier (l1: memory, l2: SQLite).', 'entries'],
     ['omnimind_cache_bytes', 'Bytes of cached answers by tier (l1: memory, l2: SQLite).', 'bytes'],
   ] as const) {
-    readGauge(registry, name, help, ['tier'], (set) => {
+    scraped(registry, 'gauge', name, help, ['tier'], (set) => {
       const cache = sample().cache;
       if (cache === undefined) return;
       set({ tier: 'l1' }, cache.l1[field]);
@@ -201,13 +199,14 @@ function registerLimiterMetrics(registry: Registry, sample: () => FleetSample): 
     ['omnimind_limiter_concurrency_limit', 'The in-flight limit now in force.', 'concurrency'],
     ['omnimind_limiter_running', 'Requests admitted and not yet answered.', 'running'],
   ] as const) {
-    readGauge(registry, name, help, [], (set) => {
+    scraped(registry, 'gauge', name, help, [], (set) => {
       const limiter = sample().limiter;
       if (limiter !== undefined) set({}, limiter[field]);
     });
   }
-  readGauge(
+  scraped(
     registry,
+    'gauge',
     'omnimind_limiter_queued',
     'Requests waiting for admission, by priority.',
     ['priority'],
@@ -217,8 +216,9 @@ function registerLimiterMetrics(registry: Registry, sample: () => FleetSample): 
       for (const priority of PRIORITIES) set({ priority }, limiter.byPriority[priority]?.queued ?? 0);
     },
   );
-  totalCounter(
+  scraped(
     registry,
+    'counter',
     'omnimind_limiter_shed_total',
     'Requests shed under overload, by priority.',
     ['priority'],
