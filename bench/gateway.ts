@@ -10,8 +10,13 @@ import type { BenchSection } from './types.js';
 /** Requests per measured run: enough for a stable p99 at every concurrency. */
 const REQUESTS = 20_000;
 const CONCURRENCIES = [1, 8, 64];
-/** Alternating runs of the telemetry comparison: the median of paired differences shrugs off a noisy neighbour. */
-const TELEMETRY_ROUNDS = 5;
+/**
+ * Rounds of the telemetry comparison, each loading the three supervisors in turn (the order rotating): the median of
+ * paired differences shrugs off a noisy neighbour, and each run is long enough for /proc's 10 ms CPU ticks.
+ */
+const TELEMETRY_ROUNDS = 7;
+/** Requests per run of the telemetry comparison. */
+const TELEMETRY_REQUESTS = 10_000;
 /** The concurrency of the telemetry comparison: a typical busy client, far from the limiter's limits. */
 const TELEMETRY_CONCURRENCY = 8;
 
@@ -66,14 +71,15 @@ async function telemetryCost(): Promise<{ rows: string[]; verdict: string }> {
     const perRequestUs: [number[], number[], number[]] = [[], [], []];
     for (const { rpc } of rpcs) await closedLoop(call(rpc), TELEMETRY_CONCURRENCY, 2000);
     for (let round = 0; round < TELEMETRY_ROUNDS; round++) {
-      for (const [i, { rpc }] of rpcs.entries()) {
+      for (let k = 0; k < rpcs.length; k++) {
+        const i = (round + k) % rpcs.length;
         const cpu0 = cpuSeconds(pids[i]!);
-        await closedLoop(call(rpc), TELEMETRY_CONCURRENCY, REQUESTS);
-        perRequestUs[i]!.push(((cpuSeconds(pids[i]!) - cpu0) / REQUESTS) * 1e6);
+        await closedLoop(call(rpcs[i]!.rpc), TELEMETRY_CONCURRENCY, TELEMETRY_REQUESTS);
+        perRequestUs[i]!.push(((cpuSeconds(pids[i]!) - cpu0) / TELEMETRY_REQUESTS) * 1e6);
       }
     }
     for (const { close } of rpcs) close();
-    const spansSent = 2000 + TELEMETRY_ROUNDS * REQUESTS;
+    const spansSent = 2000 + TELEMETRY_ROUNDS * TELEMETRY_REQUESTS;
     const exported = await waitForSpans(receiver.spans, spansSent);
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
     const [offUs, metricsUs, onUs] = perRequestUs.map(median) as [number, number, number];

@@ -137,7 +137,7 @@ describe('metrics', () => {
     const kv = await h.client('kv');
     await kv.callTool({ name: 'echo', arguments: { text: 'x' } });
     const result = await h.cli(['metrics']);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/metrics are off/i);
     const status = JSON.parse((await h.cli(['status', '--json'])).stdout) as { children: Array<{ requests: number }> };
     expect(status.children[0]?.requests).toBe(1);
