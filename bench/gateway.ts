@@ -105,12 +105,15 @@ async function telemetryCost(): Promise<{ rows: string[]; verdict: string }> {
   }
 }
 
-/** Waits (up to 10 s) until the receiver has `expected` spans or stops getting more; returns how many it got. */
+/**
+ * Waits until the receiver has `expected` spans or gets no more within 1.5 s (longer than the 1 s after which a
+ * partial batch leaves); returns how many it got.
+ */
 async function waitForSpans(spans: () => number, expected: number): Promise<number> {
   let last = -1;
   for (let i = 0; i < 20 && spans() < expected && spans() !== last; i++) {
     last = spans();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
   }
   return spans();
 }
