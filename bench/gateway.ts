@@ -195,6 +195,7 @@ export async function run(): Promise<BenchSection> {
     markdown: [
       `${REQUESTS} \`tools/call echo\` requests per run (after 2,000 warm-up), one connection, closed loop;`,
       'the default limiter config.',
+      `The telemetry rows load three supervisors in turn; tracing's cost is the OpenTelemetry SDK's span and its OTLP/HTTP JSON export (about 630 bytes a span, serialised and posted by the supervisor), at one span per request.`,
       '',
       '| concurrency | direct req/s | omnimind req/s | ratio | direct p50 / p99 ms | omnimind p50 / p99 ms | p50 overhead | supervisor CPU per request | errors |',
       '|---|---|---|---|---|---|---|---|---|',
