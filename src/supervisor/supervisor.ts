@@ -400,11 +400,6 @@ export class Supervisor {
     return text;
   }
 
-  /** Request counters, latency histograms and spans, for a transport that hands requests to sessions itself. */
-  get telemetry(): Telemetry | undefined {
-    return this.#telemetry;
-  }
-
   #handlers(): ControlHandlers {
     return {
       status: async ({ children }) => this.status(children),
