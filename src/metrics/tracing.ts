@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   type Attributes,
   type Context,
@@ -186,11 +187,11 @@ export class RequestTracer {
 
   /** Sends what is queued (waiting at most a short while) and stops. */
   async shutdown(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, SHUTDOWN_WAIT_MS);
-    });
-    await Promise.race([this.#provider.shutdown().catch(() => {}), deadline]);
-    clearTimeout(timer);
+    const wait = new AbortController();
+    await Promise.race([
+      this.#provider.shutdown().catch(() => {}),
+      delay(SHUTDOWN_WAIT_MS, undefined, { signal: wait.signal }).catch(() => {}),
+    ]);
+    wait.abort();
   }
 }
