@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { callControl } from '../src/supervisor/index.js';
 import { createHarness, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
@@ -8,6 +10,113 @@ import type { BenchSection } from './types.js';
 /** Requests per measured run: enough for a stable p99 at every concurrency. */
 const REQUESTS = 20_000;
 const CONCURRENCIES = [1, 8, 64];
+/**
+ * Rounds of the telemetry comparison, each loading the three supervisors in turn (the order rotating): the median of
+ * paired differences shrugs off a noisy neighbour, and each run is long enough for /proc's 10 ms CPU ticks.
+ */
+const TELEMETRY_ROUNDS = 7;
+/** Requests per run of the telemetry comparison. */
+const TELEMETRY_REQUESTS = 10_000;
+/** The concurrency of the telemetry comparison: a typical busy client, far from the limiter's limits. */
+const TELEMETRY_CONCURRENCY = 8;
+
+/** An OTLP/HTTP receiver in this process: takes each export, counts its spans, answers 200. */
+async function otlpReceiver(): Promise<{ url: string; spans(): number; close(): void }> {
+  let spans = 0;
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        resourceSpans?: Array<{ scopeSpans: Array<{ spans: unknown[] }> }>;
+      };
+      for (const resource of body.resourceSpans ?? [])
+        for (const scope of resource.scopeSpans) spans += scope.spans.length;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    spans: () => spans,
+    close: () => server.close(),
+  };
+}
+
+/**
+ * Supervisor CPU per uncached echo with both metrics and tracing off, metrics only, and both on (spans exported to a
+ * receiver in this process): three supervisors loaded in turn, same child, same load.
+ */
+async function telemetryCost(): Promise<{ rows: string[]; verdict: string }> {
+  const server = fixture();
+  const receiver = await otlpReceiver();
+  const off = createHarness({ children: NO_BUILTINS, mcpServers: { echo: server }, metrics: { enabled: false } });
+  const metricsOnly = createHarness({ children: NO_BUILTINS, mcpServers: { echo: server } });
+  const on = createHarness({
+    children: NO_BUILTINS,
+    mcpServers: { echo: server },
+    tracing: { otlpEndpoint: receiver.url },
+  });
+  try {
+    for (const h of [off, metricsOnly, on]) await h.cli(['start']);
+    const pids = await Promise.all(
+      [off, metricsOnly, on].map(
+        async (h) => (await callControl(join(h.runtimeDir, 'control.sock'), 'status', {})).supervisor.pid,
+      ),
+    );
+    const rpcs = await Promise.all([off, metricsOnly, on].map((h) => socketRpc(h.socket('echo'))));
+    const call = (rpc: (typeof rpcs)[number]['rpc']) => (i: number) =>
+      rpc.request('tools/call', { name: 'echo', arguments: { text: `m${i}` } });
+    const perRequestUs: [number[], number[], number[]] = [[], [], []];
+    for (const { rpc } of rpcs) await closedLoop(call(rpc), TELEMETRY_CONCURRENCY, 2000);
+    for (let round = 0; round < TELEMETRY_ROUNDS; round++) {
+      for (let k = 0; k < rpcs.length; k++) {
+        const i = (round + k) % rpcs.length;
+        const cpu0 = cpuSeconds(pids[i]!);
+        await closedLoop(call(rpcs[i]!.rpc), TELEMETRY_CONCURRENCY, TELEMETRY_REQUESTS);
+        perRequestUs[i]!.push(((cpuSeconds(pids[i]!) - cpu0) / TELEMETRY_REQUESTS) * 1e6);
+      }
+    }
+    for (const { close } of rpcs) close();
+    const spansSent = 2000 + TELEMETRY_ROUNDS * TELEMETRY_REQUESTS;
+    const exported = await waitForSpans(receiver.spans, spansSent);
+    const { text } = await callControl(join(on.runtimeDir, 'control.sock'), 'metrics', {});
+    const lost = (outcome: string) =>
+      Number(new RegExp(`^omnimind_trace_spans_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+    const [offUs, metricsUs, onUs] = perRequestUs.map(median) as [number, number, number];
+    const extra = (runs: number[]) => median(runs.map((us, i) => us - perRequestUs[0][i]!));
+    const metricsExtraUs = extra(perRequestUs[1]);
+    const extraUs = extra(perRequestUs[2]);
+    return {
+      rows: [
+        `| both off (\`metrics: {enabled: false}\`) | ${fmt(offUs, 1)} µs | – | ${perRequestUs[0].map((v) => fmt(v, 1)).join(', ')} | – |`,
+        `| metrics on, tracing off (the default) | ${fmt(metricsUs, 1)} µs | ${fmt(metricsExtraUs, 1)} µs | ${perRequestUs[1].map((v) => fmt(v, 1)).join(', ')} | – |`,
+        `| metrics + tracing on, spans to a local OTLP receiver | ${fmt(onUs, 1)} µs | ${fmt(extraUs, 1)} µs | ${perRequestUs[2].map((v) => fmt(v, 1)).join(', ')} | ${exported} of ${spansSent} (${lost('dropped')} dropped, ${lost('failed')} failed) |`,
+      ],
+      verdict:
+        `metrics + tracing cost: ${fmt(extraUs, 1)} µs of supervisor CPU per request (median of ${TELEMETRY_ROUNDS} paired runs; goal ≤ 3 µs): ${extraUs <= 3 ? 'met' : 'missed'}` +
+        `; metrics alone: ${fmt(metricsExtraUs, 1)} µs`,
+    };
+  } finally {
+    await Promise.all([off.cleanup(), metricsOnly.cleanup(), on.cleanup()]);
+    receiver.close();
+  }
+}
+
+/**
+ * Waits until the receiver has `expected` spans or gets no more within 1.5 s (longer than the 1 s after which a
+ * partial batch leaves); returns how many it got.
+ */
+async function waitForSpans(spans: () => number, expected: number): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 20 && spans() < expected && spans() !== last; i++) {
+    last = spans();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  }
+  return spans();
+}
 
 /** Uncached echo through omnimind vs. the same child driven directly over stdio, same run. */
 export async function run(): Promise<BenchSection> {
@@ -72,12 +181,21 @@ export async function run(): Promise<BenchSection> {
   } finally {
     await h.cleanup();
   }
+  const telemetry = await telemetryCost();
+  rows.push(
+    '',
+    `| concurrency ${TELEMETRY_CONCURRENCY}, uncached echo | supervisor CPU per request (median) | extra (median of pairs) | each run | spans received |`,
+    '|---|---|---|---|---|',
+    ...telemetry.rows,
+  );
+  verdicts.push(telemetry.verdict);
   return {
     title: 'Gateway overhead: uncached echo, direct stdio vs. through omnimind',
     command: 'npm run bench -- gateway',
     markdown: [
       `${REQUESTS} \`tools/call echo\` requests per run (after 2,000 warm-up), one connection, closed loop;`,
       'the default limiter config.',
+      `The telemetry rows load three supervisors in turn; tracing's cost is the OpenTelemetry SDK's span and its OTLP/HTTP JSON export (about 630 bytes a span, serialised and posted by the supervisor), at one span per request.`,
       '',
       '| concurrency | direct req/s | omnimind req/s | ratio | direct p50 / p99 ms | omnimind p50 / p99 ms | p50 overhead | supervisor CPU per request | errors |',
       '|---|---|---|---|---|---|---|---|---|',

@@ -76,9 +76,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command('status [children...]')
     .description('show children, sockets, traffic, cache and limiter')
-    .option('--json', 'print the status document as JSON')
-    .action((children: string[], _opts, cmd: Command) =>
-      run(async () => (await import('./commands/lifecycle.js')).statusCommand(children, global(cmd))),
+    .addOption(new Option('--json', 'print the status document as JSON').conflicts('watch'))
+    .option('--watch', 'redraw the table every second with request rates (q or Ctrl-C quits)')
+    .action((children: string[], opts: { watch?: boolean }, cmd: Command) =>
+      run(async () =>
+        opts.watch
+          ? (await import('./commands/status-watch.js')).statusWatchCommand(children, global(cmd))
+          : (await import('./commands/lifecycle.js')).statusCommand(children, global(cmd)),
+      ),
+    );
+  program
+    .command('metrics')
+    .description('print the Prometheus text exposition of the running supervisor')
+    .action((_opts, cmd: Command) =>
+      run(async () => (await import('./commands/metrics.js')).metricsCommand(global(cmd))),
     );
   program
     .command('logs [child]')

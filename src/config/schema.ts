@@ -190,6 +190,14 @@ export const configSchema = z
       .optional(),
     logs: z.object({ maxBytes: positiveInt.optional(), keep: positiveInt.optional() }).strict().optional(),
     http: httpSchema.optional(),
+    metrics: z.object({ enabled: z.boolean().optional() }).strict().optional(),
+    tracing: z
+      .object({
+        otlpEndpoint: z.string().url("use the collector's OTLP/HTTP URL, e.g. http://localhost:4318"),
+        serviceName: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

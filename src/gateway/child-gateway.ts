@@ -1,4 +1,5 @@
 import type { Priority } from '../limiter/index.js';
+import type { Telemetry } from '../metrics/index.js';
 import { ChildEndpoint } from './child-endpoint.js';
 import { ChildRouter } from './child-router.js';
 import type { ConnectionBudget } from './connection-budget.js';
@@ -11,6 +12,8 @@ import type { ChildLink, RequestCache, RequestLimiter } from './types.js';
 export interface ChildGatewayOptions {
   cache?: RequestCache;
   limiter?: RequestLimiter;
+  /** Request counters, latency histograms and spans. */
+  telemetry?: Telemetry;
   /** The supervisor-wide bound on connections and unfinished frames. */
   budget?: ConnectionBudget;
   maxFrameBytes: number;
@@ -44,7 +47,12 @@ export class ChildGateway extends EndpointServer {
     };
     super(
       new ChildEndpoint(member),
-      { cache: options.cache, limiter: options.limiter, clientPriorities: options.priorities.clients },
+      {
+        cache: options.cache,
+        limiter: options.limiter,
+        telemetry: options.telemetry,
+        clientPriorities: options.priorities.clients,
+      },
       options,
     );
     this.router = router;

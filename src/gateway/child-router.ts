@@ -46,6 +46,7 @@ const CLIENT_ERRORS = new Set<number>([ErrorCode.InvalidRequest, ErrorCode.Metho
 export class ChildRouter {
   readonly link: ChildLink;
   readonly sessions = new Set<RouterClient>();
+  /** What clients of this child were answered, and how fast (recorded by their sessions). */
   readonly stats = new RequestStats();
   readonly #pending = new Map<number, PendingRequest>();
   readonly #progress = new Map<string, { session: RouterClient; token: string | number }>();
@@ -139,7 +140,6 @@ export class ChildRouter {
     if (!this.#pending.delete(pending.childId)) return undefined;
     this.#progress.delete(`p${pending.childId}`);
     const latencyMs = performance.now() - pending.startedAt;
-    this.stats.record(latencyMs, outcome.kind === 'error');
     pending.resolve(outcome);
     return latencyMs;
   }

@@ -11,6 +11,6 @@ export { ProfileGateway } from './profile-gateway.js';
 export { namePattern, profileNames } from './profile-names.js';
 export { COMPRESSED_META_KEY, type CompressionPolicy, compressResultJson, resultBudget } from './result-compression.js';
 export { ClientSession, type SessionServices } from './session.js';
-export type { ClientTransport, TransportHandlers } from './transport.js';
+export type { ClientTransport, FrameContext, TransportHandlers } from './transport.js';
 export { UnixSocketTransport } from './transports/unix-socket.js';
 export type { ChildLink, RequestCache, RequestLimiter, RouterClient, ToolSummary } from './types.js';

@@ -1,38 +1,29 @@
-/** How many recent latencies feed p50/p99: enough for a stable p99, small enough to sort on each status call. */
-const LATENCY_WINDOW = 2048;
+import { bucketIndex, LATENCY_BUCKETS_S, quantileOfBuckets } from '../metrics/index.js';
 
-/** Request counters and a sliding window of latencies for one child. */
+/**
+ * Request counters and a latency histogram for one child (the buckets of `omnimind_request_duration_seconds`), kept
+ * whether metrics are on or off: `status` reads its counts and its p50/p99 here.
+ */
 export class RequestStats {
-  /** Requests answered to clients, from the child or from the cache. */
+  /** Requests answered to clients: by the child, from the cache, or by the gateway (shed, timed out). */
   requests = 0;
   errors = 0;
   /** Requests answered from the cache. */
   cacheHits = 0;
-  readonly #window = new Float64Array(LATENCY_WINDOW);
-  #filled = 0;
-  #next = 0;
+  /** Counts per latency bucket, cumulative from start; the last one is +Inf. */
+  readonly #buckets = new Float64Array(LATENCY_BUCKETS_S.length + 1);
 
-  /** Records one answered request. */
-  record(latencyMs: number, isError: boolean): void {
+  /** Records one answered request: `cached` when the cache answered, `error` when the answer is an error. */
+  record(latencyMs: number, outcome: 'ok' | 'cached' | 'error'): void {
     this.requests++;
-    if (isError) this.errors++;
-    this.#window[this.#next] = latencyMs;
-    this.#next = (this.#next + 1) % LATENCY_WINDOW;
-    if (this.#filled < LATENCY_WINDOW) this.#filled++;
+    if (outcome === 'error') this.errors++;
+    else if (outcome === 'cached') this.cacheHits++;
+    this.#buckets[bucketIndex(latencyMs / 1000)]! += 1;
   }
 
-  /** Records one request answered from the cache. */
-  recordHit(latencyMs: number): void {
-    this.cacheHits++;
-    this.record(latencyMs, false);
-  }
-
-  /** p50 and p99 of the recent window, in milliseconds rounded to 0.01. */
+  /** p50 and p99 since start, interpolated within their buckets, in milliseconds rounded to 0.01. */
   percentiles(): { p50: number; p99: number } {
-    if (this.#filled === 0) return { p50: 0, p99: 0 };
-    const sorted = this.#window.slice(0, this.#filled).sort();
-    const at = (q: number) =>
-      Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 100) / 100;
+    const at = (q: number) => Math.round(quantileOfBuckets(this.#buckets, q) * 100_000) / 100;
     return { p50: at(0.5), p99: at(0.99) };
   }
 }

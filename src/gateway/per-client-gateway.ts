@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import type { Priority } from '../limiter/index.js';
+import type { Telemetry } from '../metrics/index.js';
 import { ChildEndpoint } from './child-endpoint.js';
 import { ChildRouter } from './child-router.js';
 import { type ConnectionBudget, refuseConnection } from './connection-budget.js';
@@ -18,6 +19,8 @@ export interface InstanceLink extends ChildLink {
 /** Options of a PerClientGateway. */
 export interface PerClientGatewayOptions<L extends InstanceLink = InstanceLink> {
   limiter?: RequestLimiter;
+  /** Request counters, latency histograms and spans. */
+  telemetry?: Telemetry;
   /** The supervisor-wide bound on connections and unfinished frames. */
   budget?: ConnectionBudget;
   maxFrameBytes: number;
@@ -69,12 +72,17 @@ export class PerClientGateway<L extends InstanceLink = InstanceLink> {
       return;
     }
     const link = this.#options.createInstance(slot);
-    const { limiter, priorities, compression } = this.#options;
+    const { limiter, telemetry, priorities, compression } = this.#options;
     const router = new ChildRouter(link, { limiter, dedicated: true });
     const endpoint = new ChildEndpoint({ router, honoursRoots: false, compression, toolPriorities: priorities.tools });
-    const session = new ClientSession(transport, endpoint, { limiter, clientPriorities: priorities.clients }, () => {
-      void this.#release(instance);
-    });
+    const session = new ClientSession(
+      transport,
+      endpoint,
+      { limiter, telemetry, clientPriorities: priorities.clients },
+      () => {
+        void this.#release(instance);
+      },
+    );
     const instance: ClientInstance<L> = { slot, link, router, session };
     this.instances.set(slot, instance);
     link.start();

@@ -1,6 +1,7 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { CLIENT_ROOTS_META_KEY } from '../children/shared/client-roots.js';
 import { type Priority, resolvePriority } from '../limiter/index.js';
+import type { Telemetry } from '../metrics/index.js';
 import {
   ErrorCode,
   encodeFrame,
@@ -13,7 +14,7 @@ import {
 import type { RouteOutcome } from './child-router.js';
 import type { Endpoint, Member } from './endpoint.js';
 import { compressResultJson, resultBudget } from './result-compression.js';
-import type { ClientTransport } from './transport.js';
+import type { ClientTransport, FrameContext } from './transport.js';
 import type { RequestCache, RequestLimiter, RouterClient } from './types.js';
 
 /** How long `initialize` waits for a child that is (re)starting. */
@@ -30,6 +31,8 @@ const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'aler
 export interface SessionServices {
   cache?: RequestCache;
   limiter?: RequestLimiter;
+  /** Request counters, latency histograms and spans. */
+  telemetry?: Telemetry;
   /** Default priorities per client name (from `initialize`'s clientInfo). */
   clientPriorities: Readonly<Record<string, Priority>>;
 }
@@ -132,7 +135,7 @@ export class ClientSession {
     this.#services = services;
     this.#onClose = onClose;
     this.syncMembers();
-    transport.start({ onFrame: (frame) => this.#onFrame(frame), onClose: () => this.close() });
+    transport.start({ onFrame: (frame, context) => this.#onFrame(frame, context), onClose: () => this.close() });
   }
 
   /** Attaches to the endpoint's members as they are now (a reload may have changed a profile's children). */
@@ -198,10 +201,10 @@ export class ClientSession {
     else this.#write(`{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify(outcome.error)}}\n`);
   }
 
-  #onFrame(frame: string): void {
+  #onFrame(frame: string, context: FrameContext | undefined): void {
     if (this.#closed) return;
     try {
-      this.#handleFrame(frame);
+      this.#handleFrame(frame, context);
     } catch (error) {
       // Input no handler can cope with (nesting too deep to re-encode, say) costs this frame only, never the others.
       const idText = readIdText(frame) ?? 'null';
@@ -213,7 +216,7 @@ export class ClientSession {
     }
   }
 
-  #handleFrame(frame: string): void {
+  #handleFrame(frame: string, context: FrameContext | undefined): void {
     const parsed = parseFrame(frame);
     const rejection = rejectionFor(parsed);
     if (rejection) return this.sendMessage(rejection);
@@ -224,7 +227,11 @@ export class ClientSession {
         // fractions) need their text read from the frame, so the common request pays no scan.
         const idText =
           typeof id === 'number' && !Number.isSafeInteger(id) ? (readIdText(frame) ?? String(id)) : JSON.stringify(id);
-        return this.#onRequest(id, idText, parsed.message.method, parsed.message.params);
+        const params =
+          context?.traceparent === undefined
+            ? parsed.message.params
+            : this.#withTraceparent(parsed.message.params, context.traceparent);
+        return this.#onRequest(id, idText, parsed.message.method, params);
       }
       case 'notification':
         return this.#onNotification(parsed.message.method, parsed.message.params);
@@ -392,6 +399,13 @@ export class ClientSession {
     );
   }
 
+  /** A transport's `traceparent` (an HTTP header) as the request's own, when tracing is on and `_meta` has none. */
+  #withTraceparent(params: Record<string, unknown> | undefined, traceparent: string) {
+    const meta = params?._meta as Record<string, unknown> | undefined;
+    if (this.#services.telemetry?.tracing !== true || meta?.traceparent !== undefined) return params;
+    return { ...params, _meta: { ...meta, traceparent } };
+  }
+
   /** This client's roots on a request to a child that honours them; whatever the client put there is replaced. */
   #withRoots(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
     const written = params?._meta as Record<string, unknown> | undefined;
@@ -415,16 +429,27 @@ export class ClientSession {
   ): Promise<RouteOutcome> {
     const attachment = this.#attachments.get(member);
     const router = member.router;
-    const params = member.honoursRoots ? this.#withRoots(requestParams) : requestParams;
+    const ownParams = member.honoursRoots ? this.#withRoots(requestParams) : requestParams;
     const scope = member.honoursRoots ? this.#rootsScope : '';
     const startedAt = performance.now();
     const child = router.link.name;
-    const meta = params?._meta;
-    const toolName = method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
+    const meta = ownParams?._meta;
+    const toolName = method === 'tools/call' && typeof ownParams?.name === 'string' ? ownParams.name : undefined;
     const priority = resolvePriority(meta, method, {
       client: this.#clientPriority,
       tool: toolName === undefined ? undefined : member.toolPriorities[toolName],
     });
+    const probe = this.#services.telemetry?.begin({
+      endpoint: this.endpoint.name,
+      child,
+      method,
+      tool: toolName,
+      tools: router.link.tools,
+      priority,
+      traceparent: (meta as Record<string, unknown> | undefined)?.traceparent,
+    });
+    // With tracing on the child is told this request's span, in place of whatever the client wrote.
+    const params = probe === undefined ? ownParams : probe.forwarded(ownParams);
     const metaTimeout = (meta as Record<string, unknown> | undefined)?.timeoutMs;
     const timeoutMs = typeof metaTimeout === 'number' && metaTimeout > 0 ? metaTimeout : undefined;
     const budget = resultBudget(member.compression, method, params);
@@ -437,8 +462,10 @@ export class ClientSession {
           );
     };
     const { cache, limiter } = this.#services;
-    const load = (loadSignal: AbortSignal) =>
-      cache ? cache.fetch(child, method, params, forward, { signal: loadSignal, scope }) : forward(loadSignal);
+    const load = (loadSignal: AbortSignal) => {
+      probe?.admitted();
+      return cache ? cache.fetch(child, method, params, forward, { signal: loadSignal, scope }) : forward(loadSignal);
+    };
     const runController = controller ?? linkedController(signal);
     const run = limiter
       ? limiter.run(load, {
@@ -452,11 +479,17 @@ export class ClientSession {
     return run.then(
       (outcome) => {
         if (attachment !== undefined) attachment.requestsInFlight--;
-        if ((outcome as { cached?: boolean }).cached) router.stats.recordHit(performance.now() - startedAt);
+        const latencyMs = performance.now() - startedAt;
+        const cached = (outcome as { cached?: boolean }).cached === true;
+        router.stats.record(latencyMs, outcome.kind === 'error' ? 'error' : cached ? 'cached' : 'ok');
+        probe?.answered(outcome, latencyMs);
         return outcome;
       },
       (error) => {
         if (attachment !== undefined) attachment.requestsInFlight--;
+        const latencyMs = performance.now() - startedAt;
+        router.stats.record(latencyMs, 'error');
+        probe?.failed(error, latencyMs);
         throw error;
       },
     );

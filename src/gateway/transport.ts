@@ -1,6 +1,12 @@
+/** What a transport knows of a frame beyond its text: an HTTP request's `traceparent` header, say. */
+export interface FrameContext {
+  /** A W3C `traceparent` the transport received with the frame; a request's own `_meta.traceparent` wins. */
+  traceparent?: string;
+}
+
 /** What a session hears from its transport: each complete frame the client sent, and the end of the connection. */
 export interface TransportHandlers {
-  onFrame(frame: string): void;
+  onFrame(frame: string, context?: FrameContext): void;
   onClose(): void;
 }
 

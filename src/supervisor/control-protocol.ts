@@ -87,6 +87,8 @@ export interface ControlMethods {
   wait: { params: { children?: string[]; timeoutMs?: number }; result: StatusReport };
   reload: { params: Record<string, never>; result: ReloadReport };
   'cache.clear': { params: { child?: string }; result: { removed: number } };
+  /** The Prometheus text exposition of the supervisor's metrics. */
+  metrics: { params: Record<string, never>; result: { text: string } };
 }
 
 /** A control method name. */

@@ -27,6 +27,7 @@ import {
 import { authenticatorFor, credentialCheckFor, HttpFront, mcpUrl } from '../http/index.js';
 import { AdaptiveLimiter, type Priority, resolveLimiterOptions } from '../limiter/index.js';
 import type { Logger } from '../logs/index.js';
+import { type FleetSample, Telemetry } from '../metrics/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
 import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
 import type { ChildReport, ProfileReport, ReloadReport, StatusReport } from './control-protocol.js';
@@ -108,6 +109,7 @@ export class Supervisor {
   #budget: ConnectionBudget | undefined;
   /** The Streamable HTTP front, when `http.listen` is set. */
   #http: HttpFront | undefined;
+  #telemetry: Telemetry | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed!: () => void;
   /** Resolves once the supervisor has shut down completely. */
@@ -157,6 +159,13 @@ export class Supervisor {
       logger,
     });
     this.#limiter = new AdaptiveLimiter({ ...config.limiter, childConcurrency: childConcurrency(enabled), logger });
+    if (config.metrics?.enabled !== false || config.tracing !== undefined) {
+      this.#telemetry = new Telemetry({
+        metrics: config.metrics,
+        tracing: config.tracing,
+        sample: () => this.#fleetSample(),
+      });
+    }
 
     const { maxFrameBytes: _, ...limits } = config.gateway ?? {};
     this.#budget = new ConnectionBudget(limits);
@@ -211,6 +220,7 @@ export class Supervisor {
     };
     const services = {
       limiter: this.#limiter,
+      telemetry: this.#telemetry,
       budget: this.#budget,
       maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       priorities: { clients: this.#clientPriorities, tools: options.priorities ?? {} },
@@ -258,7 +268,12 @@ export class Supervisor {
     }
     const gateway = new ProfileGateway(
       { name: spec.name, members: this.#membersOf(spec), tools: spec.tools, logger },
-      { cache: this.#cache, limiter: this.#limiter, clientPriorities: this.#clientPriorities },
+      {
+        cache: this.#cache,
+        limiter: this.#limiter,
+        telemetry: this.#telemetry,
+        clientPriorities: this.#clientPriorities,
+      },
       { maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, budget: this.#budget },
     );
     this.#profiles.set(spec.name, gateway);
@@ -444,9 +459,33 @@ export class Supervisor {
     };
   }
 
+  /** The fleet as metrics read it at a scrape: each child's process facts, the clients, the cache and the limiter. */
+  #fleetSample(): FleetSample {
+    const report = this.status();
+    const clients = [...this.#gateways.values(), ...this.#profiles.values()].flatMap((gateway) =>
+      [...gateway.sessions].map((session) => ({ endpoint: gateway.endpoint.name, transport: session.transportKind })),
+    );
+    for (const [name, pool] of this.#pools) {
+      for (const instance of pool.instances.values()) {
+        clients.push({ endpoint: name, transport: instance.session.transportKind });
+      }
+    }
+    return { children: report.children, clients, cache: this.#cache?.stats(), limiter: this.#limiter?.stats() };
+  }
+
+  /** The Prometheus text exposition (`omnimind metrics`; the body of `GET /metrics`). */
+  async renderMetrics(): Promise<string> {
+    const text = await this.#telemetry?.render();
+    if (text === undefined) {
+      throw new OmnimindError('METRICS_DISABLED', 'Metrics are off: `metrics.enabled` is false in the config.');
+    }
+    return text;
+  }
+
   #handlers(): ControlHandlers {
     return {
       status: async ({ children }) => this.status(children),
+      metrics: async () => ({ text: await this.renderMetrics() }),
       wait: async ({ children, timeoutMs }) => {
         await this.#settle(children ?? [], AbortSignal.timeout(timeoutMs ?? DEFAULT_WAIT_MS));
         return this.status(children);
@@ -671,6 +710,7 @@ export class Supervisor {
     await Promise.all([...this.#children.values()].map((c) => c.stop(timeoutMs)));
     this.#cache?.close();
     this.#limiter?.close();
+    await this.#telemetry?.shutdown();
     this.#stateDb?.close();
     if (this.#control) await new Promise<void>((resolve) => this.#control?.close(() => resolve()));
     for (const path of this.#boundPaths) {

@@ -1,0 +1,11 @@
+export { bucketIndex, LATENCY_BUCKETS_S, quantileOfBuckets } from './buckets.js';
+export type { ChildSample, FleetSample } from './fleet-metrics.js';
+export type { AnsweredOutcome, FailedOutcome } from './request-metrics.js';
+export {
+  METRICS_CONTENT_TYPE,
+  type RequestProbe,
+  type RequestStart,
+  Telemetry,
+  type TelemetryOptions,
+} from './telemetry.js';
+export { parentContext, type TracingOptions, type TracingStats, traceparentOf } from './tracing.js';
