@@ -99,7 +99,8 @@ describe('the gateway bounds what clients can make it hold', () => {
     expect(
       closed.some((c) => String((c.lines[0]?.error as { message?: string })?.message).includes('maxBufferedBytes')),
     ).toBe(true);
-    expect(rssMb(supervisorPid) - before).toBeLessThan(250);
+    // Holding them all would take 600 MiB; what was read and dropped may wait for a GC, so the bound leaves room.
+    expect(rssMb(supervisorPid) - before).toBeLessThan(400);
     const status = await h.cli(['status', '--json']);
     expect(status.code).toBe(0);
     for (const connection of connections) connection.socket.destroy();
