@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, fixture, type Harness, NO_BUILTINS, ROOT } from '../helpers/harness.js';
 import { freePort } from '../helpers/http.js';
@@ -10,7 +10,11 @@ const INSPECTOR_CLI = join(ROOT, 'node_modules/@modelcontextprotocol/inspector-c
 /** Runs the Inspector's CLI and parses the JSON it prints. */
 function inspect(args: string[]): Promise<{ code: number; json: unknown; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [INSPECTOR_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Run from its own directory: it looks for its package.json relative to the working directory.
+    const child = spawn(process.execPath, [INSPECTOR_CLI, ...args], {
+      cwd: dirname(INSPECTOR_CLI),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
