@@ -125,7 +125,10 @@ function render({ status, history }) {
   const names = status.children.map((c) => c.name);
   for (const row of document.querySelectorAll('#children tbody tr')) if (!names.includes(row.dataset.child)) row.remove();
   const fleetRate = points.map((p) => Object.values(p.children).reduce((sum, c) => sum + c.rate, 0));
-  const fleetP99 = points.map((p) => Math.max(0, ...Object.values(p.children).map((c) => c.p99 || 0)));
+  const fleetP99 = points.map((p) => {
+    const values = Object.values(p.children).flatMap((c) => (c.p99 === null ? [] : [c.p99]));
+    return values.length === 0 ? null : Math.max(...values);
+  });
   for (const child of status.children) {
     const row = childRow(child.name);
     const cell = (name) => row.querySelector('.' + name);
@@ -173,7 +176,8 @@ function render({ status, history }) {
   card('card-p99', 'p99 latency (15 min)', fmt.ms(fleetP99[fleetP99.length - 1] ?? null), fleetP99, '#e5b454');
   card('card-errors', 'errors', String(errors), points.map((p) => Object.values(p.children).reduce((sum, c) => sum + c.errorRate, 0)), '#ef6b6b');
   card('card-cache', 'cache hit rate', fmt.pct(status.cache.hitRate) + ' (' + status.cache.hits + ' hits)', points.map((p) => p.cacheHitRate), '#4cc38a', 1);
-  card('card-limiter', 'limiter: queued · running · ' + Math.round(status.limiter.rps) + ' rps', status.limiter.queued + ' · ' + status.limiter.running, points.map((p) => p.queued), '#e5b454');
+  card('card-limiter', 'limiter queued · running', status.limiter.queued + ' · ' + status.limiter.running, points.map((p) => p.queued), '#e5b454');
+  card('card-rps', 'limiter rate', Math.round(status.limiter.rps) + ' rps');
   card('card-shed', 'shed · timed out', status.limiter.shed + ' · ' + status.limiter.timedOut, points.map((p) => p.shed), '#ef6b6b');
   if (status.http) card('card-http', 'HTTP sessions', String(status.http.sessions));
   const select = $('log-child');
