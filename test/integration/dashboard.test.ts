@@ -170,12 +170,12 @@ describe('the dashboard in headless Chromium', () => {
       });
     const plain = await post({});
     expect(plain.status).toBe(403);
-    expect((await plain.json()).error.code).toBe('CSRF');
+    expect(((await plain.json()) as { error: { code: string } }).error.code).toBe('CSRF');
     const forged = await post({ 'X-Omnimind-CSRF': `${Date.now()}.AAAA` });
     expect(forged.status).toBe(403);
     const crossSite = await post({ 'X-Omnimind-CSRF': csrf, 'Sec-Fetch-Site': 'cross-site' });
     expect(crossSite.status).toBe(403);
-    expect((await crossSite.json()).error.code).toBe('CROSS_SITE');
+    expect(((await crossSite.json()) as { error: { code: string } }).error.code).toBe('CROSS_SITE');
     expect(
       (await fetch(`${base}/api/children/fx/stop`, { headers: { Authorization: `Bearer ${admin}` } })).status,
     ).toBe(405);

@@ -68,7 +68,7 @@ describe('the HTTP front: /healthz, /readyz, /metrics and the traceparent header
     expect((await get('/metrics', 'omm_not-a-token')).status).toBe(401);
     const forbidden = await get('/metrics', scoped);
     expect(forbidden.status).toBe(403);
-    expect((await forbidden.json()).error.message).toContain('--metrics');
+    expect(((await forbidden.json()) as { error: { message: string } }).error.message).toContain('--metrics');
     for (const token of [watcher, admin]) {
       const response = await get('/metrics', token);
       expect(response.status).toBe(200);
