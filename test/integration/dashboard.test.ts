@@ -9,6 +9,19 @@ import { freePort, httpClient } from '../helpers/http.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
+/** An element as the functions run in the page use it (the project's typings leave the DOM out). */
+interface PageNode {
+  textContent: string | null;
+  dataset: Record<string, string | undefined>;
+  querySelector(selector: string): PageNode | null;
+}
+declare const document: {
+  getElementById(id: string): PageNode | null;
+  querySelector(selector: string): PageNode | null;
+  querySelectorAll(selector: string): Iterable<PageNode>;
+};
+declare const sessionStorage: { getItem(key: string): string | null };
+
 describe('the dashboard in headless Chromium', () => {
   let h: Harness;
   let base: string;
@@ -89,7 +102,7 @@ describe('the dashboard in headless Chromium', () => {
     );
     // The history gets a point every 5 s: calls paced by the child (50 ms each) until the rate chart has three.
     const points = () =>
-      page.$eval('tr[data-child="fx"] td.rate svg', (svg) => Number((svg as SVGElement).dataset.points));
+      page.$eval('tr[data-child="fx"] td.rate svg', (svg) => Number((svg as unknown as PageNode).dataset.points));
     let calls = 0;
     while ((await points()) < 3) {
       await client.callTool({ name: 'slow', arguments: { ms: 50, text: `paced ${calls}` } });
