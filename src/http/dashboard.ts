@@ -2,7 +2,6 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { METRICS_CONTENT_TYPE } from '../metrics/index.js';
 import { OmnimindError } from '../protocol/index.js';
-import type { StatusReport } from '../supervisor/control-protocol.js';
 import { type Authenticator, type Credential, canObserve } from './auth.js';
 import type { HistoryPoint } from './dashboard-history.js';
 import { dashboardPage } from './dashboard-page.js';
@@ -12,8 +11,8 @@ export type ChildAction = 'start' | 'stop' | 'restart';
 
 /** The supervisor as the observability paths see it. */
 export interface FleetView {
-  /** The `status --json` document. */
-  status(): StatusReport;
+  /** The `status --json` document (sent as it is). */
+  status(): object;
   /** The last 15 minutes, one point per 5 s. */
   history(): { intervalMs: number; points: HistoryPoint[] };
   /** The eager children that are not RUNNING (none: ready). */

@@ -117,3 +117,43 @@ describe('the HTTP front: /healthz, /readyz, /metrics and the traceparent header
     }
   });
 });
+
+describe('http.metricsWithoutAuth', () => {
+  let h: Harness;
+  let base: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    h = createHarness({
+      children: NO_BUILTINS,
+      mcpServers: { fx: fixture() },
+      http: { listen: `127.0.0.1:${port}`, metricsWithoutAuth: true },
+    });
+    const started = await h.cli(['start'], { timeoutMs: 120_000 });
+    expect(started.code, started.stderr).toBe(0);
+  }, 150_000);
+
+  afterAll(async () => {
+    await h?.cleanup();
+  });
+
+  it('serves /metrics without a token on loopback, and nothing else', async () => {
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(sumOf(parsePrometheusText(await metrics.text()), 'omnimind_child_up', { child: 'fx' })).toBe(1);
+    expect((await fetch(`${base}/api/fleet`)).status).toBe(401);
+    expect((await fetch(`${base}/mcp/fx`, { method: 'POST' })).status).toBe(401);
+  });
+
+  it('is refused on an address other machines reach', async () => {
+    const other = createHarness({ children: NO_BUILTINS, http: { listen: '0.0.0.0:7733', metricsWithoutAuth: true } });
+    try {
+      const checked = await other.cli(['config', '--check']);
+      expect(checked.code).toBe(1);
+      expect(checked.stdout + checked.stderr).toMatch(/metricsWithoutAuth.*non-loopback/);
+    } finally {
+      await other.cleanup();
+    }
+  });
+});
