@@ -200,6 +200,7 @@ async function refreshLog() {
 
 async function poll() {
   clearTimeout(timer);
+  const started = Date.now();
   try {
     render(await api('/api/fleet'));
     $('login').hidden = true;
@@ -211,7 +212,7 @@ async function poll() {
     if (error.status === 403) return showLogin(error.message);
     $('notice').textContent = 'update failed: ' + error.message;
   }
-  timer = setTimeout(poll, ${POLL_MS});
+  timer = setTimeout(poll, Math.max(0, ${POLL_MS} - (Date.now() - started)));
 }
 
 async function act(name, action, button) {

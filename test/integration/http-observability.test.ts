@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -41,10 +42,19 @@ describe('the HTTP front: /healthz, /readyz, /metrics and the traceparent header
   const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
     fetch(`${base}${path}`, { headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers } });
 
-  it('answers /healthz without a token', async () => {
+  it('answers /healthz without a token, behind the Host check', async () => {
     const response = await get('/healthz');
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('ok\n');
+    const rebound = await new Promise<number>((resolve, reject) => {
+      request(`${base}/healthz`, { headers: { Host: 'attacker.example' } }, (answer) => {
+        answer.resume();
+        resolve(answer.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(rebound).toBe(403);
   });
 
   it('answers /readyz 503 naming an eager child that is not RUNNING, then 200 once it runs', async () => {
