@@ -230,6 +230,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .command('create <name>')
     .description('create a token; its secret is printed once, alone on stdout')
     .option('--endpoint <endpoint>', 'limit it to an endpoint (repeatable; default: every endpoint)', collect, [])
+    .option('--metrics', 'let it read GET /metrics and the dashboard (a token without --endpoint may already)')
     .option('--expires <days>', 'refuse it after this many days', positiveNumber)
     .action((name: string, _opts, cmd: Command) =>
       run(async () =>

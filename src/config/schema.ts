@@ -110,6 +110,8 @@ const httpSchema = z
     headersTimeoutMs: positiveInt.optional(),
     requestTimeoutMs: positiveInt.optional(),
     keepAliveTimeoutMs: positiveInt.optional(),
+    /** Serve `GET /metrics` to anyone who can reach the listener (loopback only). */
+    metricsWithoutAuth: z.boolean().optional(),
     tls: z
       .object({ cert: z.string().min(1), key: z.string().min(1) })
       .strict()
@@ -131,6 +133,13 @@ const httpSchema = z
         code: 'custom',
         path: ['auth'],
         message: '"none" is refused on a non-loopback address: anyone who can reach it could use every child',
+      });
+    }
+    if (http.metricsWithoutAuth === true && http.listen !== undefined && !LOOPBACK.test(http.listen)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['metricsWithoutAuth'],
+        message: 'true is refused on a non-loopback address: anyone who can reach it could read the metrics',
       });
     }
     if (http.auth === 'oauth' && http.oauth === undefined) {

@@ -21,6 +21,11 @@ export class RequestStats {
     this.#buckets[bucketIndex(latencyMs / 1000)]! += 1;
   }
 
+  /** A copy of the cumulative bucket counts (the dashboard's ring takes per-interval percentiles from their deltas). */
+  buckets(): Float64Array {
+    return this.#buckets.slice();
+  }
+
   /** p50 and p99 since start, interpolated within their buckets, in milliseconds rounded to 0.01. */
   percentiles(): { p50: number; p99: number } {
     const at = (q: number) => Math.round(quantileOfBuckets(this.#buckets, q) * 100_000) / 100;

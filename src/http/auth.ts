@@ -12,6 +12,17 @@ export interface Credential {
 /** Turns a request's `Authorization` header into a credential, or undefined when it proves nothing. */
 export type Authenticator = (authorization: string | undefined) => Promise<Credential | undefined>;
 
+/**
+ * The right to read the fleet (`GET /metrics`, the dashboard's reads), kept in a token's endpoints list as a value no
+ * endpoint name can take.
+ */
+export const METRICS_RIGHT = ':metrics';
+
+/** Whether a credential may read the fleet: it holds the metrics right or may use every endpoint. */
+export function canObserve(credential: Credential): boolean {
+  return credential.endpoints === undefined || credential.endpoints.includes(METRICS_RIGHT);
+}
+
 /** The prefix of every token, so that a leaked one is recognisable (secret scanners, logs). */
 const TOKEN_PREFIX = 'omm_';
 

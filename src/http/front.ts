@@ -28,6 +28,7 @@ import {
   originAllowed,
   parseListen,
 } from './checks.js';
+import { Dashboard, type FleetView } from './dashboard.js';
 import { headerMismatch } from './modern.js';
 
 /** The revisions of the Streamable HTTP transport served with sessions. */
@@ -57,6 +58,8 @@ export interface HttpFrontOptions {
   authenticate: Authenticator;
   /** Whether a credential may still hold its sessions (checked at each sweep: a revoked token's streams close). */
   credentialValid?: (credential: string) => boolean;
+  /** The fleet behind `/healthz`, `/readyz`, `/metrics` and the dashboard (without it those paths are 404). */
+  fleet?: FleetView;
   logger: Logger;
 }
 
@@ -149,6 +152,7 @@ export class HttpFront {
   readonly #address: ListenAddress;
   readonly #server: Server;
   readonly #scheme: string;
+  readonly #dashboard: Dashboard | undefined;
   readonly #sessions = new Map<string, StreamableHttpTransport>();
   readonly #perCredential = new Map<string, number>();
   /** 2026-07-28 requests waiting for the client's retry, by `requestState`. */
@@ -185,6 +189,16 @@ export class HttpFront {
       this.#server = createServer(serverOptions, handler);
     }
     this.#server.on('clientError', (_error, socket) => socket.destroy());
+    this.#dashboard =
+      options.fleet === undefined
+        ? undefined
+        : new Dashboard({
+            fleet: options.fleet,
+            authenticate: options.authenticate,
+            metricsWithoutAuth: config.metricsWithoutAuth === true,
+            scheme: this.#scheme,
+            challenge: (request, path) => this.#challenge(request, path),
+          });
   }
 
   /** The URL of `/mcp` on this listener. */
@@ -297,6 +311,7 @@ export class HttpFront {
     }
     const path = (request.url ?? '/').split('?')[0]!;
     if (path === METADATA_PATH || path.startsWith(`${METADATA_PATH}/`)) return this.#metadata(request, response, path);
+    if (this.#dashboard?.serves(path)) return await this.#dashboard.handle(request, response, path);
     const match = /^\/mcp(?:\/([^/]+))?\/?$/.exec(path);
     if (!match)
       throw new Refusal(
@@ -307,14 +322,13 @@ export class HttpFront {
     const name = match[1] === undefined ? DEFAULT_ENDPOINT : decodeURIComponent(match[1]);
     const credential = await this.#options.authenticate(request.headers.authorization);
     if (credential === undefined) {
-      const metadata = `${this.#scheme}://${host}${METADATA_PATH}${path}`;
       throw new Refusal(
         401,
         ErrorCode.InvalidRequest,
         request.headers.authorization === undefined
           ? 'Unauthorized: send Authorization: Bearer <token> (omnimind token create)'
           : 'Unauthorized: the token is unknown, revoked or expired',
-        { 'WWW-Authenticate': `Bearer resource_metadata="${metadata}"` },
+        { 'WWW-Authenticate': this.#challenge(request, path) },
       );
     }
     if (credential.endpoints !== undefined && !credential.endpoints.includes(name)) {
@@ -340,6 +354,11 @@ export class HttpFront {
           Allow: 'GET, POST, DELETE',
         });
     }
+  }
+
+  /** The `WWW-Authenticate` header of a 401 for a path: where its RFC 9728 metadata is. */
+  #challenge(request: IncomingMessage, path: string): string {
+    return `Bearer resource_metadata="${this.#scheme}://${request.headers.host}${METADATA_PATH}${path}"`;
   }
 
   /** The request's session: 400 without the header, 404 when unknown, expired or someone else's. */
@@ -424,6 +443,7 @@ export class HttpFront {
       batch: Array.isArray(body),
       sse: forms.sse,
       json: forms.json,
+      traceparent: traceparentOf(request),
     };
     if (session !== undefined) return session.post(post, response, { 'Mcp-Session-Id': session.id });
     this.#checkRevision(request);
@@ -532,6 +552,7 @@ export class HttpFront {
       capabilities !== null && typeof capabilities === 'object' ? (capabilities as Record<string, unknown>) : {},
       meta[CLIENT_INFO_KEY],
       text,
+      { traceparent: traceparentOf(request) },
     );
   }
 
@@ -579,6 +600,12 @@ export class HttpFront {
     }
     response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
   }
+}
+
+/** The request's W3C `traceparent` header, if it sent one. */
+function traceparentOf(request: IncomingMessage): string | undefined {
+  const header = request.headers.traceparent;
+  return typeof header === 'string' ? header : undefined;
 }
 
 /** The messages of a POST body, checked: an invalid one refuses the whole POST (400, -32600) before any is used. */

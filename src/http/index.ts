@@ -5,6 +5,8 @@ import { type Authenticator, anonymous, tokenAuthenticator } from './auth.js';
 import { oauthAuthenticator } from './oauth.js';
 
 export { type Authenticator, type Credential, hashToken, newToken } from './auth.js';
+export type { ChildAction, FleetView } from './dashboard.js';
+export { FleetHistory, type HistoryPoint } from './dashboard-history.js';
 export { HttpFront, type HttpFrontOptions, type HttpReport, mcpUrl } from './front.js';
 
 /** The authenticator `http.auth` names; `resource` is the URL of `/mcp` (an OAuth token's default audience). */

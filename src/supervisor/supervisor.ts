@@ -24,9 +24,17 @@ import {
   PerClientGateway,
   ProfileGateway,
 } from '../gateway/index.js';
-import { authenticatorFor, credentialCheckFor, HttpFront, mcpUrl } from '../http/index.js';
+import {
+  authenticatorFor,
+  type ChildAction,
+  credentialCheckFor,
+  FleetHistory,
+  type FleetView,
+  HttpFront,
+  mcpUrl,
+} from '../http/index.js';
 import { AdaptiveLimiter, type Priority, resolveLimiterOptions } from '../limiter/index.js';
-import type { Logger } from '../logs/index.js';
+import { type Logger, readLastLines } from '../logs/index.js';
 import { type FleetSample, Telemetry } from '../metrics/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
 import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
@@ -34,7 +42,7 @@ import type { ChildReport, ProfileReport, ReloadReport, StatusReport } from './c
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
-import { type HealthOptions, ManagedChild } from './managed-child.js';
+import { type HealthOptions, lifecycleOf, ManagedChild } from './managed-child.js';
 import { killOrphans } from './orphans.js';
 import { readGroupUsage } from './proc.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
@@ -49,6 +57,9 @@ const DEFAULT_MAX_MISSED_PINGS = 3;
 const DEFAULT_MAX_INSTANCES = 64;
 /** How long `wait` (used by `omnimind start`) waits for children to settle by default. */
 const DEFAULT_WAIT_MS = 60_000;
+/** The dashboard's history: one point every 5 s over the last 15 minutes. */
+const HISTORY_INTERVAL_MS = 5_000;
+const HISTORY_POINTS = 180;
 /** Variables a child must never inherit from the supervisor (systemd's, or omnimind's own). */
 const PRIVATE_ENV = /^(LISTEN_FDS|LISTEN_PID|LISTEN_FDNAMES|NOTIFY_SOCKET|WATCHDOG_USEC|WATCHDOG_PID|OMNIMIND_DAEMON)$/;
 
@@ -110,6 +121,9 @@ export class Supervisor {
   /** The Streamable HTTP front, when `http.listen` is set. */
   #http: HttpFront | undefined;
   #telemetry: Telemetry | undefined;
+  /** The last 15 minutes of the fleet's counters, for the dashboard. */
+  readonly #history = new FleetHistory(HISTORY_POINTS);
+  #historyTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed!: () => void;
   /** Resolves once the supervisor has shut down completely. */
@@ -186,12 +200,17 @@ export class Supervisor {
         endpoint: (name) => this.#profiles.get(name) ?? this.#gateways.get(name),
         authenticate: authenticatorFor(http, this.#stateDb, mcpUrl(front)),
         credentialValid: credentialCheckFor(http, this.#stateDb),
+        fleet: this.#fleetView(),
         logger,
       });
       await this.#http.listen();
     }
     logger.info(`supervisor ${VERSION} started (pid ${process.pid}); ${enabled.length} children`);
     for (const child of this.#children.values()) child.boot();
+    if (this.#http !== undefined) {
+      this.#sampleHistory();
+      this.#historyTimer = setInterval(() => this.#sampleHistory(), HISTORY_INTERVAL_MS).unref();
+    }
     void this.#notifyWhenSettled();
   }
 
@@ -482,6 +501,47 @@ export class Supervisor {
     return text;
   }
 
+  /** Reads the fleet's cumulative counters into the dashboard's history. */
+  #sampleHistory(): void {
+    const report = this.status();
+    const routers = new Map<string, ChildRouter>();
+    for (const [name, gateway] of this.#gateways) routers.set(name, gateway.router);
+    for (const pool of this.#pools.values()) {
+      for (const instance of pool.instances.values()) routers.set(instance.link.name, instance.router);
+    }
+    this.#history.record({
+      at: Date.now(),
+      children: report.children.flatMap((child) => {
+        const router = routers.get(child.name);
+        return router === undefined ? [] : [{ ...child, buckets: router.stats.buckets() }];
+      }),
+      cache: report.cache,
+      limiter: report.limiter,
+    });
+  }
+
+  /** The supervisor as the HTTP front's observability paths and dashboard see it. */
+  #fleetView(): FleetView {
+    const handlers = this.#handlers();
+    return {
+      status: () => this.status(),
+      history: () => ({ intervalMs: HISTORY_INTERVAL_MS, points: this.#history.points() }),
+      unready: () =>
+        [...this.#children.values()]
+          .filter((child) => !lifecycleOf(child.spec).onDemand && child.state !== 'RUNNING')
+          .map((child) => ({ name: child.name, state: child.state })),
+      renderMetrics: () => this.renderMetrics(),
+      logTail: (name, lines) => {
+        const instances = [...this.#pools.values()].flatMap((pool) => [...pool.instances.values()]);
+        const child = this.#children.get(name) ?? instances.find((i) => i.link.name === name)?.link;
+        return child === undefined ? undefined : readLastLines(child.log.path, lines);
+      },
+      control: async (action: ChildAction, name: string) => {
+        await handlers[action]({ children: [name] });
+      },
+    };
+  }
+
   #handlers(): ControlHandlers {
     return {
       status: async ({ children }) => this.status(children),
@@ -700,6 +760,7 @@ export class Supervisor {
     logger.info('supervisor stopping');
     await this.#reloading.catch(() => {});
     this.#options.systemd?.stopping();
+    clearInterval(this.#historyTimer);
     await this.#http?.close();
     await Promise.all(
       [...this.#profiles.values(), ...this.#gateways.values(), ...this.#pools.values()].map((g) => g.close()),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { ErrorCode } from '../../protocol/index.js';
 import type { Endpoint } from '../endpoint.js';
-import type { ClientTransport, TransportHandlers } from '../transport.js';
+import type { ClientTransport, FrameContext, TransportHandlers } from '../transport.js';
 
 /** The stateless revision, served beside the 2025 ones. */
 export const MODERN_REVISION = '2026-07-28';
@@ -178,14 +178,23 @@ export class StatelessExchange implements ClientTransport {
     this.#handlers = handlers;
   }
 
-  /** Runs the request: an `initialize` with the client's declared capabilities first, then the request itself. */
-  begin(leg: StatelessLeg, capabilities: Record<string, unknown>, clientInfo: unknown, request: string): void {
+  /**
+   * Runs the request: an `initialize` with the client's declared capabilities first, then the request itself, with
+   * what the HTTP request carried beside it (its `traceparent` header).
+   */
+  begin(
+    leg: StatelessLeg,
+    capabilities: Record<string, unknown>,
+    clientInfo: unknown,
+    request: string,
+    context?: FrameContext,
+  ): void {
     this.#attach(leg);
     this.#requestIdText = leg.idText;
     // Roots bind a session until the client answers `roots/list`; a request-long session uses the configured ones.
     const { roots: _, ...declared } = capabilities;
     this.#handlers?.onFrame(initializeFrame(declared, clientInfo));
-    this.#handlers?.onFrame(request);
+    this.#handlers?.onFrame(request, context);
   }
 
   /** Takes the client's retry: its answers go to the child, and this leg gets the result (or the next question). */

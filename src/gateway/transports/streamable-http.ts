@@ -70,6 +70,8 @@ export interface HttpPost {
   /** Which answer forms the client accepts. */
   sse: boolean;
   json: boolean;
+  /** The request's `traceparent` header: each message's trace continues from it when its `_meta` has none. */
+  traceparent?: string;
 }
 
 /** Options of a StreamableHttpTransport. */
@@ -145,7 +147,7 @@ export class StreamableHttpTransport implements ClientTransport {
     const requests = post.messages.filter((m) => m.idText !== undefined);
     if (requests.length === 0) {
       response.writeHead(202, headers).end();
-      for (const message of post.messages) this.#handlers?.onFrame(message.text);
+      for (const message of post.messages) this.#handlers?.onFrame(message.text, { traceparent: post.traceparent });
       return;
     }
     const mode: StreamMode = !post.sse ? 'json' : post.json ? 'either' : 'sse';
@@ -176,7 +178,7 @@ export class StreamableHttpTransport implements ClientTransport {
       this.#deliver(stream, `{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify(error)}}\n`);
     }
     if (stream.pending.size === 0) this.#finish(stream);
-    for (const text of forward) this.#handlers?.onFrame(text);
+    for (const text of forward) this.#handlers?.onFrame(text, { traceparent: post.traceparent });
   }
 
   /** Opens the standalone GET stream (or resumes the stream of `lastEventId`); false when one is already open. */
