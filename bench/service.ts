@@ -12,6 +12,11 @@ const RELOADS = 5;
 const CALLERS = 16;
 /** The first call to an IDLE child must not take longer than this (issue goal). */
 const FIRST_CALL_GOAL_MS = 400;
+/** An idle fleet with every built-in on demand must not hold more than this (issue goal). */
+const ON_DEMAND_RSS_GOAL_MB = 90;
+/** How long after `start` the idle fleet's memory is read (as for the all-eager figure in `supervisor`). */
+const IDLE_SETTLE_MS = 30_000;
+const BUILTINS = ['memory', 'context', 'thinking', 'python', 'filesystem', 'git', 'sqlite'];
 
 interface ChildJson {
   name: string;
@@ -36,6 +41,7 @@ export async function run(): Promise<BenchSection> {
   const load = loadavg()[0] ?? 0;
   const firstCallMs = await measureFirstCalls();
   const reload = await measureReload();
+  const onDemandMb = await measureOnDemandRss();
   const rows = Object.entries(firstCallMs).map(
     ([name, samples]) =>
       `| first call to an IDLE \`${name}\` (connect + initialize + tool call), p50 | ${fmt(percentile(samples, 0.5))} ms | ${fmt(Math.max(...samples))} ms | ≤ ${FIRST_CALL_GOAL_MS} ms | ${percentile(samples, 0.5) <= FIRST_CALL_GOAL_MS ? 'yes' : 'no'} |`,
@@ -53,8 +59,28 @@ export async function run(): Promise<BenchSection> {
       ...rows,
       `| \`omnimind reload\` restarting one child (CLI wall time) | ${fmt(percentile(reload.reloadMs, 0.5))} ms | ${fmt(Math.max(...reload.reloadMs))} ms | | |`,
       `| request errors on the kept child during the reloads | ${reload.errors} of ${reload.calls} | | 0 | ${reload.errors === 0 ? 'yes' : 'no'} |`,
+      `| idle fleet RSS, all seven built-ins on demand, ${IDLE_SETTLE_MS / 1000} s after start (supervisor + children) | ${fmt(onDemandMb)} MB | | ≤ ${ON_DEMAND_RSS_GOAL_MB} MB | ${onDemandMb <= ON_DEMAND_RSS_GOAL_MB ? 'yes' : 'no'} |`,
     ].join('\n'),
   };
+}
+
+/** Resident memory of the whole fleet with every built-in on demand: the supervisor alone, its children IDLE. */
+async function measureOnDemandRss(): Promise<number> {
+  const lazy = Object.fromEntries(BUILTINS.map((name) => [name, { start: 'on-demand' }]));
+  const h = createHarness({ children: lazy });
+  try {
+    await h.cli(['start']);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+    const report = JSON.parse((await h.cli(['status', '--json'])).stdout) as {
+      supervisor: { rssBytes: number };
+      children: Array<{ state: string; rssBytes: number | null }>;
+    };
+    if (report.children.some((child) => child.state !== 'IDLE')) throw new Error('a built-in left IDLE on its own');
+    const bytes = report.children.reduce((sum, child) => sum + (child.rssBytes ?? 0), report.supervisor.rssBytes);
+    return bytes / (1024 * 1024);
+  } finally {
+    await h.cleanup();
+  }
 }
 
 async function measureFirstCalls(): Promise<Record<string, number[]>> {
