@@ -26,6 +26,8 @@ const IDLE_WAIT_MS = 30_000;
 const KILL_ROUNDS = 3;
 /** A child must have run this long before it is killed, so that every kill meets the first backoff step (100 ms). */
 const STABLE_MS = 31_000;
+/** How often recovery is polled: each status call costs the supervisor a pass over /proc. */
+const RECOVERY_POLL_MS = 10;
 /** `omnimind status` round trips timed. */
 const STATUS_RUNS = 10;
 
@@ -114,10 +116,11 @@ async function measureFleet(cli: string): Promise<FleetFigures> {
         const before = (await callControl(control, 'status', { children: [name] })).children[0]!;
         const t0 = performance.now();
         process.kill(before.pid!, 'SIGKILL');
+        // Polled every 10 ms: a status call reads /proc, and polling harder takes CPU from the child being restarted.
         for (;;) {
           const now = (await callControl(control, 'status', { children: [name] })).children[0]!;
           if (now.state === 'RUNNING' && now.pid !== before.pid) break;
-          await new Promise((r) => setTimeout(r, 2));
+          await new Promise((r) => setTimeout(r, RECOVERY_POLL_MS));
         }
         const t1 = performance.now();
         figures.children.get(name)!.recoverMs.push(t1 - t0);

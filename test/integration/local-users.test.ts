@@ -211,7 +211,10 @@ describe('another local user', () => {
     // Two starts racing for the lock the killed supervisor held: exactly one supervisor runs.
     // Each waits for the children of the one that won, which on a loaded machine can take a while.
     const again = await Promise.all([h.cli(['start'], { timeoutMs: 90_000 }), h.cli(['start'], { timeoutMs: 90_000 })]);
-    for (const result of again) expect(result.code, result.stderr).toBe(0);
+    for (const result of again) {
+      const log = readFileSync(join(h.home, 'logs', 'supervisor.log'), 'utf8').slice(-4000);
+      expect(result.code, `${result.stderr}\n${log}`).toBe(0);
+    }
     const second = await supervisorPid(h);
     expect(second).not.toBe(first);
     const log = readFileSync(join(h.home, 'logs', 'supervisor.log'), 'utf8');

@@ -131,14 +131,18 @@ describe('supervisor lifecycle', () => {
 
   it('lets exactly one of two racing starts run a supervisor, and both succeed', async () => {
     const h = harness({ alpha: fixture() });
-    const [a, b] = await Promise.all([h.cli(['start']), h.cli(['start'])]);
-    expect(a.code).toBe(0);
-    expect(b.code).toBe(0);
+    const [a, b] = await Promise.all([
+      h.cli(['start'], { timeoutMs: 90_000 }),
+      h.cli(['start'], { timeoutMs: 90_000 }),
+    ]);
+    const logTail = () => readFileSync(join(h.home, 'logs', 'supervisor.log'), 'utf8').slice(-4000);
+    expect(a.code, `${a.stderr}\n${logTail()}`).toBe(0);
+    expect(b.code, `${b.stderr}\n${logTail()}`).toBe(0);
     const pid = (await statusJson(h)).supervisor.pid;
     const log = readFileSync(join(h.home, 'logs', 'supervisor.log'), 'utf8');
     expect(log.match(/supervisor [\d.]+ started/g)).toHaveLength(1);
     expect(isRunning(pid)).toBe(true);
-  });
+  }, 200_000);
 
   it('removes a stale socket file left on disk and starts', async () => {
     const h = harness({ alpha: fixture() });
