@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { createHarness, FIXTURE, fixture, NO_BUILTINS, ROOT } from '../test/helpers/harness.js';
+import { createHarness, FIXTURE, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
 import { freePort } from '../test/helpers/http.js';
 import { SocketClientTransport } from '../test/helpers/socket-transport.js';
 import { fmt, percentile } from './driver.js';
 import { cpuSeconds, groupCpuSeconds } from './proc-stats.js';
+import { startSupergateway } from './supergateway.js';
 import type { BenchSection } from './types.js';
 
 /** SDK clients at once, and calls each makes per measured run (after a tenth as many to warm up). */
@@ -68,35 +67,6 @@ async function measure(connect: () => Transport, cpu: () => number): Promise<Run
   };
 }
 
-/** Starts supergateway's stateful Streamable HTTP mode over the same fixture; resolves once it answers. */
-async function startSupergateway(port: number): Promise<{ stop(): void; pid: number }> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/supergateway/dist/index.js'),
-      '--stdio',
-      `${process.execPath} ${FIXTURE}`,
-      '--outputTransport',
-      'streamableHttp',
-      '--stateful',
-      '--port',
-      String(port),
-      '--logLevel',
-      'none',
-    ],
-    { stdio: 'ignore', detached: true },
-  );
-  for (let i = 0; i < 200; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'GET' }).then(
-      () => true,
-      () => false,
-    );
-    if (up) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { stop: () => process.kill(-(child.pid as number), 'SIGTERM'), pid: child.pid as number };
-}
-
 /** 64 SDK clients: omnimind's HTTP front vs supergateway (stateful Streamable HTTP), and vs omnimind's unix socket. */
 export async function run(): Promise<BenchSection> {
   const port = await freePort();
@@ -122,7 +92,7 @@ export async function run(): Promise<BenchSection> {
     await h.cleanup();
   }
   const gatewayPort = await freePort();
-  const gateway = await startSupergateway(gatewayPort);
+  const gateway = await startSupergateway(`${process.execPath} ${FIXTURE}`, gatewayPort);
   try {
     results.supergateway = await measure(
       () => new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${gatewayPort}/mcp`)),

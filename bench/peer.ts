@@ -1,18 +1,17 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { createHarness, NO_BUILTINS, waitFor } from '../test/helpers/harness.js';
+import { createHarness, NO_BUILTINS } from '../test/helpers/harness.js';
 import { SocketClientTransport } from '../test/helpers/socket-transport.js';
 import { closedLoop, fmt, type LoadResult } from './driver.js';
+import { startSupergateway } from './supergateway.js';
 import type { BenchSection } from './types.js';
 
 const ROOT = join(import.meta.dirname, '..');
 /** An official MCP server nobody here wrote, run over stdio by both gateways. */
 const EVERYTHING = [join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
-const SUPERGATEWAY = join(ROOT, 'node_modules/supergateway/dist/index.js');
 /** Concurrent SDK clients, each with its own session, one request in flight each. */
 const CLIENTS = 16;
 const REQUESTS = 20_000;
@@ -63,31 +62,11 @@ export async function run(): Promise<BenchSection> {
     await h.cleanup();
   }
   const port = await freePort();
-  const gateway = spawn(
-    process.execPath,
-    [
-      SUPERGATEWAY,
-      '--stdio',
-      `${process.execPath} ${EVERYTHING.join(' ')}`,
-      '--outputTransport',
-      'streamableHttp',
-      '--stateful',
-      '--port',
-      String(port),
-      '--logLevel',
-      'none',
-    ],
-    { stdio: 'ignore', detached: true },
-  );
+  const gateway = await startSupergateway(`${process.execPath} ${EVERYTHING.join(' ')}`, port);
   try {
-    await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${port}/mcp`).catch(() => undefined)) !== undefined,
-      30_000,
-    );
     peer = await drive(() => new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
   } finally {
-    // supergateway and the server child it spawned per session share one process group.
-    process.kill(-(gateway.pid ?? 0), 'SIGKILL');
+    gateway.stop();
   }
   const ratio = omnimind.perSecond / peer.perSecond;
   const row = (name: string, r: LoadResult) =>

@@ -20,6 +20,11 @@ const LISTS = {
   templates: { method: 'resources/templates/list', field: 'resourceTemplates' },
 } as const;
 type ListKind = keyof typeof LISTS;
+/**
+ * Lists remembered for a member that is restarting. Only tool and prompt names are (the same for every client, and
+ * what calls are routed by); resources may be one client's own (its roots), so another client never sees them.
+ */
+const REMEMBERED: ReadonlySet<ListKind> = new Set(['tools', 'prompts']);
 type Item = Record<string, unknown>;
 
 /** Options of a ProfileEndpoint. */
@@ -262,11 +267,11 @@ export class ProfileEndpoint implements Endpoint {
     return this.#resources.get(uri) ?? this.#templates.find((t) => t.matches(uri))?.member;
   }
 
-  /** Reads one kind of list from every member that can answer, remembers it, and rebuilds the routing tables. */
+  /** Reads one kind of list from every member that can answer, remembers names, and rebuilds the routing tables. */
   async #refresh(kind: ListKind, call: MemberCall, signal: AbortSignal): Promise<Array<[Member, Item[]]>> {
     const lists = await Promise.all(
       this.members.map(async (member): Promise<[Member, Item[]] | undefined> => {
-        const remembered = this.#lists.get(member)?.[kind];
+        const remembered = REMEMBERED.has(kind) ? this.#lists.get(member)?.[kind] : undefined;
         const link = member.router.link;
         if (isDown(link.state)) return undefined;
         if (link.state !== 'RUNNING') {
@@ -278,9 +283,7 @@ export class ProfileEndpoint implements Endpoint {
         if (!this.#offers(member, kind)) return [member, []];
         const items = await this.#readList(member, kind, call, signal);
         if (items === undefined) return remembered === undefined ? undefined : [member, remembered];
-        const lists = this.#lists.get(member) ?? {};
-        lists[kind] = items;
-        this.#lists.set(member, lists);
+        if (REMEMBERED.has(kind)) this.#lists.set(member, { ...this.#lists.get(member), [kind]: items });
         return [member, items];
       }),
     );
