@@ -141,11 +141,15 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     return this.spec.name;
   }
 
-  /** Brings the child up as configured: an eager one starts, an on-demand one waits IDLE for its first request. */
+  /**
+   * Brings the child up as configured from STOPPED or FATAL: an eager one starts, an on-demand one waits IDLE for its
+   * first request.
+   */
   boot(): void {
-    if (this.state !== 'STOPPED') return;
-    if (lifecycleOf(this.spec).onDemand) this.#setState('IDLE');
-    else this.start();
+    if (this.state !== 'STOPPED' && this.state !== 'FATAL') return;
+    if (!lifecycleOf(this.spec).onDemand) return this.start();
+    this.#policy.reset();
+    this.#setState('IDLE');
   }
 
   /** Starts the child now from STOPPED, IDLE or FATAL (which it clears); a no-op in any other state. */

@@ -396,6 +396,15 @@ export class Supervisor {
     return this.#expand(names).flatMap((n) => this.#children.get(n) ?? []);
   }
 
+  /**
+   * `start`/`restart` of one child: a named child starts now, even an on-demand one; with no names the fleet comes
+   * back as configured (eager children start, on-demand ones wait IDLE for their first request).
+   */
+  #bringUp(child: ManagedChild, names: string[] | undefined): void {
+    if (names && names.length > 0) child.start();
+    else child.boot();
+  }
+
   /** The per-client children among `names` (all when none are named). */
   #namedPools(names: string[] | undefined): PerClientGateway<ManagedChild>[] {
     if (!names || names.length === 0) return [...this.#pools.values()];
@@ -552,7 +561,7 @@ export class Supervisor {
       },
       start: async ({ children, timeoutMs }) => {
         const targets = this.#named(children);
-        for (const child of targets) child.start();
+        for (const child of targets) this.#bringUp(child, children);
         await this.#settle(children, AbortSignal.timeout(timeoutMs ?? DEFAULT_WAIT_MS));
         return this.status(children);
       },
@@ -562,7 +571,7 @@ export class Supervisor {
           ...targets.map((c) => c.stop(timeoutMs)),
           ...this.#namedPools(children).map((p) => p.disconnectAll()),
         ]);
-        for (const child of targets) child.start();
+        for (const child of targets) this.#bringUp(child, children);
         await this.#settle(children, AbortSignal.timeout(DEFAULT_WAIT_MS));
         return this.status(children);
       },

@@ -291,6 +291,28 @@ describe('children on demand', () => {
     expect(byName(await statusJson(h)).lazy?.state).toBe('RUNNING');
   });
 
+  it('come back IDLE from a restart of the whole fleet, and start when restarted by name', async () => {
+    const h = harness({ eager: fixture(), lazy: { ...fixture(), start: 'on-demand' } });
+    expect((await h.cli(['start'])).code).toBe(0);
+    const client = await h.client('lazy');
+    await client.callTool({ name: 'echo', arguments: { text: 'wake' } });
+    await client.close();
+    const awake = byName(await statusJson(h));
+    expect(awake.lazy?.state).toBe('RUNNING');
+
+    expect((await h.cli(['restart'])).code).toBe(0);
+    const fleet = byName(await statusJson(h));
+    expect(fleet.lazy?.state).toBe('IDLE');
+    expect(fleet.lazy?.pid).toBeNull();
+    expect(fleet.eager?.state).toBe('RUNNING');
+    expect(fleet.eager?.pid).not.toBe(awake.eager?.pid);
+
+    expect((await h.cli(['restart', 'lazy'])).code).toBe(0);
+    expect(byName(await statusJson(h)).lazy?.state).toBe('RUNNING');
+    expect((await h.cli(['start'])).code).toBe(0);
+    expect(byName(await statusJson(h)).lazy?.state).toBe('RUNNING');
+  });
+
   it('answers -32011 with the reason when a start on demand fails', async () => {
     const h = harness({ broken: { ...fixture('--crash-on-start'), start: 'on-demand' } });
     expect((await h.cli(['start'])).code).toBe(0);

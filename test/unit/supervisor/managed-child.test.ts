@@ -184,6 +184,12 @@ describe('ManagedChild on fake time', () => {
     child.demand();
     await reach(child, 'FATAL');
     expect(child.lastExit?.reason).toBe('crashed');
+    // Bringing the fleet back as configured clears FATAL and leaves the child IDLE with a fresh start budget.
+    child.boot();
+    expect(child.state).toBe('IDLE');
+    child.demand();
+    await reach(child, 'IDLE');
+    expect(states.at(-1)).toEqual({ state: 'IDLE', reason: 'exited with code 1' });
   });
 
   it('takes a new idleStopSeconds on a reload without a restart', async () => {
