@@ -76,6 +76,11 @@ export interface ReloadReport {
   settings: string[];
   /** Changed settings that take effect at the next start of the supervisor. */
   applyAtRestart: string[];
+  /**
+   * Under systemd: the socket units (`omnimind@<endpoint>.socket`) of added endpoints to enable and of removed ones to
+   * stop and disable, and which manager holds them. `omnimind reload` runs these systemctl commands.
+   */
+  socketUnits?: { scope: 'user' | 'system'; enable: string[]; disable: string[] };
 }
 
 /** The methods of the control socket and their parameters. */

@@ -641,6 +641,14 @@ export class Supervisor {
       settings: plan.settings,
       applyAtRestart: plan.applyAtRestart,
     };
+    if (this.#options.systemd !== undefined) {
+      report.socketUnits = {
+        // systemd sets MANAGERPID for services of a user manager only.
+        scope: process.env.MANAGERPID === undefined ? 'system' : 'user',
+        enable: [...report.added, ...report.profilesAdded],
+        disable: [...report.removed, ...report.profilesRemoved],
+      };
+    }
     logger.info(
       `config reloaded from ${paths.configFile}: added [${report.added}], removed [${report.removed}], restarted [${report.changed}], ${report.kept.length} kept; profiles added [${report.profilesAdded}], removed [${report.profilesRemoved}], replaced [${report.profilesReplaced}]; settings [${report.settings}]`,
     );

@@ -4,10 +4,12 @@ export {
   type InstallOptions,
   type InstallReport,
   installUnits,
+  type SocketUnitUpdate,
   type UninstallOptions,
   type UnitLocationOptions,
   uninstallUnits,
   unitDirectory,
+  updateSocketUnits,
 } from './install.js';
 export { isUnderSystemd, JOURNAL_PRIORITY, type JournalLevel, journalLine } from './journal.js';
 export { inheritedSockets, LISTEN_FDS_START } from './listen-fds.js';

@@ -45,9 +45,9 @@ export interface CommandOutcome {
   stderr: string;
 }
 
-/** What install or uninstall did, for the CLI to print. */
+/** What install, uninstall or a reload's socket-unit update did, for the CLI to print. */
 export interface InstallReport {
-  action: 'install' | 'uninstall';
+  action: 'install' | 'uninstall' | 'update';
   mode: UnitMode;
   dryRun: boolean;
   unitDir: string;
@@ -151,6 +151,33 @@ export async function uninstallUnits(options: UninstallOptions): Promise<Install
   if (options.mode === 'system') {
     report.advice.push('The `omnimind` account (/etc/sysusers.d/omnimind.conf) was kept.');
   }
+  return report;
+}
+
+/** Options of {@link updateSocketUnits}. */
+export interface SocketUnitUpdate {
+  mode: UnitMode;
+  /** Endpoints whose socket units to enable (from the next start of the socket units; omnimind binds them meanwhile). */
+  enable: readonly string[];
+  /** Endpoints whose socket units to stop and disable. */
+  disable: readonly string[];
+  run?: CommandRunner;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * After a reload under systemd: enables the socket units of added endpoints (not started: the running supervisor
+ * holds their sockets itself until it next starts) and stops and disables those of removed ones.
+ */
+export async function updateSocketUnits(options: SocketUnitUpdate): Promise<InstallReport> {
+  const report = emptyReport('update', options, unitDirectory(options.mode, options.env ?? process.env));
+  const systemctl = systemctlPrefix(options.mode);
+  const unit = (name: string) => `omnimind@${name}.socket`;
+  const commands: string[][] = [];
+  if (options.enable.length > 0) commands.push([...systemctl, 'enable', ...options.enable.map(unit)]);
+  if (options.disable.length > 0) commands.push([...systemctl, 'disable', '--now', ...options.disable.map(unit)]);
+  await runCommands(report, commands, options.run ?? runCommand, { stopOnFailure: false });
+  report.pending.push(...report.commands.filter((c) => c.exitCode !== 0).map((c) => c.command));
   return report;
 }
 

@@ -26,7 +26,8 @@ function modeOf(options: InstallCommandOptions): UnitMode {
   return options.system ? 'system' : 'user';
 }
 
-function printReport(report: InstallReport): number {
+/** Prints what install, uninstall or a socket-unit update did, and what is left to run by hand. */
+export function printReport(report: InstallReport): number {
   for (const file of report.files) {
     if (report.dryRun && file.text !== undefined) {
       process.stdout.write(`${color.bold(`# ${file.path}`)}\n${file.text}\n`);

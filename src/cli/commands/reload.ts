@@ -10,6 +10,14 @@ export async function reloadCommand(options: GlobalOptions): Promise<number> {
   const paths = pathsFor(options);
   const report = await callControl(paths.controlSocket, 'reload', {}, RELOAD_WAIT_MS);
   process.stdout.write(formatReload(report));
+  const units = report.socketUnits;
+  if (units !== undefined && units.enable.length + units.disable.length > 0) {
+    const [{ updateSocketUnits }, { printReport }] = await Promise.all([
+      import('../../systemd/index.js'),
+      import('./install.js'),
+    ]);
+    printReport(await updateSocketUnits({ mode: units.scope, enable: units.enable, disable: units.disable }));
+  }
   return 0;
 }
 
