@@ -6,10 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { builtinChildEntry } from '../src/config/index.js';
 import { percentile } from './driver.js';
 import type { BenchSection } from './types.js';
 
-const CHILD = resolve('dist/src/children/memory/main.js');
+const CHILD = builtinChildEntry('memory');
 const REFERENCE = resolve('node_modules/@modelcontextprotocol/server-memory/dist/index.js');
 
 /** Graph size: 10,000 entities of 10 observations each, i.e. 100,000 observations. */

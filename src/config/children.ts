@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OmnimindPaths } from './paths.js';
@@ -41,12 +42,16 @@ export interface ChildSpec {
   options: Record<string, unknown>;
 }
 
-/** The file a built-in child runs from: the compiled program beside this module (or in dist/ when run from source). */
+/**
+ * The file a built-in child runs from, in the compiled program beside this module (or in dist/ when run from source):
+ * the bundle's starter main.cjs, or main.js as tsc wrote it when the build had no bundler.
+ */
 export function builtinChildEntry(name: BuiltinChildName): string {
   const here = fileURLToPath(import.meta.url);
   const srcRoot = resolve(dirname(here), '..');
   const compiled = here.endsWith('.ts') ? resolve(srcRoot, '..', 'dist', 'src') : srcRoot;
-  return join(compiled, 'children', name, 'main.js');
+  const bundled = join(compiled, 'children', name, 'main.cjs');
+  return existsSync(bundled) ? bundled : join(compiled, 'children', name, 'main.js');
 }
 
 function builtinDefaults(name: BuiltinChildName, paths: OmnimindPaths, cwd: string): Record<string, unknown> {

@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CONTENT_CHARS, MAX_METADATA_CHARS } from '../../src/children/context/index.js';
+import { builtinChildEntry } from '../../src/config/index.js';
 import { call, callJson, requireBuilt, StdioChildKit, textOf } from '../helpers/stdio-child.js';
 
-const CHILD = resolve('dist/src/children/context/main.js');
+const CHILD = builtinChildEntry('context');
 const kit = new StdioChildKit('omnimind-context');
 const spawnOurs = (dataDir: string) => kit.spawn(CHILD, { OMNIMIND_DATA_DIR: dataDir });
 

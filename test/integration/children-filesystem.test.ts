@@ -21,9 +21,10 @@ import { type CallToolResult, ListRootsRequestSchema } from '@modelcontextprotoc
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { filesystemLimits } from '../../src/children/filesystem/index.js';
 import { CLIENT_ROOTS_META_KEY } from '../../src/children/shared/client-roots.js';
+import { builtinChildEntry } from '../../src/config/index.js';
 import { call, refused, requireBuilt, text, textOf } from '../helpers/stdio-child.js';
 
-const CHILD = resolve('dist/src/children/filesystem/main.js');
+const CHILD = builtinChildEntry('filesystem');
 const REFERENCE = resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
 
 /** A 1x1 transparent PNG. */

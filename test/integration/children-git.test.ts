@@ -20,9 +20,10 @@ import { type CallToolResult, ListRootsRequestSchema } from '@modelcontextprotoc
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COMMIT_FORMAT } from '../../src/children/git/index.js';
 import { CLIENT_ROOTS_META_KEY } from '../../src/children/shared/client-roots.js';
+import { builtinChildEntry } from '../../src/config/index.js';
 import { refused, requireBuilt, text, textOf } from '../helpers/stdio-child.js';
 
-const CHILD = resolve('dist/src/children/git/main.js');
+const CHILD = builtinChildEntry('git');
 
 const clients: Client[] = [];
 const dirs: string[] = [];

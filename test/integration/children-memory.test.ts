@@ -4,9 +4,10 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type CallToolResult, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ARRAY_ITEMS, MAX_STRING_CHARS, runMemoryTransfer } from '../../src/children/memory/index.js';
+import { builtinChildEntry } from '../../src/config/index.js';
 import { call, requireBuilt, StdioChildKit, textOf } from '../helpers/stdio-child.js';
 
-const CHILD = resolve('dist/src/children/memory/main.js');
+const CHILD = builtinChildEntry('memory');
 const kit = new StdioChildKit('omnimind-memory');
 const REFERENCE = resolve('node_modules/@modelcontextprotocol/server-memory/dist/index.js');
 

@@ -8,9 +8,10 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/children/python/index.js';
+import { builtinChildEntry } from '../../src/config/index.js';
 import { waitFor } from '../helpers/harness.js';
 
-const MAIN = resolve('dist/src/children/python/main.js');
+const MAIN = builtinChildEntry('python');
 
 /** run_python's answer: the run's result and the timeout that applied. */
 interface RunAnswer extends RunResult {

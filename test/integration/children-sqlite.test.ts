@@ -7,9 +7,10 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import { type CallToolResult, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { builtinChildEntry } from '../../src/config/index.js';
 import { waitFor } from '../helpers/harness.js';
 
-const MAIN = resolve('dist/src/children/sqlite/main.js');
+const MAIN = builtinChildEntry('sqlite');
 const NEVER_ENDING = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
 
 interface Running {

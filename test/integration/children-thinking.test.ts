@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_THOUGHT_CHARS } from '../../src/children/thinking/index.js';
+import { builtinChildEntry } from '../../src/config/index.js';
 import { call, callJson, requireBuilt, StdioChildKit, textOf } from '../helpers/stdio-child.js';
 
-const CHILD = resolve('dist/src/children/thinking/main.js');
+const CHILD = builtinChildEntry('thinking');
 const kit = new StdioChildKit('omnimind-thinking', { DISABLE_THOUGHT_LOGGING: 'true' });
 const REFERENCE = resolve('node_modules/@modelcontextprotocol/server-sequential-thinking/dist/index.js');
 const TOOL = 'sequentialthinking';

@@ -1,5 +1,7 @@
-import { readChildConfig, serveStdio } from '../shared/index.js';
+import { readChildConfig, serveStdio, startChild } from '../shared/index.js';
 import { createFilesystemServer } from './server.js';
 
 const config = readChildConfig<{ roots: string[] }>();
-await serveStdio(await createFilesystemServer({ roots: Array.isArray(config.roots) ? config.roots : [] }));
+startChild('filesystem', async () =>
+  serveStdio(await createFilesystemServer({ roots: Array.isArray(config.roots) ? config.roots : [] })),
+);

@@ -1,7 +1,7 @@
-import { readChildConfig, serveStdio } from '../shared/index.js';
+import { readChildConfig, serveStdio, startChild } from '../shared/index.js';
 import { createGitServer } from './server.js';
 
 const config = readChildConfig<{ repositories: string[] }>();
-await serveStdio(
-  await createGitServer({ repositories: Array.isArray(config.repositories) ? config.repositories : [] }),
+startChild('git', async () =>
+  serveStdio(await createGitServer({ repositories: Array.isArray(config.repositories) ? config.repositories : [] })),
 );

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readChildConfig } from '../shared/child-env.js';
+import { readChildConfig, startChild } from '../shared/child-env.js';
 import { DEFAULT_PYTHONS, type PythonOptions, parsePythonOptions } from './options.js';
 import { RunSlots } from './run-slots.js';
 import { SANDBOX_CACHE_FILE, setUpSandboxRemembered } from './sandbox-cache.js';
@@ -25,16 +25,18 @@ const dataDir = process.env.OMNIMIND_DATA_DIR;
 const settingUp = dataDir
   ? setUpSandboxRemembered(join(dataDir, SANDBOX_CACHE_FILE), candidates, options.memoryMb, MAX_CONCURRENT_RUNS)
   : setUpSandbox(candidates, options.memoryMb, MAX_CONCURRENT_RUNS);
-const [{ serveStdio }, { createPythonServer }] = await Promise.all([
-  import('../shared/runtime.js'),
-  import('./server.js'),
-]);
-const setup = await settingUp;
-if (setup.problem) process.stderr.write(`omnimind python: ${setup.problem}\n`);
-const slots = new RunSlots(MAX_CONCURRENT_RUNS, MAX_WAITING_RUNS);
-const shutdown = new AbortController();
-// On the way out every run is ended, then waited for, so that its directory and processes go with it.
-await serveStdio(createPythonServer({ options, ...setup, slots, shutdown: shutdown.signal }), () => {
-  shutdown.abort();
-  return slots.idle();
+startChild('python', async () => {
+  const [{ serveStdio }, { createPythonServer }] = await Promise.all([
+    import('../shared/runtime.js'),
+    import('./server.js'),
+  ]);
+  const setup = await settingUp;
+  if (setup.problem) process.stderr.write(`omnimind python: ${setup.problem}\n`);
+  const slots = new RunSlots(MAX_CONCURRENT_RUNS, MAX_WAITING_RUNS);
+  const shutdown = new AbortController();
+  // On the way out every run is ended, then waited for, so that its directory and processes go with it.
+  await serveStdio(createPythonServer({ options, ...setup, slots, shutdown: shutdown.signal }), () => {
+    shutdown.abort();
+    return slots.idle();
+  });
 });

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { childDataDir, readChildConfig, serveStdio } from '../shared/index.js';
+import { childDataDir, readChildConfig, serveStdio, startChild } from '../shared/index.js';
 import { parseSqliteOptions } from './options.js';
 import { prepareDatabase } from './prepare-database.js';
 import { QueryPool } from './query-pool.js';
@@ -32,4 +32,6 @@ const pool = new QueryPool({
   maxMemoryBytes: MAX_QUERY_MEMORY_BYTES,
   idleMs: QUERY_PROCESS_IDLE_MS,
 });
-await serveStdio(createSqliteServer({ runner: pool, readOnly: options.readOnly }), () => pool.close());
+startChild('sqlite', () =>
+  serveStdio(createSqliteServer({ runner: pool, readOnly: options.readOnly }), () => pool.close()),
+);
