@@ -24,15 +24,8 @@ import {
   PerClientGateway,
   ProfileGateway,
 } from '../gateway/index.js';
-import {
-  authenticatorFor,
-  type ChildAction,
-  credentialCheckFor,
-  FleetHistory,
-  type FleetView,
-  HttpFront,
-  mcpUrl,
-} from '../http/index.js';
+// The HTTP front (and the SDK transport, jose and the dashboard it brings) is loaded only when `http.listen` is set.
+import type { ChildAction, FleetHistory, FleetView, HttpFront } from '../http/index.js';
 import { AdaptiveLimiter, type Priority, resolveLimiterOptions } from '../limiter/index.js';
 import { type Logger, readLastLines } from '../logs/index.js';
 import { type FleetSample, Telemetry } from '../metrics/index.js';
@@ -122,7 +115,7 @@ export class Supervisor {
   #http: HttpFront | undefined;
   #telemetry: Telemetry | undefined;
   /** The last 15 minutes of the fleet's counters, for the dashboard. */
-  readonly #history = new FleetHistory(HISTORY_POINTS);
+  #history: FleetHistory | undefined;
   #historyTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed!: () => void;
@@ -186,14 +179,18 @@ export class Supervisor {
     this.#env = Object.fromEntries(
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PRIVATE_ENV.test(e[0])),
     );
+    const http = config.http;
+    // Loaded before the control socket answers: until start-up is done, a child not yet booted reads as down.
+    const httpModule = http?.listen === undefined ? undefined : await import('../http/index.js');
     for (const spec of enabled) this.#addChild(spec);
     for (const profile of profiles) this.#addProfile(profile);
     for (const name of this.#endpointNames()) await this.#listen(name);
     this.#control = createControlServer(this.#handlers());
     await this.#bind(this.#control, 'control', paths.controlSocket);
-    const http = config.http;
-    if (http?.listen !== undefined) {
+    if (http?.listen !== undefined && httpModule !== undefined) {
       const front = { ...http, listen: http.listen };
+      const { authenticatorFor, credentialCheckFor, FleetHistory, HttpFront, mcpUrl } = httpModule;
+      this.#history = new FleetHistory(HISTORY_POINTS);
       this.#http = new HttpFront({
         config: front,
         maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
@@ -411,8 +408,10 @@ export class Supervisor {
     return this.#expand(names).flatMap((n) => this.#pools.get(n) ?? []);
   }
 
-  /** Waits until each named child is RUNNING, IDLE or down (or the signal aborts). */
+  /** Waits until start-up is done and each named child is RUNNING, IDLE or down (or the signal aborts). */
   async #settle(names: string[], signal: AbortSignal): Promise<void> {
+    // Before start-up boots them, children are STOPPED, which would read as settled.
+    await this.#started?.catch(() => {});
     await Promise.all(this.#named(names).map((child) => settled(child, signal)));
   }
 
@@ -512,6 +511,7 @@ export class Supervisor {
 
   /** Reads the fleet's cumulative counters into the dashboard's history. */
   #sampleHistory(): void {
+    if (this.#history === undefined) return;
     const report = this.status();
     const routers = new Map<string, ChildRouter>();
     for (const [name, gateway] of this.#gateways) routers.set(name, gateway.router);
@@ -534,7 +534,7 @@ export class Supervisor {
     const handlers = this.#handlers();
     return {
       status: () => this.status(),
-      history: () => ({ intervalMs: HISTORY_INTERVAL_MS, points: this.#history.points() }),
+      history: () => ({ intervalMs: HISTORY_INTERVAL_MS, points: this.#history?.points() ?? [] }),
       unready: () =>
         [...this.#children.values()]
           .filter((child) => !lifecycleOf(child.spec).onDemand && child.state !== 'RUNNING')
