@@ -2,6 +2,14 @@ import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
 
+/** How a child's answers are cached. */
+const childCacheShape = {
+  ttlSeconds: z.number().nonnegative().optional(),
+  tools: z
+    .record(z.string(), z.union([z.boolean(), z.object({ ttlSeconds: z.number().nonnegative() }).strict()]))
+    .optional(),
+};
+
 /** Options every child accepts, built-in or external. */
 const commonChildShape = {
   enabled: z.boolean().optional(),
@@ -17,15 +25,7 @@ const commonChildShape = {
   startTimeoutMs: positiveInt.optional(),
   stopTimeoutMs: positiveInt.optional(),
   env: z.record(z.string(), z.string()).optional(),
-  cache: z
-    .object({
-      ttlSeconds: z.number().nonnegative().optional(),
-      tools: z
-        .record(z.string(), z.union([z.boolean(), z.object({ ttlSeconds: z.number().nonnegative() }).strict()]))
-        .optional(),
-    })
-    .strict()
-    .optional(),
+  cache: z.object(childCacheShape).strict().optional(),
   compress: z
     .object({
       maxResultTokens: positiveInt.optional(),
@@ -77,8 +77,30 @@ const externalServerSchema = z
     /** What a `roots/list` from the child is answered with when no single client can be asked. */
     roots: z.array(z.string().min(1)).optional(),
     ...commonChildShape,
+    /** `shared`: its answers depend only on what it is (command, args, env), so a Redis L2 shares them between hosts. */
+    cache: z
+      .object({ ...childCacheShape, shared: z.boolean().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
+
+/** The L2 cache: the SQLite file (default) or Redis/Valkey shared by several hosts. */
+const l2Schema = z.union([
+  z.literal('sqlite'),
+  z.object({ kind: z.literal('sqlite') }).strict(),
+  z
+    .object({
+      kind: z.literal('redis'),
+      url: z.string().regex(/^(rediss?|redis\+unix):\/\//, 'use redis://host:6379/0, rediss://… or redis+unix:///path'),
+      keyPrefix: z.string().optional(),
+      timeoutMs: positiveInt
+        .max(10_000, 'timeoutMs is the longest a request waits for Redis: at most 10000')
+        .optional(),
+      instance: z.string().min(1).optional(),
+    })
+    .strict(),
+]);
 
 /** A profile: several children behind one endpoint, with the tools it shows narrowed by patterns (`*`). */
 const profileSchema = z
@@ -163,6 +185,7 @@ export const configSchema = z
         l1MaxBytes: positiveInt.optional(),
         l2MaxBytes: positiveInt.min(1_048_576, 'the L2 cache needs at least 1 MiB (1048576)').optional(),
         ttlSeconds: z.number().nonnegative().optional(),
+        l2: l2Schema.optional(),
       })
       .strict()
       .optional(),

@@ -37,7 +37,7 @@ import { AdaptiveLimiter, type Priority, resolveLimiterOptions } from '../limite
 import { type Logger, readLastLines } from '../logs/index.js';
 import { type FleetSample, Telemetry } from '../metrics/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
-import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
+import { childIdentity, configuredRootUris, honoursClientRoots, sharedIdentity } from './child-scope.js';
 import type { ChildReport, ProfileReport, ReloadReport, StatusReport } from './control-protocol.js';
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
@@ -169,6 +169,7 @@ export class Supervisor {
       file: paths.cacheDb,
       l1MaxBytes: config.cache?.l1MaxBytes,
       l2MaxBytes: config.cache?.l2MaxBytes,
+      l2: typeof config.cache?.l2 === 'object' ? config.cache.l2 : undefined,
       ttlSeconds: config.cache?.ttlSeconds,
       logger,
     });
@@ -653,12 +654,13 @@ export class Supervisor {
 
   /** How the cache treats a shared child's answers, from its spec and the cache's default time to live. */
   #setCachePolicy(spec: ChildSpec): void {
-    const options = spec.options as { cache?: Record<string, unknown> };
+    const { shared: _, ...cache } = (spec.options as { cache?: Record<string, unknown> }).cache ?? {};
     this.#cache?.setPolicy(
       spec.name,
       {
         trusted: spec.builtin,
-        ...(options.cache ?? {}),
+        ...cache,
+        shareAs: sharedIdentity(spec),
         statefulTools: spec.name === 'thinking' && spec.builtin ? ['sequentialthinking'] : [],
       },
       childIdentity(spec),

@@ -1,0 +1,246 @@
+import { hash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { L2Stats, L2Tier } from './types.js';
+
+/** A generation key lives this long after its last bump (7 days); one that expired is recreated from Redis's clock. */
+const GEN_TTL_MS = 7 * 24 * 3600 * 1000;
+
+/** Stores sent but not yet acknowledged beyond this many are dropped: Redis is behind, and waiting would only grow. */
+const MAX_PENDING_WRITES = 256;
+
+/** Reconnection delay: grows 100 ms per attempt up to 2 s, so a Redis that comes back is used again within 2 s. */
+const MAX_RECONNECT_DELAY_MS = 2_000;
+
+/**
+ * Reads a namespace's generation (creating it from Redis's clock, in µs, when missing, so an expired counter never
+ * comes back at an old value) and the entry stored under it. KEYS[1]: generation key; ARGV: value key prefix,
+ * key digest, generation TTL.
+ */
+const LOOKUP_SCRIPT = `
+local g = redis.call('GET', KEYS[1])
+if not g then
+  local t = redis.call('TIME')
+  g = t[1] .. string.format('%06d', tonumber(t[2]))
+  redis.call('SET', KEYS[1], g, 'PX', ARGV[3])
+end
+return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}
+`;
+
+/** Moves a namespace's generation on (or creates it from the clock); KEYS[1]: generation key; ARGV[1]: its TTL. */
+const BUMP_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('INCR', KEYS[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+else
+  local t = redis.call('TIME')
+  redis.call('SET', KEYS[1], t[1] .. string.format('%06d', tonumber(t[2])), 'PX', ARGV[1])
+end
+return 1
+`;
+
+/**
+ * Records a namespace's tool-list fingerprint and bumps its generation when it differs from the one recorded (by
+ * any host, in any run). KEYS: fingerprint key, generation key; ARGV: fingerprint, TTL.
+ */
+const FINGERPRINT_SCRIPT = `
+local old = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if old and old ~= ARGV[1] then
+  if redis.call('EXISTS', KEYS[2]) == 1 then
+    redis.call('INCR', KEYS[2])
+    redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  else
+    local t = redis.call('TIME')
+    redis.call('SET', KEYS[2], t[1] .. string.format('%06d', tonumber(t[2])), 'PX', ARGV[2])
+  end
+end
+return 1
+`;
+
+/** The scripts, as ioredis commands. */
+interface ScriptCommands {
+  omLookup(genKey: string, valuePrefix: string, digest: string, genTtl: number): Promise<[string, string | null]>;
+  omBump(genKey: string, genTtl: number): Promise<number>;
+  omFingerprint(fpKey: string, genKey: string, fingerprint: string, genTtl: number): Promise<number>;
+}
+
+/** Options of a `RedisL2`. */
+export interface RedisL2Options {
+  /** `redis://[user:password@]host:port/db`, `rediss://…` (TLS) or `redis+unix:///path/to/socket`. */
+  url: string;
+  /** Prefix of every key (default `omnimind:`), so one Redis can serve other programs too. */
+  keyPrefix: string;
+  /** Longest a request waits for Redis; beyond it the cache answers from memory or the child. */
+  timeoutMs: number;
+  warn: (message: string) => void;
+}
+
+/** What a lookup found: the namespace's current generation, and the entry stored under it (null: none). */
+export interface RemoteRead {
+  gen: string;
+  json: string | null;
+  /** When the entry was loaded from the child (ms since the epoch). */
+  storedAt: number;
+}
+
+/** A short digest of a cache key, for Redis key names. */
+function digestOf(key: string): string {
+  return hash('sha1', key, 'base64url');
+}
+
+/** ioredis's options from a URL: `redis+unix://` names a socket path. */
+function connectionOf(url: string): { url?: string; path?: string } {
+  if (url.startsWith('redis+unix://')) return { path: new URL(url).pathname };
+  return { url };
+}
+
+/**
+ * L2 on Redis or Valkey, shared by several supervisors. Entries live in namespaces (one per child and host, or one
+ * per shared child's identity); each namespace has a generation counter that every key embeds, so a write anywhere
+ * invalidates a namespace with one INCR and no scan. Every value is stored with PX. Redis being down, slow or
+ * read-only never fails a request: each command is bounded by `timeoutMs`, nothing is queued while disconnected,
+ * failures are counted and the caller goes on from memory; the client reconnects on its own.
+ */
+export class RedisL2 implements L2Tier {
+  readonly kind = 'redis';
+  readonly #client: Redis & ScriptCommands;
+  readonly #prefix: string;
+  readonly #warn: (message: string) => void;
+  /** Namespaces whose last bump has not reached Redis: their entries there may be stale, so they are not read. */
+  readonly #unbumped = new Set<string>();
+  #pendingWrites = 0;
+  #errors = 0;
+  #degraded = 0;
+  #hits = 0;
+  #misses = 0;
+  #warned = false;
+  #closed = false;
+
+  constructor(options: RedisL2Options) {
+    this.#prefix = options.keyPrefix;
+    this.#warn = options.warn;
+    const { url, path } = connectionOf(options.url);
+    const settings = {
+      commandTimeout: options.timeoutMs,
+      connectTimeout: Math.max(1_000, options.timeoutMs * 10),
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+      ...(path === undefined ? {} : { path }),
+    };
+    const client = url === undefined ? new Redis(settings) : new Redis(url, settings);
+    client.defineCommand('omLookup', { numberOfKeys: 1, lua: LOOKUP_SCRIPT });
+    client.defineCommand('omBump', { numberOfKeys: 1, lua: BUMP_SCRIPT });
+    client.defineCommand('omFingerprint', { numberOfKeys: 2, lua: FINGERPRINT_SCRIPT });
+    client.on('error', (error: Error) => {
+      if (this.#warned || this.#closed) return;
+      this.#warned = true;
+      this.#warn(`The Redis cache at ${options.url} failed (${error.message}); caching in memory until it is back.`);
+    });
+    client.on('ready', () => {
+      this.#warned = false;
+      for (const ns of this.#unbumped) void this.bump(ns);
+    });
+    this.#client = client as Redis & ScriptCommands;
+  }
+
+  /** Whether Redis is connected and `ns` may be read there (no bump of it is waiting to reach Redis). */
+  usable(ns: string): boolean {
+    return this.#client.status === 'ready' && !this.#unbumped.has(ns);
+  }
+
+  /** The generation of `ns` and the entry of `key` under it; undefined when Redis could not answer in time. */
+  async read(ns: string, key: string): Promise<RemoteRead | undefined> {
+    if (!this.usable(ns)) {
+      this.#degraded++;
+      return undefined;
+    }
+    try {
+      const [gen, value] = await this.#client.omLookup(
+        this.#genKey(ns),
+        `${this.#prefix}v:${ns}:`,
+        digestOf(key),
+        GEN_TTL_MS,
+      );
+      // A value is the time it was loaded, a newline, and the answer's JSON text.
+      const split = value === null ? -1 : value.indexOf('\n');
+      if (split < 0) {
+        this.#misses++;
+        return { gen, json: null, storedAt: 0 };
+      }
+      this.#hits++;
+      return { gen, json: value!.slice(split + 1), storedAt: Number(value!.slice(0, split)) };
+    } catch {
+      this.#errors++;
+      this.#degraded++;
+      return undefined;
+    }
+  }
+
+  /** Stores an entry under generation `gen` of `ns` for `ttlMs`, without waiting; dropped when Redis is behind. */
+  write(ns: string, gen: string, key: string, json: string, ttlMs: number, storedAt: number): void {
+    if (ttlMs < 1) return;
+    if (!this.usable(ns) || this.#pendingWrites >= MAX_PENDING_WRITES) {
+      this.#degraded++;
+      return;
+    }
+    this.#pendingWrites++;
+    this.#client
+      .set(`${this.#prefix}v:${ns}:${gen}:${digestOf(key)}`, `${storedAt}\n${json}`, 'PX', Math.ceil(ttlMs))
+      .catch(() => {
+        this.#errors++;
+      })
+      .finally(() => {
+        this.#pendingWrites--;
+      });
+  }
+
+  /**
+   * Invalidates every entry of `ns` on every host. Never rejects; until a bump reaches Redis the namespace is not
+   * read there (it is retried on reconnection), so no host-local write can be followed by a stale read.
+   */
+  async bump(ns: string): Promise<void> {
+    this.#unbumped.add(ns);
+    if (this.#client.status !== 'ready') return;
+    try {
+      await this.#client.omBump(this.#genKey(ns), GEN_TTL_MS);
+      this.#unbumped.delete(ns);
+    } catch {
+      this.#errors++;
+    }
+  }
+
+  /** Records the tool list `ns` was cached under; a different one (another version of the server) bumps it. */
+  noteFingerprint(ns: string, fingerprint: string): void {
+    if (this.#client.status !== 'ready') return;
+    this.#client.omFingerprint(`${this.#prefix}f:${ns}`, this.#genKey(ns), fingerprint, GEN_TTL_MS).catch(() => {
+      this.#errors++;
+    });
+  }
+
+  /** Connection state and counters, as `omnimind status` shows them. */
+  stats(): L2Stats {
+    return {
+      kind: this.kind,
+      entries: 0,
+      bytes: 0,
+      connected: this.#client.status === 'ready',
+      hits: this.#hits,
+      misses: this.#misses,
+      errors: this.#errors,
+      degraded: this.#degraded,
+    };
+  }
+
+  /** Closes the connection; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#client.disconnect();
+  }
+
+  #genKey(ns: string): string {
+    return `${this.#prefix}g:${ns}`;
+  }
+}
