@@ -57,6 +57,8 @@ export async function startRedis(): Promise<RedisServer> {
   };
   await launch();
   const client = new Redis(port, '127.0.0.1', { lazyConnect: false });
+  // The test kills the server on purpose; its reconnection attempts are expected.
+  client.on('error', () => {});
   const server: RedisServer = {
     port,
     url: `redis://127.0.0.1:${port}/0`,
