@@ -75,7 +75,11 @@ export async function installCommand(options: InstallCommandOptions): Promise<nu
     readWritePaths: [...readWritePaths],
     home: mode === 'system' ? SYSTEM_HOME : paths.home,
     configFile: mode === 'system' ? SYSTEM_CONFIG_FILE : paths.configFile,
-    allowNetwork: Object.keys(loaded.config.mcpServers ?? {}).length > 0,
+    // External servers, the HTTP front and a Redis L2 all need internet sockets.
+    allowNetwork:
+      Object.keys(loaded.config.mcpServers ?? {}).length > 0 ||
+      loaded.config.http?.listen !== undefined ||
+      (typeof loaded.config.cache?.l2 === 'object' && loaded.config.cache.l2.kind === 'redis'),
   });
   return printReport(report);
 }
