@@ -463,7 +463,7 @@ export class Supervisor {
       profiles,
       cache: this.#cache?.stats() ?? {
         l1: { entries: 0, bytes: 0 },
-        l2: { entries: 0, bytes: 0 },
+        l2: { kind: 'sqlite', entries: 0, bytes: 0 },
         hits: 0,
         misses: 0,
         hitRate: 0,

@@ -82,7 +82,10 @@ describe('a fleet: two supervisors, one Redis, HAProxy in front', () => {
     b.writeConfig(configFor(portB, store));
     hostUrl.a = `http://127.0.0.1:${portA}`;
     hostUrl.b = `http://127.0.0.1:${portB}`;
-    const started = await Promise.all([a.cli(['start'], { timeoutMs: 120_000 }), b.cli(['start'], { timeoutMs: 120_000 })]);
+    const started = await Promise.all([
+      a.cli(['start'], { timeoutMs: 120_000 }),
+      b.cli(['start'], { timeoutMs: 120_000 }),
+    ]);
     for (const s of started) expect(s.code, s.stderr).toBe(0);
     await waitFor(async () => (await status(a)).cache.l2.connected && (await status(b)).cache.l2.connected, 20_000);
 

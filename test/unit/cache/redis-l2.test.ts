@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CacheOutcome, ResponseCache } from '../../../src/cache/index.js';
 import { readHints } from '../../../src/cache/hints.js';
+import { type CacheOutcome, ResponseCache } from '../../../src/cache/index.js';
 import { type RedisServer, startRedis } from '../../helpers/redis.js';
 import { makeDeferred, makeTempDir } from './helpers.js';
 
@@ -76,9 +76,15 @@ describe('Redis L2 namespaces', () => {
     const b = host('b');
     await connected(a, b);
     const docs = child();
-    expect(await search(a, 'docs', docs.load)).toMatchObject({ cached: false, json: expect.stringContaining('answer 1') });
+    expect(await search(a, 'docs', docs.load)).toMatchObject({
+      cached: false,
+      json: expect.stringContaining('answer 1'),
+    });
     await settled();
-    expect(await search(b, 'docs', docs.load)).toMatchObject({ cached: true, json: expect.stringContaining('answer 1') });
+    expect(await search(b, 'docs', docs.load)).toMatchObject({
+      cached: true,
+      json: expect.stringContaining('answer 1'),
+    });
     expect(docs.state.calls).toBe(1);
 
     const notes = child();
@@ -107,7 +113,10 @@ describe('Redis L2 namespaces', () => {
     await b.fetch('docs', 'tools/call', { name: 'update', arguments: {} }, update);
     expect(Number(await redis.client.get('om-test:g:s:docs-identity'))).toBeGreaterThan(before);
 
-    expect(await search(a, 'docs', docs.load)).toMatchObject({ cached: false, json: expect.stringContaining('answer 2') });
+    expect(await search(a, 'docs', docs.load)).toMatchObject({
+      cached: false,
+      json: expect.stringContaining('answer 2'),
+    });
     expect(docs.state.calls).toBe(2);
   });
 
