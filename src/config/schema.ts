@@ -85,21 +85,23 @@ const externalServerSchema = z
   })
   .strict();
 
-/** The L2 cache: the SQLite file (default) or Redis/Valkey shared by several hosts. */
+/** Where Redis is and how long a request may wait for it. */
+const redisShape = {
+  url: z.string().regex(/^(rediss?|redis\+unix):\/\//, 'use redis://host:6379/0, rediss://… or redis+unix:///path'),
+  keyPrefix: z.string().optional(),
+  timeoutMs: positiveInt.max(10_000, 'timeoutMs is the longest a request waits for Redis: at most 10000').optional(),
+  instance: z.string().min(1).optional(),
+};
+
+/**
+ * The L2 cache: the SQLite file (default) or Redis/Valkey shared by several hosts, written
+ * `{"kind": "redis", "url": …}` or `{"redis": {"url": …}}`.
+ */
 const l2Schema = z.union([
   z.literal('sqlite'),
   z.object({ kind: z.literal('sqlite') }).strict(),
-  z
-    .object({
-      kind: z.literal('redis'),
-      url: z.string().regex(/^(rediss?|redis\+unix):\/\//, 'use redis://host:6379/0, rediss://… or redis+unix:///path'),
-      keyPrefix: z.string().optional(),
-      timeoutMs: positiveInt
-        .max(10_000, 'timeoutMs is the longest a request waits for Redis: at most 10000')
-        .optional(),
-      instance: z.string().min(1).optional(),
-    })
-    .strict(),
+  z.object({ kind: z.literal('redis'), ...redisShape }).strict(),
+  z.object({ redis: z.object(redisShape).strict() }).strict(),
 ]);
 
 /** A profile: several children behind one endpoint, with the tools it shows narrowed by patterns (`*`). */
@@ -244,3 +246,13 @@ export type ProfileConfig = z.infer<typeof profileSchema>;
 
 /** Options shared by every child's config section. */
 export type CommonChildOptions = z.infer<typeof externalServerSchema>;
+
+/** The Redis L2 a config asks for, in the cache's shape; undefined for the SQLite file. */
+export function redisL2Of(
+  config: RawConfig,
+): ({ kind: 'redis' } & z.infer<z.ZodObject<typeof redisShape>>) | undefined {
+  const l2 = config.cache?.l2;
+  if (typeof l2 !== 'object') return undefined;
+  if ('redis' in l2) return { kind: 'redis', ...l2.redis };
+  return l2.kind === 'redis' ? l2 : undefined;
+}

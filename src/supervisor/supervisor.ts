@@ -9,6 +9,7 @@ import {
   type OmnimindPaths,
   type ProfileSpec,
   type RawConfig,
+  redisL2Of,
   resolveChildSpecs,
   resolveProfiles,
   VERSION,
@@ -169,7 +170,7 @@ export class Supervisor {
       file: paths.cacheDb,
       l1MaxBytes: config.cache?.l1MaxBytes,
       l2MaxBytes: config.cache?.l2MaxBytes,
-      l2: typeof config.cache?.l2 === 'object' ? config.cache.l2 : undefined,
+      l2: redisL2Of(config),
       ttlSeconds: config.cache?.ttlSeconds,
       logger,
     });

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { packageRoot, resolveChildSpecs, resolveProfiles } from '../../config/index.js';
+import { packageRoot, redisL2Of, resolveChildSpecs, resolveProfiles } from '../../config/index.js';
 import {
   type InstallReport,
   installUnits,
@@ -79,7 +79,7 @@ export async function installCommand(options: InstallCommandOptions): Promise<nu
     allowNetwork:
       Object.keys(loaded.config.mcpServers ?? {}).length > 0 ||
       loaded.config.http?.listen !== undefined ||
-      (typeof loaded.config.cache?.l2 === 'object' && loaded.config.cache.l2.kind === 'redis'),
+      redisL2Of(loaded.config) !== undefined,
   });
   return printReport(report);
 }

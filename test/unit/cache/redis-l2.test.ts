@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readHints } from '../../../src/cache/hints.js';
 import { type CacheOutcome, ResponseCache } from '../../../src/cache/index.js';
+import { redisL2Of, validateConfig } from '../../../src/config/index.js';
 import { type RedisServer, startRedis } from '../../helpers/redis.js';
 import { makeDeferred, makeTempDir } from './helpers.js';
 
@@ -253,5 +254,22 @@ describe('spec-aware caching (ttlMs, cacheScope)', () => {
     expect(await redis.client.keys('om-test:v:*')).toEqual([]);
     expect(await search(a, 'docs', secret.load, 'oauth:alice')).toMatchObject({ cached: true });
     expect(await search(a, 'docs', secret.load, 'oauth:bob')).toMatchObject({ cached: false });
+  });
+});
+
+describe('cache.l2 and cache.shared in the config', () => {
+  it('accepts Redis in both written forms and refuses what it cannot use', () => {
+    const redisUrl = 'redis://10.0.0.5:6379/0';
+    const kindForm = validateConfig({ cache: { l2: { kind: 'redis', url: redisUrl, timeoutMs: 50 } } });
+    expect(kindForm.problems).toEqual([]);
+    expect(redisL2Of(kindForm.config)).toEqual({ kind: 'redis', url: redisUrl, timeoutMs: 50 });
+    const nested = validateConfig({ cache: { l2: { redis: { url: redisUrl, keyPrefix: 'om:' } } } });
+    expect(redisL2Of(nested.config)).toEqual({ kind: 'redis', url: redisUrl, keyPrefix: 'om:' });
+    expect(redisL2Of(validateConfig({ cache: { l2: 'sqlite' } }).config)).toBeUndefined();
+    expect(validateConfig({ cache: { l2: { kind: 'redis', url: 'http://x' } } }).problems).not.toEqual([]);
+    expect(validateConfig({ cache: { l2: { kind: 'redis', url: redisUrl, timeoutMs: 0 } } }).problems).not.toEqual([]);
+    const shared = { mcpServers: { docs: { command: 'docs-server', cache: { shared: true } } } };
+    expect(validateConfig(shared).problems).toEqual([]);
+    expect(validateConfig({ children: { memory: { cache: { shared: true } } } }).problems).not.toEqual([]);
   });
 });
