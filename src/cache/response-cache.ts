@@ -122,9 +122,11 @@ interface Lookup {
   readonly known: Entry | undefined;
 }
 
-/** How a load through Redis went: whether Redis answered it, and the generation to store a loaded answer under. */
+/** How a load through Redis went: whether it was a hit, and the generation to store a loaded answer under. */
 interface RemoteOutcome {
   hit: boolean;
+  /** The hit is an answer Redis held (not the L1 entry it confirmed): it is copied to L1. */
+  fromRedis: boolean;
   storedAt: number;
   gen: string | undefined;
 }
@@ -347,8 +349,9 @@ export class ResponseCache {
       case 'notifications/resources/updated': {
         const uri = params?.uri;
         if (typeof uri !== 'string') break;
-        // Reads cached under callers' scopes have keys of their own: drop every resource read of the child.
-        if (state.scoped) {
+        // Reads cached under callers' scopes have keys of their own, and Redis is not scanned: drop every resource
+        // read of the child.
+        if (state.scoped || state.ns !== undefined) {
           this.#bumpData(state);
           break;
         }
@@ -587,6 +590,7 @@ export class ResponseCache {
     }
     if (read.json !== null && this.#now() - read.storedAt < lookup.ttlMs) {
       found.hit = true;
+      found.fromRedis = true;
       found.storedAt = read.storedAt;
       return { kind: 'result', json: read.json };
     }
@@ -628,7 +632,7 @@ export class ResponseCache {
     lookup: Lookup,
   ): Promise<CacheOutcome & { cached: boolean }> {
     const controller = new AbortController();
-    const found: RemoteOutcome = { hit: false, storedAt: startedAt, gen: undefined };
+    const found: RemoteOutcome = { hit: false, fromRedis: false, storedAt: startedAt, gen: undefined };
     const promise =
       lookup.remote === undefined
         ? invokeLoad(load, controller.signal)
@@ -644,8 +648,9 @@ export class ResponseCache {
     }
     if (found.hit) {
       this.#hits++;
-      if (outcome.kind === 'result' && state.gens[scope] === gen && found.gen !== lookup.known?.remoteGen) {
-        this.#remember(state, scope, key, gen, found.storedAt, outcome.json, Number.POSITIVE_INFINITY, found.gen);
+      if (found.fromRedis && outcome.kind === 'result' && state.gens[scope] === gen) {
+        const maxAgeMs = readHints(outcome.json).ttlMs ?? Number.POSITIVE_INFINITY;
+        this.#remember(state, scope, key, gen, found.storedAt, outcome.json, maxAgeMs, found.gen);
       }
       return { ...(await mine), cached: true };
     }

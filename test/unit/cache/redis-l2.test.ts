@@ -121,6 +121,19 @@ describe('Redis L2 namespaces', () => {
     expect(docs.state.calls).toBe(2);
   });
 
+  it('a resource update drops the cached read from Redis too', async () => {
+    const a = host('a');
+    await connected(a);
+    const resource = child((n) => JSON.stringify({ contents: [{ uri: 'note://1', text: `v${n}` }] }));
+    const read = () => a.fetch('notes', 'resources/read', { uri: 'note://1' }, resource.load);
+    await read();
+    await settled();
+    expect(await read()).toMatchObject({ cached: true });
+    a.onNotification('notes', 'notifications/resources/updated', { uri: 'note://1' });
+    await settled();
+    expect(await read()).toMatchObject({ cached: false, json: expect.stringContaining('v2') });
+  });
+
   it('a generation key that expired comes back from the clock, never at an old value', async () => {
     const a = host('a');
     await connected(a);
