@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readHints } from '../../../src/cache/hints.js';
 import { type CacheOutcome, ResponseCache } from '../../../src/cache/index.js';
-import { redisL2Of, validateConfig } from '../../../src/config/index.js';
+import { type ChildSpec, redisL2Of, validateConfig } from '../../../src/config/index.js';
+import { sharedIdentity } from '../../../src/supervisor/child-scope.js';
 import { type RedisServer, startRedis } from '../../helpers/redis.js';
 import { makeDeferred, makeTempDir } from './helpers.js';
 
@@ -99,6 +100,29 @@ describe('Redis L2 namespaces', () => {
     expect(keys.filter((k) => k.startsWith('om-test:v:h:a:notes:'))).toHaveLength(1);
     expect(keys.filter((k) => k.startsWith('om-test:v:h:b:notes:'))).toHaveLength(1);
     for (const key of keys) expect(await redis.client.pttl(key)).toBeGreaterThan(0);
+  });
+
+  it('shares by identity only an external child marked shared, whatever its working directory', () => {
+    const spec = (overrides: Partial<ChildSpec>): ChildSpec => ({
+      name: 'docs',
+      builtin: false,
+      command: 'docs-server',
+      args: ['--index', 'main'],
+      env: { DOCS_API: 'https://docs.example' },
+      cwd: '/home/a',
+      enabled: true,
+      startTimeoutMs: 10_000,
+      stopTimeoutMs: 5_000,
+      options: { cache: { shared: true } },
+      ...overrides,
+    });
+    const onA = sharedIdentity(spec({}));
+    expect(onA).toMatch(/^[\w-]{27}$/);
+    expect(sharedIdentity(spec({ cwd: '/srv/b', name: 'docs-b' }))).toBe(onA);
+    expect(sharedIdentity(spec({ env: { DOCS_API: 'https://staging.example' } }))).not.toBe(onA);
+    expect(sharedIdentity(spec({ args: ['--index', 'other'] }))).not.toBe(onA);
+    expect(sharedIdentity(spec({ options: {} }))).toBeUndefined();
+    expect(sharedIdentity(spec({ builtin: true, name: 'memory' }))).toBeUndefined();
   });
 
   it('a write through one host makes the next read through another fresh (generation counter, no scan)', async () => {
