@@ -220,6 +220,25 @@ describe('Redis down or slow', () => {
   }, 30_000);
 });
 
+describe('Redis refusing writes', () => {
+  it('keeps answering from memory and the child when Redis is a read-only replica, and counts it', async () => {
+    const a = host('a');
+    await connected(a);
+    // A replica of a master that does not exist: it refuses every write, and every script that may write.
+    await redis.client.call('REPLICAOF', '127.0.0.1', '9');
+    try {
+      const docs = child();
+      expect(await search(a, 'docs', docs.load)).toMatchObject({ kind: 'result', cached: false });
+      expect(await search(a, 'docs', docs.load)).toMatchObject({ kind: 'result', cached: true });
+      expect(docs.state.calls).toBe(1);
+      expect(a.stats().l2.errors).toBeGreaterThan(0);
+      expect(a.stats().l2.degraded).toBeGreaterThan(0);
+    } finally {
+      await redis.client.call('REPLICAOF', 'NO', 'ONE');
+    }
+  });
+});
+
 describe('spec-aware caching (ttlMs, cacheScope)', () => {
   it('reads the hints of a result, and a nested or odd one only narrows', () => {
     expect(readHints('{"content":[]}')).toEqual({ ttlMs: undefined, private: false });
