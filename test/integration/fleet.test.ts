@@ -257,3 +257,38 @@ describe('a fleet: two supervisors, one Redis, HAProxy in front', () => {
     }, 120_000);
   });
 });
+
+describe('private answers (cacheScope) through the HTTP front', () => {
+  let h: Harness;
+  const clients: Client[] = [];
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    await h?.cleanup();
+  });
+
+  it('serves a private answer from the cache only to the token that asked for it', async () => {
+    const port = await freePort();
+    h = createHarness({
+      children: NO_BUILTINS,
+      mcpServers: { docs: { ...fixture(), cache: { tools: { private_doc: true } } } },
+      http: { listen: `127.0.0.1:${port}` },
+    });
+    const alice = (await h.cli(['token', 'create', 'alice'])).stdout.trim();
+    const bob = (await h.cli(['token', 'create', 'bob'])).stdout.trim();
+    const started = await h.cli(['start'], { timeoutMs: 120_000 });
+    expect(started.code, started.stderr).toBe(0);
+    const connect = async (token: string) => {
+      const { client } = await httpClient(`http://127.0.0.1:${port}/mcp/docs`, token);
+      clients.push(client);
+      return client;
+    };
+    const [asAlice, asBob, asAliceAgain] = [await connect(alice), await connect(bob), await connect(alice)];
+    const ask = async (client: Client) => textOf(await client.callTool({ name: 'private_doc', arguments: {} }));
+    expect(await ask(asAlice)).toBe('private 1');
+    expect(await ask(asAliceAgain)).toBe('private 1');
+    expect(await ask(asBob)).toBe('private 2');
+    expect(await ask(asBob)).toBe('private 2');
+    expect(await ask(asAlice)).toBe('private 1');
+  }, 150_000);
+});
