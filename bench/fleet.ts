@@ -8,7 +8,7 @@ import { createHarness, fixture, type Harness, NO_BUILTINS, ROOT, waitFor } from
 import { freePort } from '../test/helpers/http.js';
 import { type RedisServer, startRedis } from '../test/helpers/redis.js';
 import { fmt, percentile } from './driver.js';
-import { createRandom } from './random.js';
+import { createRandom, createZipfTrace } from './random.js';
 import type { BenchSection } from './types.js';
 
 /** Distinct requests of the Zipf trace, and requests in it. */
@@ -25,30 +25,6 @@ const LATENCY_SAMPLES = 5_000;
 /** SDK clients at once and calls each makes through the HTTP fronts. */
 const CLIENTS = 16;
 const CALLS_PER_CLIENT = 100;
-
-/** A Zipf(s) trace of key indexes, drawn by inverse CDF. */
-function zipfTrace(keys: number, exponent: number, length: number, seed: number): Int32Array {
-  const cdf = new Float64Array(keys);
-  let total = 0;
-  for (let i = 0; i < keys; i++) {
-    total += 1 / (i + 1) ** exponent;
-    cdf[i] = total;
-  }
-  const random = createRandom(seed);
-  const trace = new Int32Array(length);
-  for (let i = 0; i < length; i++) {
-    const target = random() * total;
-    let low = 0;
-    let high = keys - 1;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (cdf[middle]! < target) low = middle + 1;
-      else high = middle;
-    }
-    trace[i] = low;
-  }
-  return trace;
-}
 
 /** A host's cache with the docs child configured; `shareAs` makes it shared across hosts on Redis. */
 function hostCache(dir: string, name: string, redis: RedisServer | undefined, shared: boolean, l1: number) {
@@ -166,7 +142,7 @@ export async function run(): Promise<BenchSection> {
   const load = loadavg()[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'om-bench-fleet-'));
   const redis = await startRedis();
-  const trace = zipfTrace(ZIPF_KEYS, ZIPF_EXPONENT, TRACE_LENGTH, 42);
+  const trace = createZipfTrace(ZIPF_KEYS, ZIPF_EXPONENT, TRACE_LENGTH, 42);
   const caches: ResponseCache[] = [];
   const open = (...args: Parameters<typeof hostCache>) => {
     const cache = hostCache(...args);

@@ -11,32 +11,39 @@ const MAX_PENDING_WRITES = 256;
 /** Reconnection delay: grows 100 ms per attempt up to 2 s, so a Redis that comes back is used again within 2 s. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
+/** Lua: sets `g` and the generation at `key` to Redis's clock in µs, so a counter that expired never comes back at an old value. */
+function fromClock(key: string, ttl: string): string {
+  return `local t = redis.call('TIME')
+  g = t[1] .. string.format('%06d', tonumber(t[2]))
+  redis.call('SET', ${key}, g, 'PX', ${ttl})`;
+}
+
+/** Lua: moves the generation at `key` on, or starts it from the clock. */
+function bump(key: string, ttl: string): string {
+  return `if redis.call('EXISTS', ${key}) == 1 then
+  redis.call('INCR', ${key})
+  redis.call('PEXPIRE', ${key}, ${ttl})
+else
+  local g
+  ${fromClock(key, ttl)}
+end`;
+}
+
 /**
- * Reads a namespace's generation (creating it from Redis's clock, in µs, when missing, so an expired counter never
- * comes back at an old value) and the entry stored under it. KEYS[1]: generation key; ARGV: value key prefix,
- * key digest, generation TTL.
+ * Reads a namespace's generation (creating it when missing) and the entry stored under it. KEYS[1]: generation key;
+ * ARGV: value key prefix, key digest, generation TTL.
  */
 const LOOKUP_SCRIPT = `
 local g = redis.call('GET', KEYS[1])
 if not g then
-  local t = redis.call('TIME')
-  g = t[1] .. string.format('%06d', tonumber(t[2]))
-  redis.call('SET', KEYS[1], g, 'PX', ARGV[3])
+  ${fromClock('KEYS[1]', 'ARGV[3]')}
 end
 return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}
 `;
 
-/** Moves a namespace's generation on (or creates it from the clock); KEYS[1]: generation key; ARGV[1]: its TTL. */
-const BUMP_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('INCR', KEYS[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-else
-  local t = redis.call('TIME')
-  redis.call('SET', KEYS[1], t[1] .. string.format('%06d', tonumber(t[2])), 'PX', ARGV[1])
-end
-return 1
-`;
+/** Moves a namespace's generation on; KEYS[1]: generation key; ARGV[1]: its TTL. */
+const BUMP_SCRIPT = `${bump('KEYS[1]', 'ARGV[1]')}
+return 1`;
 
 /**
  * Records a namespace's tool-list fingerprint and bumps its generation when it differs from the one recorded (by
@@ -46,16 +53,9 @@ const FINGERPRINT_SCRIPT = `
 local old = redis.call('GET', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if old and old ~= ARGV[1] then
-  if redis.call('EXISTS', KEYS[2]) == 1 then
-    redis.call('INCR', KEYS[2])
-    redis.call('PEXPIRE', KEYS[2], ARGV[2])
-  else
-    local t = redis.call('TIME')
-    redis.call('SET', KEYS[2], t[1] .. string.format('%06d', tonumber(t[2])), 'PX', ARGV[2])
-  end
+  ${bump('KEYS[2]', 'ARGV[2]')}
 end
-return 1
-`;
+return 1`;
 
 /** The scripts, as ioredis commands. */
 interface ScriptCommands {
@@ -108,6 +108,8 @@ export class RedisL2 implements L2Tier {
   readonly #warn: (message: string) => void;
   /** Namespaces whose last bump has not reached Redis: their entries there may be stale, so they are not read. */
   readonly #unbumped = new Set<string>();
+  /** The tool list each namespace was last filled under, sent again on each (re)connection. */
+  readonly #fingerprints = new Map<string, string>();
   #pendingWrites = 0;
   #errors = 0;
   #degraded = 0;
@@ -141,6 +143,7 @@ export class RedisL2 implements L2Tier {
     client.on('ready', () => {
       this.#warned = false;
       for (const ns of this.#unbumped) void this.bump(ns);
+      for (const [ns, fingerprint] of this.#fingerprints) this.#sendFingerprint(ns, fingerprint);
     });
     this.#client = client as Redis & ScriptCommands;
   }
@@ -213,7 +216,12 @@ export class RedisL2 implements L2Tier {
 
   /** Records the tool list `ns` was cached under; a different one (another version of the server) bumps it. */
   noteFingerprint(ns: string, fingerprint: string): void {
-    if (this.#client.status !== 'ready') return;
+    this.#fingerprints.set(ns, fingerprint);
+    if (this.#client.status === 'ready') this.#sendFingerprint(ns, fingerprint);
+  }
+
+  /** Records a fingerprint in Redis, bumping the namespace when another one was recorded. */
+  #sendFingerprint(ns: string, fingerprint: string): void {
     this.#client.omFingerprint(`${this.#prefix}f:${ns}`, this.#genKey(ns), fingerprint, GEN_TTL_MS).catch(() => {
       this.#errors++;
     });

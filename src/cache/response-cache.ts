@@ -542,14 +542,13 @@ export class ResponseCache {
       if (row !== undefined) {
         if (row.gen === gen && row.child === state.name && now - row.storedAt < ttlMs) {
           this.#hits++;
-          const bytes = Buffer.byteLength(row.json) + key.length + ENTRY_OVERHEAD_BYTES;
-          this.#l1.set(key, {
-            json: row.json,
+          const { json, storedAt } = row;
+          this.#remember(key, {
+            json,
             state,
             scope,
             gen,
-            storedAt: row.storedAt,
-            bytes,
+            storedAt,
             inL2: true,
             maxAgeMs: Number.POSITIVE_INFINITY,
             remoteGen: undefined,
@@ -649,8 +648,18 @@ export class ResponseCache {
     if (found.hit) {
       this.#hits++;
       if (found.fromRedis && outcome.kind === 'result' && state.gens[scope] === gen) {
-        const maxAgeMs = readHints(outcome.json).ttlMs ?? Number.POSITIVE_INFINITY;
-        this.#remember(state, scope, key, gen, found.storedAt, outcome.json, maxAgeMs, found.gen);
+        const { json } = outcome;
+        const maxAgeMs = readHints(json).ttlMs ?? Number.POSITIVE_INFINITY;
+        this.#remember(key, {
+          json,
+          state,
+          scope,
+          gen,
+          storedAt: found.storedAt,
+          inL2: false,
+          maxAgeMs,
+          remoteGen: found.gen,
+        });
       }
       return { ...(await mine), cached: true };
     }
@@ -683,62 +692,37 @@ export class ResponseCache {
     const hints = readHints(json);
     const maxAgeMs = hints.ttlMs ?? Number.POSITIVE_INFINITY;
     if (maxAgeMs <= 0) return;
+    const entry = { json, state, scope, gen, storedAt, inL2: false, maxAgeMs, remoteGen: undefined };
     if (hints.private && !lookup.private) {
       // Learnt now: from here on this request is keyed by credential, and the public key holds nothing.
       this.#l1.delete(key);
       this.#privateKeys.delete(lookup.baseKey);
       this.#privateKeys.add(lookup.baseKey);
       if (this.#privateKeys.size > MAX_PRIVATE_KEYS) this.#privateKeys.delete(this.#privateKeys.values().next().value!);
-      const own = `${lookup.baseKey}\u0001${lookup.credential}`;
-      this.#remember(state, scope, own, gen, storedAt, json, maxAgeMs, undefined);
-      return;
-    }
-    if (hints.private || lookup.private) {
-      this.#remember(state, scope, key, gen, storedAt, json, maxAgeMs, undefined);
-      return;
-    }
-    if (lookup.remote !== undefined) {
+      this.#remember(`${lookup.baseKey}\u0001${lookup.credential}`, entry);
+    } else if (hints.private || lookup.private) {
+      this.#remember(key, entry);
+    } else if (lookup.remote !== undefined) {
       if (remoteGen !== undefined) {
         const ttlMs = Math.min(lookup.ttlMs, maxAgeMs);
         lookup.remote.write(state.ns!, remoteGen, key, json, ttlMs - (this.#now() - storedAt), storedAt);
       }
-      this.#remember(state, scope, key, gen, storedAt, json, maxAgeMs, remoteGen);
-      return;
+      this.#remember(key, { ...entry, remoteGen });
+    } else {
+      if (scope === SCOPE_DATA && gen !== state.persistedGen && this.#l2 !== undefined) this.#persist(state);
+      // L2 rows have no time to live of their own: an answer that asks for a shorter one stays in memory.
+      const inL2 =
+        scope === SCOPE_DATA &&
+        maxAgeMs >= lookup.ttlMs &&
+        this.#l2?.put({ key, child: state.name, gen, storedAt, json, bytes: Buffer.byteLength(json) }) === true;
+      if (inL2) state.persistedHasRows = true;
+      this.#remember(key, { ...entry, inL2 });
     }
-    const jsonBytes = Buffer.byteLength(json);
-    if (scope === SCOPE_DATA && gen !== state.persistedGen && this.#l2 !== undefined) this.#persist(state);
-    // L2 rows have no time to live of their own: an answer that asks for a shorter one stays in memory.
-    const inL2 =
-      scope === SCOPE_DATA &&
-      maxAgeMs >= lookup.ttlMs &&
-      this.#l2?.put({ key, child: state.name, gen, storedAt, json, bytes: jsonBytes }) === true;
-    if (inL2) state.persistedHasRows = true;
-    this.#l1.set(key, {
-      json,
-      state,
-      scope,
-      gen,
-      storedAt,
-      bytes: jsonBytes + key.length + ENTRY_OVERHEAD_BYTES,
-      inL2,
-      maxAgeMs,
-      remoteGen: undefined,
-    });
   }
 
-  /** Puts an entry in L1 only. */
-  #remember(
-    state: ChildState,
-    scope: number,
-    key: string,
-    gen: number,
-    storedAt: number,
-    json: string,
-    maxAgeMs: number,
-    remoteGen: string | undefined,
-  ): void {
-    const bytes = Buffer.byteLength(json) + key.length + ENTRY_OVERHEAD_BYTES;
-    this.#l1.set(key, { json, state, scope, gen, storedAt, bytes, inL2: false, maxAgeMs, remoteGen });
+  /** Puts an entry in L1, counting its bytes. */
+  #remember(key: string, entry: Omit<Entry, 'bytes'>): void {
+    this.#l1.set(key, { ...entry, bytes: Buffer.byteLength(entry.json) + key.length + ENTRY_OVERHEAD_BYTES });
   }
 }
 

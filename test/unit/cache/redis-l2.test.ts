@@ -158,6 +158,20 @@ describe('Redis L2 namespaces', () => {
     expect(await read()).toMatchObject({ cached: false, json: expect.stringContaining('v2') });
   });
 
+  it("a shared child's new tool list (another version of the server) drops its answers on every host", async () => {
+    const a = host('a');
+    const b = host('b');
+    await connected(a, b);
+    const docs = child();
+    await search(a, 'docs', docs.load);
+    await settled();
+    const before = await redis.client.get('om-test:g:s:docs-identity');
+    b.noteTools('docs', [...TOOLS, { name: 'export' }]);
+    await settled();
+    expect(await redis.client.get('om-test:g:s:docs-identity')).not.toBe(before);
+    expect(await search(a, 'docs', docs.load)).toMatchObject({ cached: false });
+  });
+
   it('a generation key that expired comes back from the clock, never at an old value', async () => {
     const a = host('a');
     await connected(a);
