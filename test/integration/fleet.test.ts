@@ -180,12 +180,14 @@ describe('a fleet: two supervisors, one Redis, HAProxy in front', () => {
       const during = await status(a);
       expect(during.cache.l2).toMatchObject({ kind: 'redis', connected: false });
       expect(during.cache.l2.degraded).toBeGreaterThan(0);
+      expect((await a.cli(['status'])).stdout).toMatch(/L2 redis unreachable \(\d+ errors, [1-9]\d* degraded\)/);
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       expect(requests - before).toBeGreaterThan(50);
 
       await redis.restart();
       await waitFor(async () => (await status(a)).cache.l2.connected && (await status(b)).cache.l2.connected, 20_000);
       running = false;
+      expect((await a.cli(['status'])).stdout).toContain('L2 redis connected');
       await load;
       expect(failures).toBe(0);
       expect(slowest).toBeLessThan(LATENCY_BOUND_MS);
