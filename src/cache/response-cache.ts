@@ -15,7 +15,15 @@ import {
   readTtlMs,
   type ToolAnnotations,
 } from './policy.js';
-import type { CacheOptions, CacheOutcome, CacheStats, ChildCachePolicy, RedisL2Config, ToolInfo } from './types.js';
+import type {
+  CacheOptions,
+  CacheOutcome,
+  CacheStats,
+  ChildCachePolicy,
+  L2Tier,
+  RedisL2Config,
+  ToolInfo,
+} from './types.js';
 
 /** Default L1 budget: 64 MiB holds tens of thousands of typical tool results in the supervisor's memory. */
 const DEFAULT_L1_MAX_BYTES = 64 * 1024 * 1024;
@@ -190,7 +198,11 @@ export class ResponseCache {
   readonly #now: () => number;
   #defaultTtlMs: number;
   readonly #l1: AdmissionLru<Entry>;
+  /** L2, whichever it is: its counters and closing. */
+  readonly #tier: L2Tier;
+  /** L2 when it is the SQLite file (synchronous reads, generations recorded in the file). */
   readonly #l2: L2Store | undefined;
+  /** L2 when it is Redis (asynchronous reads bounded by a timeout, generations kept in Redis). */
   readonly #redis: RedisL2 | undefined;
   /** This host's part of the Redis namespaces of children that are never shared. */
   readonly #instance: string;
@@ -226,9 +238,11 @@ export class ResponseCache {
     if (l2.kind === 'redis') {
       const redis = readRedisConfig(l2);
       this.#redis = new RedisL2({ ...redis, warn });
+      this.#tier = this.#redis;
       this.#instance = redis.instance ?? `${hostname()}-${hash('sha1', options.file, 'base64url').slice(0, 8)}`;
     } else {
       this.#l2 = new L2Store({ file: options.file, maxBytes: l2MaxBytes, now: this.#now, warn });
+      this.#tier = this.#l2;
       this.#instance = '';
     }
     this.#recorded = this.#l2?.readChildren() ?? new Map();
@@ -395,7 +409,7 @@ export class ResponseCache {
     const lookups = this.#hits + this.#misses;
     return {
       l1: { entries: this.#l1.size, bytes: this.#l1.bytes },
-      l2: this.#l2?.stats() ?? this.#redis?.stats() ?? { kind: 'sqlite', entries: 0, bytes: 0 },
+      l2: this.#tier.stats(),
       hits: this.#hits,
       misses: this.#misses,
       hitRate: lookups === 0 ? 0 : this.#hits / lookups,
@@ -411,8 +425,7 @@ export class ResponseCache {
   /** Writes pending L2 entries and closes the file; idempotent. The cache keeps answering from L1 afterwards. */
   close(): void {
     this.#signal?.removeEventListener('abort', this.#onAbort);
-    this.#l2?.close();
-    this.#redis?.close();
+    this.#tier.close();
   }
 
   #state(child: string): ChildState {
