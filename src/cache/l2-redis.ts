@@ -8,6 +8,12 @@ const GEN_TTL_MS = 7 * 24 * 3600 * 1000;
 /** Stores sent but not yet acknowledged beyond this many are dropped: Redis is behind, and waiting would only grow. */
 const MAX_PENDING_WRITES = 256;
 
+/**
+ * After a command fails or times out, Redis is left alone this long (a Redis that hangs would otherwise cost every
+ * request the whole timeout); the first command after it tells whether it is back.
+ */
+const PAUSE_AFTER_ERROR_MS = 1_000;
+
 /** Reconnection delay: grows 100 ms per attempt up to 2 s, so a Redis that comes back is used again within 2 s. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
@@ -117,6 +123,8 @@ export class RedisL2 implements L2Tier {
   #misses = 0;
   #warned = false;
   #closed = false;
+  /** Until when (performance.now()) Redis is not asked, after a failure. */
+  #pausedUntil = 0;
 
   constructor(options: RedisL2Options) {
     this.#prefix = options.keyPrefix;
@@ -141,7 +149,9 @@ export class RedisL2 implements L2Tier {
       this.#warn(`The Redis cache at ${options.url} failed (${error.message}); caching in memory until it is back.`);
     });
     client.on('ready', () => {
+      // A new connection answered: Redis is back.
       this.#warned = false;
+      this.#pausedUntil = 0;
       for (const ns of this.#unbumped) void this.bump(ns);
       for (const [ns, fingerprint] of this.#fingerprints) this.#sendFingerprint(ns, fingerprint);
     });
@@ -150,7 +160,10 @@ export class RedisL2 implements L2Tier {
 
   /** Whether Redis is connected and `ns` may be read there (no bump of it is waiting to reach Redis). */
   usable(ns: string): boolean {
-    return this.#client.status === 'ready' && !this.#unbumped.has(ns);
+    if (!this.#available()) return false;
+    if (!this.#unbumped.has(ns)) return true;
+    void this.bump(ns);
+    return false;
   }
 
   /** The generation of `ns` and the entry of `key` under it; undefined when Redis could not answer in time. */
@@ -175,7 +188,7 @@ export class RedisL2 implements L2Tier {
       this.#hits++;
       return { gen, json: value!.slice(split + 1), storedAt: Number(value!.slice(0, split)) };
     } catch {
-      this.#errors++;
+      this.#failed();
       this.#degraded++;
       return undefined;
     }
@@ -191,9 +204,7 @@ export class RedisL2 implements L2Tier {
     this.#pendingWrites++;
     this.#client
       .set(`${this.#prefix}v:${ns}:${gen}:${digestOf(key)}`, `${storedAt}\n${json}`, 'PX', Math.ceil(ttlMs))
-      .catch(() => {
-        this.#errors++;
-      })
+      .catch(() => this.#failed())
       .finally(() => {
         this.#pendingWrites--;
       });
@@ -205,26 +216,26 @@ export class RedisL2 implements L2Tier {
    */
   async bump(ns: string): Promise<void> {
     this.#unbumped.add(ns);
-    if (this.#client.status !== 'ready') return;
+    if (!this.#available()) return;
     try {
       await this.#client.omBump(this.#genKey(ns), GEN_TTL_MS);
       this.#unbumped.delete(ns);
     } catch {
-      this.#errors++;
+      this.#failed();
     }
   }
 
   /** Records the tool list `ns` was cached under; a different one (another version of the server) bumps it. */
   noteFingerprint(ns: string, fingerprint: string): void {
     this.#fingerprints.set(ns, fingerprint);
-    if (this.#client.status === 'ready') this.#sendFingerprint(ns, fingerprint);
+    if (this.#available()) this.#sendFingerprint(ns, fingerprint);
   }
 
   /** Records a fingerprint in Redis, bumping the namespace when another one was recorded. */
   #sendFingerprint(ns: string, fingerprint: string): void {
-    this.#client.omFingerprint(`${this.#prefix}f:${ns}`, this.#genKey(ns), fingerprint, GEN_TTL_MS).catch(() => {
-      this.#errors++;
-    });
+    this.#client
+      .omFingerprint(`${this.#prefix}f:${ns}`, this.#genKey(ns), fingerprint, GEN_TTL_MS)
+      .catch(() => this.#failed());
   }
 
   /** Connection state and counters, as `omnimind status` shows them. */
@@ -246,6 +257,17 @@ export class RedisL2 implements L2Tier {
     if (this.#closed) return;
     this.#closed = true;
     this.#client.disconnect();
+  }
+
+  /** Whether Redis is connected and not paused after a failure. */
+  #available(): boolean {
+    return this.#client.status === 'ready' && performance.now() >= this.#pausedUntil;
+  }
+
+  /** Counts a failed command and leaves Redis alone for a while. */
+  #failed(): void {
+    this.#errors++;
+    this.#pausedUntil = performance.now() + PAUSE_AFTER_ERROR_MS;
   }
 
   #genKey(ns: string): string {

@@ -195,12 +195,18 @@ describe('Redis down or slow', () => {
     await search(a, 'docs', docs.load);
     await settled();
 
+    const errorsBefore = a.stats().l2.errors;
     await redis.kill('SIGSTOP');
     const slowStart = performance.now();
     // An L1 entry of a shared child waits for Redis's word on its generation at most the timeout, then is served.
     expect(await search(a, 'docs', docs.load)).toMatchObject({ kind: 'result', cached: true });
     const slowMs = performance.now() - slowStart;
     expect(slowMs).toBeGreaterThanOrEqual(90);
+    // After a timeout Redis is left alone for a while: the next requests do not each wait for it.
+    const errorsAfterTimeout = a.stats().l2.errors;
+    expect(errorsAfterTimeout).toBe((errorsBefore ?? 0) + 1);
+    for (let i = 0; i < 4; i++) expect(await search(a, 'docs', docs.load)).toMatchObject({ cached: true });
+    expect(a.stats().l2.errors).toBe(errorsAfterTimeout);
     await redis.kill('SIGCONT');
 
     await redis.kill('SIGKILL');
