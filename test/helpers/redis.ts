@@ -9,6 +9,8 @@ import { freePort } from './http.js';
 export interface RedisServer {
   port: number;
   url: string;
+  /** The same server on its unix socket. */
+  socketUrl: string;
   /** A plain client for inspecting keys. */
   client: Redis;
   /** Starts it again on the same port after `kill` (an empty server: nothing was saved). */
@@ -41,6 +43,10 @@ export async function startRedis(): Promise<RedisServer> {
         '64mb',
         '--maxmemory-policy',
         'allkeys-lru',
+        '--unixsocket',
+        join(dir, 'redis.sock'),
+        '--unixsocketperm',
+        '700',
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -62,6 +68,7 @@ export async function startRedis(): Promise<RedisServer> {
   const server: RedisServer = {
     port,
     url: `redis://127.0.0.1:${port}/0`,
+    socketUrl: `redis+unix://${join(dir, 'redis.sock')}`,
     client,
     restart: launch,
     async kill(signal = 'SIGKILL') {

@@ -125,6 +125,20 @@ describe('Redis L2 namespaces', () => {
     expect(sharedIdentity(spec({ builtin: true, name: 'memory' }))).toBeUndefined();
   });
 
+  it('reaches Redis on its unix socket too', async () => {
+    const cache = new ResponseCache({
+      file: join(temp.dir, 'unix', 'cache.db'),
+      l2: { kind: 'redis', url: redis.socketUrl, keyPrefix: 'om-test:', instance: 'unix' },
+    });
+    caches.push(cache);
+    cache.setPolicy('notes', { trusted: false, tools: { search: true } }, 'unix-notes');
+    cache.noteTools('notes', TOOLS);
+    await connected(cache);
+    await search(cache, 'notes', child().load);
+    await settled();
+    expect(await redis.client.keys('om-test:v:h:unix:notes:*')).toHaveLength(1);
+  });
+
   it('a write through one host makes the next read through another fresh (generation counter, no scan)', async () => {
     const a = host('a');
     const b = host('b');
