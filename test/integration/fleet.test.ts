@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, fixture, type Harness, NO_BUILTINS, ROOT, waitFor } from '../helpers/harness.js';
 import { freePort, httpClient } from '../helpers/http.js';
@@ -251,8 +252,10 @@ describe('a fleet: two supervisors, one Redis, HAProxy in front', () => {
       expect(failures).toEqual([]);
 
       await expect(session.callTool({ name: 'pid', arguments: {} })).rejects.toThrow(/404|not found/i);
-      const again = await legacy(`${lb}/mcp/docs`);
-      const survivorPid = textOf(await again.callTool({ name: 'pid', arguments: {} }));
+      // The same SDK client initializes a new session, through HAProxy, on the survivor.
+      await session.close();
+      await session.connect(new StreamableHTTPClientTransport(new URL(`${lb}/mcp/docs`)));
+      const survivorPid = textOf(await session.callTool({ name: 'pid', arguments: {} }));
       expect(survivorPid).not.toBe(sessionPid);
       const survivorDocs = await socketClient(survivor, 'docs');
       expect(textOf(await survivorDocs.callTool({ name: 'pid', arguments: {} }))).toBe(survivorPid);
