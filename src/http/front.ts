@@ -239,6 +239,8 @@ export class HttpFront {
     for (const timer of this.#timers) clearInterval(timer);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeIdleConnections();
+    // `subscriptions/listen` streams never end on their own: they close now, and the drain waits for calls only.
+    for (const listener of [...this.#listeners]) listener.close();
     if (this.#posts > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, DRAIN_MS);
@@ -250,7 +252,6 @@ export class HttpFront {
     }
     for (const session of [...this.#sessions.values()]) session.close();
     for (const exchange of [...this.#awaitingInput.values()]) exchange.close();
-    for (const listener of [...this.#listeners]) listener.close();
     this.#server.closeAllConnections();
     await closed;
   }
