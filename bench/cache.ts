@@ -13,7 +13,7 @@ import {
   ResponseCache,
   stringifyParams,
 } from '../src/cache/index.js';
-import { createRandom } from './random.js';
+import { createRandom, createZipfTrace } from './random.js';
 import type { BenchSection } from './types.js';
 
 /** Distinct keys of the Zipf trace. */
@@ -33,30 +33,6 @@ const ENTRY_BYTES = 1024;
 
 /** Default L2 cap, the figure the churn run must stay under. */
 const L2_CAP_BYTES = 10 * 1024 * 1024;
-
-/** A Zipf(s) trace of key indexes, drawn by inverse CDF. */
-function createZipfTrace(keys: number, exponent: number, length: number, seed: number): Int32Array {
-  const cdf = new Float64Array(keys);
-  let total = 0;
-  for (let i = 0; i < keys; i++) {
-    total += 1 / (i + 1) ** exponent;
-    cdf[i] = total;
-  }
-  const random = createRandom(seed);
-  const trace = new Int32Array(length);
-  for (let i = 0; i < length; i++) {
-    const target = random() * total;
-    let low = 0;
-    let high = keys - 1;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (cdf[middle]! < target) low = middle + 1;
-      else high = middle;
-    }
-    trace[i] = low;
-  }
-  return trace;
-}
 
 /** Hits of the offline optimum (Belady's MIN, allowed to bypass), over a count-bounded cache. */
 function countBeladyHits(trace: Int32Array, keys: number, capacity: number): number {

@@ -15,6 +15,7 @@ const SECTIONS: Record<string, () => Promise<{ run(): Promise<BenchSection> }>> 
   peer: () => import('./peer.js'),
   service: () => import('./service.js'),
   http: () => import('./http.js'),
+  fleet: () => import('./fleet.js'),
 };
 
 /** Sections that need something set up first (a baseline checkout): run only when named. */

@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { deriveRowHash } from './key.js';
+import type { L2Stats, L2Tier } from './types.js';
 
 /** Bumped whenever the tables change shape; a file with another version is recreated (it only holds a cache). */
 const SCHEMA_VERSION = 1;
@@ -170,7 +171,8 @@ function sizeOf(file: string): number {
  * The file is opened with an exclusive lock, so SQLite keeps the WAL index in memory and no -shm file exists.
  * Every SQLite error is handled here: a damaged file is moved aside and recreated, anything else turns L2 off.
  */
-export class L2Store {
+export class L2Store implements L2Tier {
+  readonly kind = 'sqlite';
   readonly #file: string;
   readonly #now: () => number;
   readonly #warn: (message: string) => void;
@@ -337,6 +339,11 @@ export class L2Store {
   bytes(): number {
     if (this.#db === undefined) return 0;
     return sizeOf(this.#file) + sizeOf(`${this.#file}-wal`) + sizeOf(`${this.#file}-shm`);
+  }
+
+  /** Entries and bytes on disk, as `omnimind status` shows them. */
+  stats(): L2Stats {
+    return { kind: this.kind, entries: this.count(), bytes: this.bytes() };
   }
 
   /** Writes everything queued now. */

@@ -1,7 +1,10 @@
 import { hash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { ErrorCode, OmnimindError } from '../protocol/index.js';
 import { AdmissionLru } from './admission-lru.js';
+import { readHints } from './hints.js';
 import { deriveKey, stringifyCanonical } from './key.js';
+import { RedisL2 } from './l2-redis.js';
 import { L2Store, MIN_L2_MAX_BYTES } from './l2-store.js';
 import {
   type CompiledPolicy,
@@ -12,13 +15,27 @@ import {
   readTtlMs,
   type ToolAnnotations,
 } from './policy.js';
-import type { CacheOptions, CacheOutcome, CacheStats, ChildCachePolicy, ToolInfo } from './types.js';
+import type {
+  CacheOptions,
+  CacheOutcome,
+  CacheStats,
+  ChildCachePolicy,
+  L2Tier,
+  RedisL2Config,
+  ToolInfo,
+} from './types.js';
 
 /** Default L1 budget: 64 MiB holds tens of thousands of typical tool results in the supervisor's memory. */
 const DEFAULT_L1_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Default L2 budget: 10 MiB on disk for `cache.db` and its -wal file. */
 const DEFAULT_L2_MAX_BYTES = 10 * 1024 * 1024;
+
+/** Default bound on a Redis command: long enough for a round trip on a LAN, short enough not to be felt. */
+const DEFAULT_REDIS_TIMEOUT_MS = 50;
+
+/** Requests known to answer `cacheScope: "private"` are remembered up to this many (the oldest are forgotten). */
+const MAX_PRIVATE_KEYS = 10_000;
 
 /** Default time to live: 5 minutes bounds how stale an answer changed behind omnimind's back can be. */
 const DEFAULT_TTL_SECONDS = 300;
@@ -55,6 +72,10 @@ interface ChildState {
   identity: string | undefined;
   /** Whether some entries were stored under a caller scope (then one resource update drops all resource reads). */
   scoped: boolean;
+  /** Its namespace in a Redis L2: one per host and child, or one per shared child's identity; undefined without Redis. */
+  ns: string | undefined;
+  /** Whether its answers are shared between hosts (then each L1 hit checks the generation in Redis). */
+  shared: boolean;
   /**
    * One generation per scope; an entry is valid while the generation it was stored under is current. The data
    * generation is a random 53-bit number recorded in L2, so no later run can ever recreate an invalidated value.
@@ -76,6 +97,10 @@ interface Entry {
   readonly bytes: number;
   /** Whether the entry was also handed to L2 (clear() counts each key once). */
   readonly inL2: boolean;
+  /** The result's own `ttlMs`, when shorter than the policy's (Infinity otherwise). */
+  readonly maxAgeMs: number;
+  /** The Redis generation it was stored under (shared children); undefined when Redis was not reachable. */
+  readonly remoteGen: string | undefined;
 }
 
 /** Loads one answer from the child; aborting the signal cancels the request there. */
@@ -87,6 +112,31 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** What else changes the answer for this caller, e.g. its MCP roots (part of the key; '' for none). */
   scope?: string;
+  /** Who is asking (token, OAuth subject, local user): answers marked `cacheScope: "private"` stay within it. */
+  credential?: string;
+}
+
+/** What a cacheable request needs besides its key: who asks, and what its answer may be stored for. */
+interface Lookup {
+  /** The key before any credential was added (the one private answers are remembered by). */
+  readonly baseKey: string;
+  readonly credential: string;
+  /** Whether this request's answers are known to be private (then `key` includes the credential and L2 is skipped). */
+  readonly private: boolean;
+  readonly ttlMs: number;
+  /** Redis, when the entry's namespace lives there. */
+  readonly remote: RedisL2 | undefined;
+  /** A valid L1 entry of a shared child, served if Redis confirms its generation (or cannot be asked). */
+  readonly known: Entry | undefined;
+}
+
+/** How a load through Redis went: whether it was a hit, and the generation to store a loaded answer under. */
+interface RemoteOutcome {
+  hit: boolean;
+  /** The hit is an answer Redis held (not the L1 entry it confirmed): it is copied to L1. */
+  fromRedis: boolean;
+  storedAt: number;
+  gen: string | undefined;
 }
 
 /** A load in progress that identical requests join; it is cancelled only once every caller has gone. */
@@ -94,6 +144,8 @@ interface Flight {
   readonly gen: number;
   readonly promise: Promise<CacheOutcome>;
   readonly controller: AbortController;
+  /** The credential of the caller whose load this is: a private answer is not handed to another. */
+  readonly credential: string;
   /** Callers still waiting for the answer. */
   waiters: number;
   /** Set when the answer being loaded was invalidated (resources/updated): it must not be stored. */
@@ -146,7 +198,16 @@ export class ResponseCache {
   readonly #now: () => number;
   #defaultTtlMs: number;
   readonly #l1: AdmissionLru<Entry>;
-  readonly #l2: L2Store;
+  /** L2, whichever it is: its counters and closing. */
+  readonly #tier: L2Tier;
+  /** L2 when it is the SQLite file (synchronous reads, generations recorded in the file). */
+  readonly #l2: L2Store | undefined;
+  /** L2 when it is Redis (asynchronous reads bounded by a timeout, generations kept in Redis). */
+  readonly #redis: RedisL2 | undefined;
+  /** This host's part of the Redis namespaces of children that are never shared. */
+  readonly #instance: string;
+  /** Base keys of requests whose answers were private, oldest first. */
+  readonly #privateKeys = new Set<string>();
   readonly #children = new Map<string, ChildState>();
   readonly #recorded: Map<string, { gen: number; fingerprint: string | null }>;
   readonly #flights = new Map<string, Flight>();
@@ -172,13 +233,19 @@ export class ResponseCache {
       maxBytes: l1MaxBytes,
       isDead: (entry) => entry.gen !== entry.state.gens[entry.scope],
     });
-    this.#l2 = new L2Store({
-      file: options.file,
-      maxBytes: l2MaxBytes,
-      now: this.#now,
-      warn: (message) => logger?.warn(message),
-    });
-    this.#recorded = this.#l2.readChildren();
+    const warn = (message: string): void => logger?.warn(message);
+    const l2 = options.l2 ?? { kind: 'sqlite' };
+    if (l2.kind === 'redis') {
+      const redis = readRedisConfig(l2);
+      this.#redis = new RedisL2({ ...redis, warn });
+      this.#tier = this.#redis;
+      this.#instance = redis.instance ?? `${hostname()}-${hash('sha1', options.file, 'base64url').slice(0, 8)}`;
+    } else {
+      this.#l2 = new L2Store({ file: options.file, maxBytes: l2MaxBytes, now: this.#now, warn });
+      this.#tier = this.#l2;
+      this.#instance = '';
+    }
+    this.#recorded = this.#l2?.readChildren() ?? new Map();
     this.#signal = options.signal;
     if (this.#signal?.aborted) this.close();
     else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -197,6 +264,12 @@ export class ResponseCache {
   setPolicy(child: string, policy: ChildCachePolicy, identity = ''): void {
     const state = this.#state(child);
     state.policy = compilePolicy(child, policy, this.#defaultTtlMs);
+    state.shared = this.#redis !== undefined && policy.shareAs !== undefined;
+    if (this.#redis !== undefined) {
+      state.ns = state.shared
+        ? `s:${policy.shareAs}`
+        : `h:${this.#instance}:${child}:${hash('sha1', identity, 'base64url').slice(0, 12)}`;
+    }
     const previous = state.identity;
     state.identity = identity;
     const nothingRecorded = state.fingerprint === null && state.persistedGen === 0;
@@ -206,7 +279,7 @@ export class ResponseCache {
     state.tools = undefined;
     this.#invalidate(state);
     this.#persist(state);
-    this.#l2.purgeChild(child, state.gens[SCOPE_DATA]!);
+    this.#l2?.purgeChild(child, state.gens[SCOPE_DATA]!);
     for (const [key, entry] of [...this.#l1.entries()]) if (entry.state === state) this.#l1.delete(key);
   }
 
@@ -220,14 +293,16 @@ export class ResponseCache {
     const summaries = tools
       .map((tool) => ({ name: tool.name, annotations: tool.annotations }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const fingerprint = `${state.identity ?? ''}:${hash('sha1', stringifyCanonical(summaries), 'base64')}`;
+    const digest = hash('sha1', stringifyCanonical(summaries), 'base64');
+    const fingerprint = `${state.identity ?? ''}:${digest}`;
     state.tools = new Map(summaries.map((tool) => [tool.name, tool.annotations]));
+    if (state.ns !== undefined) this.#redis?.noteFingerprint(state.ns, digest);
     if (state.fingerprint === fingerprint) return;
     const changed = state.fingerprint !== null;
     state.fingerprint = fingerprint;
     if (changed) state.gens[SCOPE_DATA] = createGeneration();
     this.#persist(state);
-    if (changed) this.#l2.purgeChild(child, state.gens[SCOPE_DATA]!);
+    if (changed) this.#l2?.purgeChild(child, state.gens[SCOPE_DATA]!);
   }
 
   /**
@@ -245,25 +320,27 @@ export class ResponseCache {
     const state = this.#state(child);
     const signal = options.signal ?? NEVER;
     const scope = options.scope ?? '';
+    const credential = options.credential ?? '';
     if (scope !== '') state.scoped = true;
     if (method === 'tools/call') {
       const name = params?.name;
       const plan = typeof name === 'string' ? planToolCall(state.policy, state.tools, name) : PLAN_WRITE;
       if (plan === PLAN_WRITE) return this.#write(state, load, signal);
       if (plan === PLAN_PASS) return this.#pass(load, signal);
-      return this.#cached(state, SCOPE_DATA, deriveKey(child, method, params, scope), plan, load, true, signal);
+      const key = deriveKey(child, method, params, scope);
+      return this.#cached(state, SCOPE_DATA, key, plan, load, true, signal, credential);
     }
     if (state.policy.ttlMs <= 0) return this.#pass(load, signal);
     if (method === 'resources/read') {
       if (!isPlainResourceRead(params)) return this.#pass(load, signal);
       const key = deriveKey(child, method, params, scope);
-      return this.#cached(state, SCOPE_DATA, key, state.policy.ttlMs, load, false, signal);
+      return this.#cached(state, SCOPE_DATA, key, state.policy.ttlMs, load, false, signal, credential);
     }
     const listScope = LIST_SCOPES[method];
     if (listScope === undefined) return this.#pass(load, signal);
     const loadList = method === 'tools/list' && params?.cursor === undefined ? this.#learningTools(child, load) : load;
     const key = deriveKey(child, method, params, scope);
-    return this.#cached(state, listScope, key, state.policy.ttlMs, loadList, false, signal);
+    return this.#cached(state, listScope, key, state.policy.ttlMs, loadList, false, signal, credential);
   }
 
   /** Applies a child's notification: list_changed drops that list, resources/updated drops that resource. */
@@ -286,14 +363,15 @@ export class ResponseCache {
       case 'notifications/resources/updated': {
         const uri = params?.uri;
         if (typeof uri !== 'string') break;
-        // Reads cached under callers' scopes have keys of their own: drop every resource read of the child.
-        if (state.scoped) {
+        // Reads cached under callers' scopes have keys of their own, and Redis is not scanned: drop every resource
+        // read of the child.
+        if (state.scoped || state.ns !== undefined) {
           this.#bumpData(state);
           break;
         }
         const key = deriveKey(child, 'resources/read', { uri });
         this.#l1.delete(key);
-        this.#l2.deleteKey(key);
+        this.#l2?.deleteKey(key);
         const flight = this.#flights.get(key);
         if (flight !== undefined) flight.stale = true;
         break;
@@ -312,7 +390,7 @@ export class ResponseCache {
 
   /** Removes all entries, or a child's; returns how many distinct entries were removed. */
   clear(child?: string): number {
-    const removed = new Set(this.#l2.clear(child));
+    const removed = new Set(this.#l2?.clear(child));
     const keys: string[] = [];
     for (const [key, entry] of this.#l1.entries())
       if (child === undefined || entry.state.name === child) keys.push(key);
@@ -331,7 +409,7 @@ export class ResponseCache {
     const lookups = this.#hits + this.#misses;
     return {
       l1: { entries: this.#l1.size, bytes: this.#l1.bytes },
-      l2: { entries: this.#l2.count(), bytes: this.#l2.bytes() },
+      l2: this.#tier.stats(),
       hits: this.#hits,
       misses: this.#misses,
       hitRate: lookups === 0 ? 0 : this.#hits / lookups,
@@ -341,13 +419,13 @@ export class ResponseCache {
 
   /** Writes queued L2 entries now instead of on the next turn of the event loop. */
   flush(): void {
-    this.#l2.flush();
+    this.#l2?.flush();
   }
 
   /** Writes pending L2 entries and closes the file; idempotent. The cache keeps answering from L1 afterwards. */
   close(): void {
     this.#signal?.removeEventListener('abort', this.#onAbort);
-    this.#l2.close();
+    this.#tier.close();
   }
 
   #state(child: string): ChildState {
@@ -363,6 +441,8 @@ export class ResponseCache {
       fingerprint: recorded?.fingerprint ?? null,
       identity: undefined,
       scoped: false,
+      ns: undefined,
+      shared: false,
       gens,
       persistedGen: recorded?.gen ?? 0,
       persistedHasRows: recorded !== undefined,
@@ -382,15 +462,16 @@ export class ResponseCache {
    * new one is recorded synchronously before the write runs, so no crash can bring those rows back; otherwise it is
    * recorded with the first row stored under it, keeping disk writes off the path of calls that cache nothing.
    */
-  #bumpData(state: ChildState): void {
+  #bumpData(state: ChildState): Promise<void> | undefined {
     state.gens[SCOPE_DATA] = createGeneration();
     if (state.persistedHasRows) this.#persist(state);
+    return state.ns === undefined ? undefined : this.#redis?.bump(state.ns);
   }
 
   /** Records the current data generation and tool fingerprint in L2, synchronously. */
   #persist(state: ChildState): void {
     const gen = state.gens[SCOPE_DATA]!;
-    this.#l2.writeChild(state.name, { gen, fingerprint: state.fingerprint });
+    this.#l2?.writeChild(state.name, { gen, fingerprint: state.fingerprint });
     if (state.persistedGen !== gen) state.persistedHasRows = false;
     state.persistedGen = gen;
   }
@@ -423,49 +504,109 @@ export class ResponseCache {
     try {
       return { ...(await load(signal)), cached: false };
     } finally {
-      this.#bumpData(state);
+      // Other hosts read fresh answers once this one has: the bump reaches Redis (or times out) before the reply.
+      await this.#bumpData(state);
     }
   }
 
-  /** The cacheable path: L1, then a load in flight, then L2, then `load`. */
+  /**
+   * The cacheable path: L1, then a load in flight, then L2, then `load`. A request known to answer privately is
+   * keyed by its caller's credential too and kept in L1 only.
+   */
   #cached(
     state: ChildState,
     scope: number,
-    key: string,
+    baseKey: string,
     ttlMs: number,
     load: CacheLoader,
     isToolCall: boolean,
     signal: AbortSignal,
+    credential: string,
   ): Promise<CacheOutcome & { cached: boolean }> {
+    const isPrivate = this.#privateKeys.has(baseKey);
+    const key = isPrivate ? `${baseKey}\u0001${credential}` : baseKey;
     const gen = state.gens[scope]!;
     const now = this.#now();
-    const entry = this.#l1.get(key);
-    if (entry !== undefined) {
-      if (entry.gen === gen && now - entry.storedAt < ttlMs) {
-        this.#hits++;
-        return Promise.resolve({ kind: 'result', json: entry.json, cached: true });
+    const remote = !isPrivate && scope === SCOPE_DATA && state.ns !== undefined ? this.#redis : undefined;
+    let known = this.#l1.get(key);
+    if (known !== undefined) {
+      if (known.gen === gen && now - known.storedAt < Math.min(ttlMs, known.maxAgeMs)) {
+        if (remote === undefined || !state.shared) {
+          this.#hits++;
+          return Promise.resolve({ kind: 'result', json: known.json, cached: true });
+        }
+      } else {
+        this.#l1.delete(key);
+        known = undefined;
       }
-      this.#l1.delete(key);
     }
     const flight = this.#flights.get(key);
     if (flight !== undefined && flight.gen === gen && !flight.stale) {
       this.#hits++;
       this.#coalesced++;
-      return this.#wait(flight, signal).then((outcome) => ({ ...outcome, cached: true }));
+      return this.#wait(flight, signal).then((outcome) =>
+        flight.credential !== credential && outcome.kind === 'result' && readHints(outcome.json).private
+          ? this.#pass(load, signal)
+          : { ...outcome, cached: true },
+      );
     }
-    if (scope === SCOPE_DATA) {
+    if (scope === SCOPE_DATA && !isPrivate && this.#l2 !== undefined) {
       const row = this.#l2.get(key);
       if (row !== undefined) {
         if (row.gen === gen && row.child === state.name && now - row.storedAt < ttlMs) {
           this.#hits++;
-          const bytes = Buffer.byteLength(row.json) + key.length + ENTRY_OVERHEAD_BYTES;
-          this.#l1.set(key, { json: row.json, state, scope, gen, storedAt: row.storedAt, bytes, inL2: true });
+          const { json, storedAt } = row;
+          this.#remember(key, {
+            json,
+            state,
+            scope,
+            gen,
+            storedAt,
+            inL2: true,
+            maxAgeMs: Number.POSITIVE_INFINITY,
+            remoteGen: undefined,
+          });
           return Promise.resolve({ kind: 'result', json: row.json, cached: true });
         }
         this.#l2.deleteRow(row.id);
       }
     }
-    return this.#load(state, scope, key, gen, now, load, isToolCall, signal);
+    const lookup: Lookup = { baseKey, credential, private: isPrivate, ttlMs, remote, known };
+    return this.#load(state, scope, key, gen, now, load, isToolCall, signal, lookup);
+  }
+
+  /**
+   * Asks Redis before the child: a current L1 entry of a shared child is served when Redis confirms its generation,
+   * an entry stored by any host under the current generation is served as it is, and otherwise the child is asked.
+   * When Redis cannot answer in time the cache goes on as if it had only L1.
+   */
+  async #remoteOrLoad(
+    state: ChildState,
+    key: string,
+    lookup: Lookup,
+    load: CacheLoader,
+    signal: AbortSignal,
+    found: RemoteOutcome,
+  ): Promise<CacheOutcome> {
+    const read = await lookup.remote!.read(state.ns!, key);
+    const { known } = lookup;
+    if (read === undefined) {
+      if (known === undefined) return load(signal);
+      found.hit = true;
+      return { kind: 'result', json: known.json };
+    }
+    found.gen = read.gen;
+    if (known !== undefined && known.remoteGen === read.gen) {
+      found.hit = true;
+      return { kind: 'result', json: known.json };
+    }
+    if (read.json !== null && this.#now() - read.storedAt < lookup.ttlMs) {
+      found.hit = true;
+      found.fromRedis = true;
+      found.storedAt = read.storedAt;
+      return { kind: 'result', json: read.json };
+    }
+    return load(signal);
   }
 
   /**
@@ -500,10 +641,15 @@ export class ResponseCache {
     load: CacheLoader,
     isToolCall: boolean,
     signal: AbortSignal,
+    lookup: Lookup,
   ): Promise<CacheOutcome & { cached: boolean }> {
-    this.#misses++;
     const controller = new AbortController();
-    const flight: Flight = { gen, promise: invokeLoad(load, controller.signal), controller, waiters: 0, stale: false };
+    const found: RemoteOutcome = { hit: false, fromRedis: false, storedAt: startedAt, gen: undefined };
+    const promise =
+      lookup.remote === undefined
+        ? invokeLoad(load, controller.signal)
+        : this.#remoteOrLoad(state, key, lookup, load, controller.signal, found);
+    const flight: Flight = { gen, promise, controller, credential: lookup.credential, waiters: 0, stale: false };
     this.#flights.set(key, flight);
     const mine = this.#wait(flight, signal);
     let outcome: CacheOutcome;
@@ -512,31 +658,104 @@ export class ResponseCache {
     } finally {
       if (this.#flights.get(key) === flight) this.#flights.delete(key);
     }
+    if (found.hit) {
+      this.#hits++;
+      if (found.fromRedis && outcome.kind === 'result' && state.gens[scope] === gen) {
+        const { json } = outcome;
+        const maxAgeMs = readHints(json).ttlMs ?? Number.POSITIVE_INFINITY;
+        this.#remember(key, {
+          json,
+          state,
+          scope,
+          gen,
+          storedAt: found.storedAt,
+          inL2: false,
+          maxAgeMs,
+          remoteGen: found.gen,
+        });
+      }
+      return { ...(await mine), cached: true };
+    }
+    this.#misses++;
     if (
       outcome.kind === 'result' &&
       !flight.stale &&
       state.gens[scope] === gen &&
       !(isToolCall && IS_ERROR_PATTERN.test(outcome.json))
     ) {
-      this.#store(state, scope, key, gen, startedAt, outcome.json);
+      this.#store(state, scope, key, gen, startedAt, outcome.json, lookup, found.gen);
     }
     return { ...(await mine), cached: false };
   }
 
-  #store(state: ChildState, scope: number, key: string, gen: number, storedAt: number, json: string): void {
-    const jsonBytes = Buffer.byteLength(json);
-    if (scope === SCOPE_DATA && gen !== state.persistedGen) this.#persist(state);
-    const inL2 =
-      scope === SCOPE_DATA && this.#l2.put({ key, child: state.name, gen, storedAt, json, bytes: jsonBytes });
-    if (inL2) state.persistedHasRows = true;
-    this.#l1.set(key, {
-      json,
-      state,
-      scope,
-      gen,
-      storedAt,
-      bytes: jsonBytes + key.length + ENTRY_OVERHEAD_BYTES,
-      inL2,
-    });
+  /**
+   * Stores a loaded answer within what the policy and the answer's own hints allow: at most its `ttlMs`; a private
+   * one only under its caller's credential, in L1.
+   */
+  #store(
+    state: ChildState,
+    scope: number,
+    key: string,
+    gen: number,
+    storedAt: number,
+    json: string,
+    lookup: Lookup,
+    remoteGen: string | undefined,
+  ): void {
+    const hints = readHints(json);
+    const maxAgeMs = hints.ttlMs ?? Number.POSITIVE_INFINITY;
+    if (maxAgeMs <= 0) return;
+    const entry = { json, state, scope, gen, storedAt, inL2: false, maxAgeMs, remoteGen: undefined };
+    if (hints.private && !lookup.private) {
+      // Learnt now: from here on this request is keyed by credential, and the public key holds nothing.
+      this.#l1.delete(key);
+      this.#privateKeys.delete(lookup.baseKey);
+      this.#privateKeys.add(lookup.baseKey);
+      if (this.#privateKeys.size > MAX_PRIVATE_KEYS) this.#privateKeys.delete(this.#privateKeys.values().next().value!);
+      this.#remember(`${lookup.baseKey}\u0001${lookup.credential}`, entry);
+    } else if (hints.private || lookup.private) {
+      this.#remember(key, entry);
+    } else if (lookup.remote !== undefined) {
+      if (remoteGen !== undefined) {
+        const ttlMs = Math.min(lookup.ttlMs, maxAgeMs);
+        lookup.remote.write(state.ns!, remoteGen, key, json, ttlMs - (this.#now() - storedAt), storedAt);
+      }
+      this.#remember(key, { ...entry, remoteGen });
+    } else {
+      if (scope === SCOPE_DATA && gen !== state.persistedGen && this.#l2 !== undefined) this.#persist(state);
+      // L2 rows have no time to live of their own: an answer that asks for a shorter one stays in memory.
+      const inL2 =
+        scope === SCOPE_DATA &&
+        maxAgeMs >= lookup.ttlMs &&
+        this.#l2?.put({ key, child: state.name, gen, storedAt, json, bytes: Buffer.byteLength(json) }) === true;
+      if (inL2) state.persistedHasRows = true;
+      this.#remember(key, { ...entry, inL2 });
+    }
   }
+
+  /** Puts an entry in L1, counting its bytes. */
+  #remember(key: string, entry: Omit<Entry, 'bytes'>): void {
+    this.#l1.set(key, { ...entry, bytes: Buffer.byteLength(entry.json) + key.length + ENTRY_OVERHEAD_BYTES });
+  }
+}
+
+/** Checks the options of a Redis L2 and fills in the defaults. */
+function readRedisConfig(config: RedisL2Config): Required<Omit<RedisL2Config, 'kind' | 'instance'>> & {
+  instance?: string;
+} {
+  if (typeof config.url !== 'string' || !/^(rediss?|redis\+unix):\/\//.test(config.url)) {
+    throw new OmnimindError(
+      'CACHE_OPTIONS_INVALID',
+      `Expected \`l2.url\` to be a redis://, rediss:// or redis+unix:// URL, got \`${String(config.url)}\``,
+    );
+  }
+  const keyPrefix = config.keyPrefix ?? 'omnimind:';
+  if (typeof keyPrefix !== 'string') {
+    throw new OmnimindError(
+      'CACHE_OPTIONS_INVALID',
+      `Expected \`l2.keyPrefix\` to be a string, got \`${String(keyPrefix)}\``,
+    );
+  }
+  const timeoutMs = readInteger('l2.timeoutMs', config.timeoutMs, DEFAULT_REDIS_TIMEOUT_MS, 1);
+  return { url: config.url, keyPrefix, timeoutMs, instance: config.instance };
 }

@@ -51,6 +51,13 @@ export function formatExit(exit: ExitRecord): string {
 const FAILED_STATES = new Set(['FATAL', 'EXITED', 'BACKOFF']);
 
 /** The human status table of CONTRACT.md: one row per child, then the shared cache and limiter. */
+/** The Redis L2's state for the status line ('' with the SQLite file). */
+function redisSummary(l2: StatusReport['cache']['l2']): string {
+  if (l2.kind !== 'redis') return '';
+  const state = l2.connected ? 'connected' : color.red('unreachable');
+  return `, L2 redis ${state} (${l2.errors ?? 0} errors, ${l2.degraded ?? 0} degraded)`;
+}
+
 export function formatStatus(report: StatusReport): string {
   const rows = report.children.map((c) => [
     c.name,
@@ -90,7 +97,7 @@ export function formatStatus(report: StatusReport): string {
   const { cache, limiter, supervisor } = report;
   const summary =
     `supervisor pid ${supervisor.pid}, up ${formatUptime(supervisor.startedAt)}, ${formatRss(supervisor.rssBytes)} resident; ` +
-    `cache hit ${(cache.hitRate * 100).toFixed(1)}% (${cache.hits}/${cache.hits + cache.misses}); ` +
+    `cache hit ${(cache.hitRate * 100).toFixed(1)}% (${cache.hits}/${cache.hits + cache.misses})${redisSummary(cache.l2)}; ` +
     `limiter ${Math.round(limiter.rps)} rps, queue ${limiter.queued}, shed ${limiter.shed}, timed out ${limiter.timedOut}`;
   const failures = report.children
     .filter((c) => FAILED_STATES.has(c.state) && c.lastExit)

@@ -23,5 +23,6 @@ export {
   type HttpConfig,
   type ProfileConfig,
   type RawConfig,
+  redisL2Of,
 } from './schema.js';
 export { packageRoot, VERSION } from './version.js';

@@ -2,6 +2,14 @@ import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
 
+/** How a child's answers are cached. */
+const childCacheShape = {
+  ttlSeconds: z.number().nonnegative().optional(),
+  tools: z
+    .record(z.string(), z.union([z.boolean(), z.object({ ttlSeconds: z.number().nonnegative() }).strict()]))
+    .optional(),
+};
+
 /** Options every child accepts, built-in or external. */
 const commonChildShape = {
   enabled: z.boolean().optional(),
@@ -17,15 +25,7 @@ const commonChildShape = {
   startTimeoutMs: positiveInt.optional(),
   stopTimeoutMs: positiveInt.optional(),
   env: z.record(z.string(), z.string()).optional(),
-  cache: z
-    .object({
-      ttlSeconds: z.number().nonnegative().optional(),
-      tools: z
-        .record(z.string(), z.union([z.boolean(), z.object({ ttlSeconds: z.number().nonnegative() }).strict()]))
-        .optional(),
-    })
-    .strict()
-    .optional(),
+  cache: z.object(childCacheShape).strict().optional(),
   compress: z
     .object({
       maxResultTokens: positiveInt.optional(),
@@ -77,8 +77,32 @@ const externalServerSchema = z
     /** What a `roots/list` from the child is answered with when no single client can be asked. */
     roots: z.array(z.string().min(1)).optional(),
     ...commonChildShape,
+    /** `shared`: its answers depend only on what it is (command, args, env), so a Redis L2 shares them between hosts. */
+    cache: z
+      .object({ ...childCacheShape, shared: z.boolean().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
+
+/** Where Redis is and how long a request may wait for it. */
+const redisShape = {
+  url: z.string().regex(/^(rediss?|redis\+unix):\/\//, 'use redis://host:6379/0, rediss://… or redis+unix:///path'),
+  keyPrefix: z.string().optional(),
+  timeoutMs: positiveInt.max(10_000, 'timeoutMs is the longest a request waits for Redis: at most 10000').optional(),
+  instance: z.string().min(1).optional(),
+};
+
+/**
+ * The L2 cache: the SQLite file (default) or Redis/Valkey shared by several hosts, written
+ * `{"kind": "redis", "url": …}` or `{"redis": {"url": …}}`.
+ */
+const l2Schema = z.union([
+  z.literal('sqlite'),
+  z.object({ kind: z.literal('sqlite') }).strict(),
+  z.object({ kind: z.literal('redis'), ...redisShape }).strict(),
+  z.object({ redis: z.object(redisShape).strict() }).strict(),
+]);
 
 /** A profile: several children behind one endpoint, with the tools it shows narrowed by patterns (`*`). */
 const profileSchema = z
@@ -163,6 +187,7 @@ export const configSchema = z
         l1MaxBytes: positiveInt.optional(),
         l2MaxBytes: positiveInt.min(1_048_576, 'the L2 cache needs at least 1 MiB (1048576)').optional(),
         ttlSeconds: z.number().nonnegative().optional(),
+        l2: l2Schema.optional(),
       })
       .strict()
       .optional(),
@@ -221,3 +246,13 @@ export type ProfileConfig = z.infer<typeof profileSchema>;
 
 /** Options shared by every child's config section. */
 export type CommonChildOptions = z.infer<typeof externalServerSchema>;
+
+/** The Redis L2 a config asks for, in the cache's shape; undefined for the SQLite file. */
+export function redisL2Of(
+  config: RawConfig,
+): ({ kind: 'redis' } & z.infer<z.ZodObject<typeof redisShape>>) | undefined {
+  const l2 = config.cache?.l2;
+  if (typeof l2 !== 'object') return undefined;
+  if ('redis' in l2) return { kind: 'redis', ...l2.redis };
+  return l2.kind === 'redis' ? l2 : undefined;
+}

@@ -123,6 +123,8 @@ export class ClientSession {
   #rootsSettle: (() => void) | undefined;
   #rootsRequest = 0;
   readonly #onClose: ((session: ClientSession) => void) | undefined;
+  /** Whose answers this client may be served from the cache when they are private (the sockets' user is the owner). */
+  readonly #credential: string;
 
   constructor(
     transport: ClientTransport,
@@ -134,6 +136,7 @@ export class ClientSession {
     this.endpoint = endpoint;
     this.#services = services;
     this.#onClose = onClose;
+    this.#credential = transport.credential ?? `uid:${process.getuid?.() ?? 0}`;
     this.syncMembers();
     transport.start({ onFrame: (frame, context) => this.#onFrame(frame, context), onClose: () => this.close() });
   }
@@ -464,7 +467,9 @@ export class ClientSession {
     const { cache, limiter } = this.#services;
     const load = (loadSignal: AbortSignal) => {
       probe?.admitted();
-      return cache ? cache.fetch(child, method, params, forward, { signal: loadSignal, scope }) : forward(loadSignal);
+      return cache
+        ? cache.fetch(child, method, params, forward, { signal: loadSignal, scope, credential: this.#credential })
+        : forward(loadSignal);
     };
     const runController = controller ?? linkedController(signal);
     const run = limiter

@@ -18,6 +18,8 @@ export interface TransportHandlers {
 export interface ClientTransport {
   /** How the client reached the supervisor (`unix`, `http`), for status and metrics. */
   readonly kind: string;
+  /** Who the client authenticated as (a token or OAuth subject); unset on the sockets, where it is the local user. */
+  readonly credential?: string;
   /** Starts delivering frames; `onClose` is called once, whoever closes the connection. */
   start(handlers: TransportHandlers): void;
   /** Writes one whole frame (JSON text ending in a newline); a client that stops reading is disconnected by the transport. */

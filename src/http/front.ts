@@ -45,6 +45,8 @@ const KEEP_ALIVE_INTERVAL_MS = 20_000;
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
 /** How long a 2026-07-28 request asked for input waits for the client's retry. */
 const INPUT_WAIT_MS = 300_000;
+/** On stop, requests being answered may finish for this long (a load balancer sends new ones elsewhere meanwhile). */
+const DRAIN_MS = 5_000;
 /** The profile served on `/mcp` itself. */
 const DEFAULT_ENDPOINT = 'omnimind';
 
@@ -159,6 +161,9 @@ export class HttpFront {
   readonly #awaitingInput = new Map<string, StatelessExchange>();
   /** Open 2026-07-28 `subscriptions/listen` streams. */
   readonly #listeners = new Set<ListenHttpExchange>();
+  /** POST requests not answered yet, and what to call when the last one is (while closing). */
+  #posts = 0;
+  #onDrained: (() => void) | undefined;
   #statelessRequests = 0;
   readonly #idleMs: number;
   readonly #maxSessions: number;
@@ -226,13 +231,27 @@ export class HttpFront {
     this.#options.logger.info(`HTTP front listening on ${this.url} (auth: ${this.#options.config.auth ?? 'token'})`);
   }
 
-  /** Closes every session and the listener. */
+  /**
+   * Stops listening, lets the POST requests being answered finish (at most `DRAIN_MS`), then closes every session and
+   * connection: a host stopped behind a load balancer loses no request it had accepted.
+   */
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeIdleConnections();
+    // `subscriptions/listen` streams never end on their own: they close now, and the drain waits for calls only.
+    for (const listener of [...this.#listeners]) listener.close();
+    if (this.#posts > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, DRAIN_MS);
+        this.#onDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
     for (const session of [...this.#sessions.values()]) session.close();
     for (const exchange of [...this.#awaitingInput.values()]) exchange.close();
-    for (const listener of [...this.#listeners]) listener.close();
     this.#server.closeAllConnections();
     await closed;
   }
@@ -282,6 +301,12 @@ export class HttpFront {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method === 'POST') {
+      this.#posts++;
+      response.once('close', () => {
+        if (--this.#posts === 0) this.#onDrained?.();
+      });
+    }
     try {
       await this.#route(request, response);
     } catch (error) {

@@ -13,6 +13,18 @@ export function childIdentity(spec: ChildSpec): string {
   return createHash('sha1').update(stringifyCanonical({ command, args, env, cwd, options })).digest('base64');
 }
 
+/**
+ * What makes copies of an external child on different hosts the same server, for one marked `"cache": {"shared":
+ * true}`: its command, args, configured env and cache options (not its working directory, which differs per host).
+ * Undefined for a child whose answers are never shared: a built-in one, or one not marked.
+ */
+export function sharedIdentity(spec: ChildSpec): string | undefined {
+  const cache = (spec.options as { cache?: { shared?: unknown } }).cache;
+  if (spec.builtin || cache?.shared !== true) return undefined;
+  const { command, args, env } = spec;
+  return createHash('sha1').update(stringifyCanonical({ command, args, env, cache })).digest('base64url');
+}
+
 /** Whether the child reads each client's roots from the request (so cached answers are keyed by them). */
 export function honoursClientRoots(spec: ChildSpec): boolean {
   return spec.builtin && ROOT_HONOURING_BUILTINS.has(spec.name);

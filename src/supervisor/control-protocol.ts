@@ -1,3 +1,4 @@
+import type { L2Stats } from '../cache/index.js';
 import type { HttpReport } from '../http/front.js';
 import type { ChildStatus } from './managed-child.js';
 
@@ -47,7 +48,8 @@ export interface StatusReport {
   profiles: ProfileReport[];
   cache: {
     l1: { entries: number; bytes: number };
-    l2: { entries: number; bytes: number };
+    /** Its kind (`sqlite`, `redis`); for Redis also whether it is connected and how often the cache went without it. */
+    l2: L2Stats;
     hits: number;
     misses: number;
     hitRate: number;

@@ -10,7 +10,7 @@ const CHILD_SECTIONS = new Set(['children', 'mcpServers', 'profiles', '$schema']
 const LIVE_SETTINGS = new Set(['health', 'logs', 'cache', 'limiter', 'gateway']);
 /** Keys of live sections that size or start something once: they take effect when the supervisor restarts. */
 const RESTART_ONLY: Readonly<Record<string, readonly string[]>> = {
-  cache: ['l1MaxBytes', 'l2MaxBytes'],
+  cache: ['l1MaxBytes', 'l2MaxBytes', 'l2'],
   limiter: ['initialRps', 'maxConcurrency', 'sampleIntervalMs'],
   gateway: ['maxFrameBytes'],
 };

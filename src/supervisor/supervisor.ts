@@ -9,6 +9,7 @@ import {
   type OmnimindPaths,
   type ProfileSpec,
   type RawConfig,
+  redisL2Of,
   resolveChildSpecs,
   resolveProfiles,
   VERSION,
@@ -30,7 +31,7 @@ import { AdaptiveLimiter, type Priority, resolveLimiterOptions } from '../limite
 import { type Logger, readLastLines } from '../logs/index.js';
 import { type FleetSample, Telemetry } from '../metrics/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, OmnimindError } from '../protocol/index.js';
-import { childIdentity, configuredRootUris, honoursClientRoots } from './child-scope.js';
+import { childIdentity, configuredRootUris, honoursClientRoots, sharedIdentity } from './child-scope.js';
 import type { ChildReport, ProfileReport, ReloadReport, StatusReport } from './control-protocol.js';
 import type { ControlHandlers } from './control-server.js';
 import { createControlServer } from './control-server.js';
@@ -162,6 +163,7 @@ export class Supervisor {
       file: paths.cacheDb,
       l1MaxBytes: config.cache?.l1MaxBytes,
       l2MaxBytes: config.cache?.l2MaxBytes,
+      l2: redisL2Of(config),
       ttlSeconds: config.cache?.ttlSeconds,
       logger,
     });
@@ -470,7 +472,7 @@ export class Supervisor {
       profiles,
       cache: this.#cache?.stats() ?? {
         l1: { entries: 0, bytes: 0 },
-        l2: { entries: 0, bytes: 0 },
+        l2: { kind: 'sqlite', entries: 0, bytes: 0 },
         hits: 0,
         misses: 0,
         hitRate: 0,
@@ -670,12 +672,13 @@ export class Supervisor {
 
   /** How the cache treats a shared child's answers, from its spec and the cache's default time to live. */
   #setCachePolicy(spec: ChildSpec): void {
-    const options = spec.options as { cache?: Record<string, unknown> };
+    const { shared: _, ...cache } = (spec.options as { cache?: Record<string, unknown> }).cache ?? {};
     this.#cache?.setPolicy(
       spec.name,
       {
         trusted: spec.builtin,
-        ...(options.cache ?? {}),
+        ...cache,
+        shareAs: sharedIdentity(spec),
         statefulTools: spec.name === 'thinking' && spec.builtin ? ['sequentialthinking'] : [],
       },
       childIdentity(spec),

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { packageRoot, resolveChildSpecs, resolveProfiles } from '../../config/index.js';
+import { packageRoot, redisL2Of, resolveChildSpecs, resolveProfiles } from '../../config/index.js';
 import {
   type InstallReport,
   installUnits,
@@ -76,7 +76,11 @@ export async function installCommand(options: InstallCommandOptions): Promise<nu
     readWritePaths: [...readWritePaths],
     home: mode === 'system' ? SYSTEM_HOME : paths.home,
     configFile: mode === 'system' ? SYSTEM_CONFIG_FILE : paths.configFile,
-    allowNetwork: Object.keys(loaded.config.mcpServers ?? {}).length > 0,
+    // External servers, the HTTP front and a Redis L2 all need internet sockets.
+    allowNetwork:
+      Object.keys(loaded.config.mcpServers ?? {}).length > 0 ||
+      loaded.config.http?.listen !== undefined ||
+      redisL2Of(loaded.config) !== undefined,
   });
   return printReport(report);
 }
