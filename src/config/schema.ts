@@ -93,16 +93,8 @@ const redisShape = {
   instance: z.string().min(1).optional(),
 };
 
-/**
- * The L2 cache: the SQLite file (default) or Redis/Valkey shared by several hosts, written
- * `{"kind": "redis", "url": …}` or `{"redis": {"url": …}}`.
- */
-const l2Schema = z.union([
-  z.literal('sqlite'),
-  z.object({ kind: z.literal('sqlite') }).strict(),
-  z.object({ kind: z.literal('redis'), ...redisShape }).strict(),
-  z.object({ redis: z.object(redisShape).strict() }).strict(),
-]);
+/** The L2 cache: `"sqlite"` (the SQLite file, the default) or `{"redis": {"url": …}}`, shared by several hosts. */
+const l2Schema = z.union([z.literal('sqlite'), z.object({ redis: z.object(redisShape).strict() }).strict()]);
 
 /** A profile: several children behind one endpoint, with the tools it shows narrowed by patterns (`*`). */
 const profileSchema = z
@@ -252,7 +244,5 @@ export function redisL2Of(
   config: RawConfig,
 ): ({ kind: 'redis' } & z.infer<z.ZodObject<typeof redisShape>>) | undefined {
   const l2 = config.cache?.l2;
-  if (typeof l2 !== 'object') return undefined;
-  if ('redis' in l2) return { kind: 'redis', ...l2.redis };
-  return l2.kind === 'redis' ? l2 : undefined;
+  return typeof l2 === 'object' ? { kind: 'redis', ...l2.redis } : undefined;
 }

@@ -47,7 +47,7 @@ describe('a fleet: two supervisors, one Redis, HAProxy in front', () => {
       mcpServers: {
         docs: { ...fixture(`--store=${store}`), cache: { shared: true, tools: { doc: true } } },
       },
-      cache: { l2: { kind: 'redis', url: redis.url, keyPrefix: 'fleet:', timeoutMs: REDIS_TIMEOUT_MS } },
+      cache: { l2: { redis: { url: redis.url, keyPrefix: 'fleet:', timeoutMs: REDIS_TIMEOUT_MS } } },
       http: { listen: `127.0.0.1:${port}`, auth: 'none', allowedHosts: ['127.0.0.1'] },
     };
   }

@@ -348,16 +348,15 @@ describe('spec-aware caching (ttlMs, cacheScope)', () => {
 });
 
 describe('cache.l2 and cache.shared in the config', () => {
-  it('accepts Redis in both written forms and refuses what it cannot use', () => {
+  it('accepts Redis as the contract writes it and refuses what it cannot use', () => {
     const redisUrl = 'redis://10.0.0.5:6379/0';
-    const kindForm = validateConfig({ cache: { l2: { kind: 'redis', url: redisUrl, timeoutMs: 50 } } });
-    expect(kindForm.problems).toEqual([]);
-    expect(redisL2Of(kindForm.config)).toEqual({ kind: 'redis', url: redisUrl, timeoutMs: 50 });
-    const nested = validateConfig({ cache: { l2: { redis: { url: redisUrl, keyPrefix: 'om:' } } } });
-    expect(redisL2Of(nested.config)).toEqual({ kind: 'redis', url: redisUrl, keyPrefix: 'om:' });
+    const written = validateConfig({ cache: { l2: { redis: { url: redisUrl, keyPrefix: 'om:', timeoutMs: 50 } } } });
+    expect(written.problems).toEqual([]);
+    expect(redisL2Of(written.config)).toEqual({ kind: 'redis', url: redisUrl, keyPrefix: 'om:', timeoutMs: 50 });
+    expect(validateConfig({ cache: { l2: { kind: 'redis', url: redisUrl } } }).problems).not.toEqual([]);
     expect(redisL2Of(validateConfig({ cache: { l2: 'sqlite' } }).config)).toBeUndefined();
-    expect(validateConfig({ cache: { l2: { kind: 'redis', url: 'http://x' } } }).problems).not.toEqual([]);
-    expect(validateConfig({ cache: { l2: { kind: 'redis', url: redisUrl, timeoutMs: 0 } } }).problems).not.toEqual([]);
+    expect(validateConfig({ cache: { l2: { redis: { url: 'http://x' } } } }).problems).not.toEqual([]);
+    expect(validateConfig({ cache: { l2: { redis: { url: redisUrl, timeoutMs: 0 } } } }).problems).not.toEqual([]);
     const shared = { mcpServers: { docs: { command: 'docs-server', cache: { shared: true } } } };
     expect(validateConfig(shared).problems).toEqual([]);
     expect(validateConfig({ children: { memory: { cache: { shared: true } } } }).problems).not.toEqual([]);
