@@ -77,6 +77,7 @@ export class ChildRouter {
     this.#configuredRoots = services.configuredRoots ?? [];
     this.#dedicated = services.dedicated === true;
     link.on('message', (message) => this.#onChildMessage(message));
+    link.on('result', (id, json) => this.#onChildResult(id, json));
     link.on('state', (state, previous, reason) => this.#onChildState(state, previous, reason));
     link.on('tools', (tools) => this.#cache?.noteTools(link.name, tools));
     this.#limiter?.noteChildState(link.name, link.state === 'RUNNING');
@@ -234,6 +235,14 @@ export class ChildRouter {
     // Only real answers teach the limiter about the child; a client's bad request is not the child's failure.
     if (latencyMs !== undefined)
       this.#limiter?.recordOutcome(this.link.name, latencyMs, !error || CLIENT_ERRORS.has(error.code));
+  }
+
+  /** A result as the child wrote it: forwarded, cached or compressed as text, never parsed here. */
+  #onChildResult(id: number, json: string): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    const latencyMs = this.#settle(pending, { kind: 'result', json: json === 'null' ? '{}' : json });
+    if (latencyMs !== undefined) this.#limiter?.recordOutcome(this.link.name, latencyMs, true);
   }
 
   #onChildRequest(message: Record<string, unknown>, method: string): void {
