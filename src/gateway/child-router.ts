@@ -129,11 +129,10 @@ export class ChildRouter {
 
   #send(pending: PendingRequest): void {
     pending.sent = true;
-    const message =
-      pending.params === undefined
-        ? { jsonrpc: '2.0', id: pending.childId, method: pending.method }
-        : { jsonrpc: '2.0', id: pending.childId, method: pending.method, params: pending.params };
-    if (!this.link.send(message)) pending.sent = false;
+    // The frame is written as text in one go: no message object to build and encode.
+    const head = `{"jsonrpc":"2.0","id":${pending.childId},"method":${JSON.stringify(pending.method)}`;
+    const frame = pending.params === undefined ? `${head}}\n` : `${head},"params":${JSON.stringify(pending.params)}}\n`;
+    if (!this.link.send(frame)) pending.sent = false;
   }
 
   /** Answers a pending request; returns its latency, or undefined if it was already answered. */

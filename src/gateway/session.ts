@@ -1,7 +1,7 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { CLIENT_ROOTS_META_KEY } from '../children/shared/client-roots.js';
 import { type Priority, resolvePriority } from '../limiter/index.js';
-import type { Telemetry } from '../metrics/index.js';
+import type { RequestProbe, Telemetry } from '../metrics/index.js';
 import {
   ErrorCode,
   encodeFrame,
@@ -65,6 +65,15 @@ function errorFor(error: {
     };
   }
   return { code: ErrorCode.InternalError, message: `Internal error: ${error.message ?? String(error)}` };
+}
+
+/** One request under way at a member, as `#answered` and `#failed` account for it. */
+interface Call {
+  run: Promise<RouteOutcome>;
+  attachment: Attachment | undefined;
+  router: Member['router'];
+  startedAt: number;
+  probe: RequestProbe | undefined;
 }
 
 /** One client's presence at one child: what that child's router sees of the session. */
@@ -341,62 +350,73 @@ export class ClientSession {
     params: Record<string, unknown> | undefined,
   ): void {
     const single = this.endpoint.single;
-    if (single !== undefined) {
-      return this.#settle(
-        key,
-        idText,
-        controller,
-        this.#onMember(single, method, params, controller.signal, controller),
-      );
-    }
-    const route = this.endpoint.route(method, params);
-    if (route.kind === 'answer') {
+    const route = single === undefined ? this.endpoint.route(method, params) : undefined;
+    if (route?.kind === 'answer') {
       const answer = route.answer(
         (member, memberMethod, memberParams, signal) => this.#onMember(member, memberMethod, memberParams, signal),
         controller.signal,
       );
-      return this.#settle(key, idText, controller, answer);
+      answer.then(
+        (outcome) => this.#reply(key, idText, controller, outcome),
+        (error) => this.#reply(key, idText, controller, { kind: 'error', error: errorFor(error) }),
+      );
+      return;
     }
-    this.#settle(
-      key,
-      idText,
-      controller,
-      this.#onMember(route.member, method, route.params, controller.signal, controller),
+    const member = route === undefined ? single! : route.member;
+    const memberParams = route === undefined ? params : route.params;
+    const unsubscribed = this.#subscription(member, method, memberParams);
+    if (unsubscribed !== undefined) return this.#reply(key, idText, controller, unsubscribed);
+    // A client's own request settles in the same step that records it: no promise layer per stage.
+    const call = this.#start(member, method, memberParams, controller);
+    call.run.then(
+      (outcome) => this.#reply(key, idText, controller, this.#answered(call, outcome)),
+      (error) => {
+        this.#failed(call, error);
+        this.#reply(key, idText, controller, { kind: 'error', error: errorFor(error) });
+      },
     );
   }
 
-  /** A request to one member, with what subscriptions need: an unsubscribe another client still needs stays here. */
+  /** Sends a request's outcome, unless it was cancelled (or its client left) meanwhile. */
+  #reply(key: string, idText: string, controller: AbortController, outcome: RouteOutcome): void {
+    if (this.#inFlight.get(key) !== controller) return;
+    this.#inFlight.delete(key);
+    this.#sendOutcome(idText, outcome);
+  }
+
+  /** A request to one member on an endpoint's behalf (a profile's fan-out), counted like a client's own. */
   #onMember(
     member: Member,
     method: string,
     params: Record<string, unknown> | undefined,
     signal: AbortSignal,
-    controller?: AbortController,
   ): Promise<RouteOutcome> {
-    const attachment = this.#attachments.get(member);
-    if (attachment !== undefined && typeof params?.uri === 'string') {
-      if (method === 'resources/subscribe') attachment.subscriptions.add(params.uri);
-      if (method === 'resources/unsubscribe') {
-        attachment.subscriptions.delete(params.uri);
-        if (member.router.hasOtherSubscriber(params.uri, attachment)) return Promise.resolve(EMPTY_RESULT);
-      }
-    }
-    return this.#call(member, method, params, signal, controller);
-  }
-
-  #settle(key: string, idText: string, controller: AbortController, run: Promise<RouteOutcome>): void {
-    run.then(
-      (outcome) => {
-        if (this.#inFlight.get(key) !== controller) return;
-        this.#inFlight.delete(key);
-        this.#sendOutcome(idText, outcome);
-      },
-      (error: { code?: string; retryAfterMs?: number; priority?: string; timeoutMs?: number; message?: string }) => {
-        if (this.#inFlight.get(key) !== controller) return;
-        this.#inFlight.delete(key);
-        this.#sendOutcome(idText, { kind: 'error', error: errorFor(error) });
+    const unsubscribed = this.#subscription(member, method, params);
+    if (unsubscribed !== undefined) return Promise.resolve(unsubscribed);
+    const call = this.#start(member, method, params, linkedController(signal));
+    return call.run.then(
+      (outcome) => this.#answered(call, outcome),
+      (error) => {
+        this.#failed(call, error);
+        throw error;
       },
     );
+  }
+
+  /**
+   * What subscriptions need of a request: the client's subscriptions are kept per member, and an unsubscribe another
+   * client still needs is answered here (the outcome returned) and never reaches the child.
+   */
+  #subscription(member: Member, method: string, params: Record<string, unknown> | undefined): RouteOutcome | undefined {
+    if (typeof params?.uri !== 'string') return undefined;
+    const attachment = this.#attachments.get(member);
+    if (attachment === undefined) return undefined;
+    if (method === 'resources/subscribe') attachment.subscriptions.add(params.uri);
+    if (method === 'resources/unsubscribe') {
+      attachment.subscriptions.delete(params.uri);
+      if (member.router.hasOtherSubscriber(params.uri, attachment)) return EMPTY_RESULT;
+    }
+    return undefined;
   }
 
   /** A transport's `traceparent` (an HTTP header) as the request's own, when tracing is on and `_meta` has none. */
@@ -417,23 +437,22 @@ export class ClientSession {
   }
 
   /**
-   * Runs one request on a member through the limiter, the cache and the child's router, counted as this client's
-   * request at that child until it settles. `controller` is the client request's own, when this is one.
+   * Starts one request on a member through the limiter, the cache and the child's router, counted as this client's
+   * request at that child until `#answered` or `#failed`; `controller` cancels it.
    */
-  #call(
+  #start(
     member: Member,
     method: string,
     requestParams: Record<string, unknown> | undefined,
-    signal: AbortSignal,
-    controller?: AbortController,
-  ): Promise<RouteOutcome> {
+    controller: AbortController,
+  ): Call {
     const attachment = this.#attachments.get(member);
     const router = member.router;
     const ownParams = member.honoursRoots ? this.#withRoots(requestParams) : requestParams;
     const scope = member.honoursRoots ? this.#rootsScope : '';
     const startedAt = performance.now();
     const child = router.link.name;
-    const meta = ownParams?._meta;
+    const meta = ownParams?._meta as Record<string, unknown> | undefined;
     const toolName = method === 'tools/call' && typeof ownParams?.name === 'string' ? ownParams.name : undefined;
     const priority = resolvePriority(meta, method, {
       client: this.#clientPriority,
@@ -446,11 +465,11 @@ export class ClientSession {
       tool: toolName,
       tools: router.link.tools,
       priority,
-      traceparent: (meta as Record<string, unknown> | undefined)?.traceparent,
+      traceparent: meta?.traceparent,
     });
     // With tracing on the child is told this request's span, in place of whatever the client wrote.
     const params = probe === undefined ? ownParams : probe.forwarded(ownParams);
-    const metaTimeout = (meta as Record<string, unknown> | undefined)?.timeoutMs;
+    const metaTimeout = meta?.timeoutMs;
     const timeoutMs = typeof metaTimeout === 'number' && metaTimeout > 0 ? metaTimeout : undefined;
     const budget = resultBudget(member.compression, method, params);
     const forward = (forwardSignal: AbortSignal) => {
@@ -466,33 +485,27 @@ export class ClientSession {
       probe?.admitted();
       return cache ? cache.fetch(child, method, params, forward, { signal: loadSignal, scope }) : forward(loadSignal);
     };
-    const runController = controller ?? linkedController(signal);
-    const run = limiter
-      ? limiter.run(load, {
-          priority,
-          child,
-          controller: runController,
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        })
-      : load(runController.signal);
+    const run = limiter ? limiter.run(load, { priority, child, controller, timeoutMs }) : load(controller.signal);
     if (attachment !== undefined) attachment.requestsInFlight++;
-    return run.then(
-      (outcome) => {
-        if (attachment !== undefined) attachment.requestsInFlight--;
-        const latencyMs = performance.now() - startedAt;
-        const cached = (outcome as { cached?: boolean }).cached === true;
-        router.stats.record(latencyMs, outcome.kind === 'error' ? 'error' : cached ? 'cached' : 'ok');
-        probe?.answered(outcome, latencyMs);
-        return outcome;
-      },
-      (error) => {
-        if (attachment !== undefined) attachment.requestsInFlight--;
-        const latencyMs = performance.now() - startedAt;
-        router.stats.record(latencyMs, 'error');
-        probe?.failed(error, latencyMs);
-        throw error;
-      },
-    );
+    return { run, attachment, router, startedAt, probe };
+  }
+
+  /** Accounts for a request's answer (stats, metrics, the client's count at the child) and passes it on. */
+  #answered(call: Call, outcome: RouteOutcome): RouteOutcome {
+    if (call.attachment !== undefined) call.attachment.requestsInFlight--;
+    const latencyMs = performance.now() - call.startedAt;
+    const cached = (outcome as { cached?: boolean }).cached === true;
+    call.router.stats.record(latencyMs, outcome.kind === 'error' ? 'error' : cached ? 'cached' : 'ok');
+    call.probe?.answered(outcome, latencyMs);
+    return outcome;
+  }
+
+  /** Accounts for a request the gateway failed (shed, timed out, internal error). */
+  #failed(call: Call, error: unknown): void {
+    if (call.attachment !== undefined) call.attachment.requestsInFlight--;
+    const latencyMs = performance.now() - call.startedAt;
+    call.router.stats.record(latencyMs, 'error');
+    call.probe?.failed(error as Parameters<RequestProbe['failed']>[0], latencyMs);
   }
 
   #onNotification(method: string, params: Record<string, unknown> | undefined): void {
