@@ -13,6 +13,10 @@ interface PendingRequest {
   childId: number;
   method: string;
   params: Record<string, unknown> | undefined;
+  /** The JSON text of `params` as the client wrote it, when they are forwarded unchanged. */
+  paramsText: string | undefined;
+  /** Whether the request carries a progress token the router remapped (and must forget once answered). */
+  progress: boolean;
   sent: boolean;
   startedAt: number;
   resolve: (outcome: RouteOutcome) => void;
@@ -88,12 +92,16 @@ export class ChildRouter {
     return this.#pending.size;
   }
 
-  /** Forwards a client request to the child and resolves with its outcome; the signal cancels it at the child. */
+  /**
+   * Forwards a client request to the child and resolves with its outcome; the signal cancels it at the child.
+   * `paramsText`, the JSON text of `params` as the client wrote it, is sent in their place when they need no change.
+   */
   forward(
     session: RouterClient | undefined,
     method: string,
     params: Record<string, unknown> | undefined,
     signal?: AbortSignal,
+    paramsText?: string,
   ): Promise<RouteOutcome> {
     const state = this.link.state;
     if (isDown(state)) return Promise.resolve(this.unavailable(state));
@@ -105,6 +113,8 @@ export class ChildRouter {
         childId,
         method,
         params: forwarded,
+        paramsText: forwarded === params ? paramsText : undefined,
+        progress: forwarded !== params,
         sent: false,
         startedAt: performance.now(),
         resolve,
@@ -131,14 +141,15 @@ export class ChildRouter {
     pending.sent = true;
     // The frame is written as text in one go: no message object to build and encode.
     const head = `{"jsonrpc":"2.0","id":${pending.childId},"method":${JSON.stringify(pending.method)}`;
-    const frame = pending.params === undefined ? `${head}}\n` : `${head},"params":${JSON.stringify(pending.params)}}\n`;
+    const params = pending.paramsText ?? (pending.params === undefined ? undefined : JSON.stringify(pending.params));
+    const frame = params === undefined ? `${head}}\n` : `${head},"params":${params}}\n`;
     if (!this.link.send(frame)) pending.sent = false;
   }
 
   /** Answers a pending request; returns its latency, or undefined if it was already answered. */
   #settle(pending: PendingRequest, outcome: RouteOutcome): number | undefined {
     if (!this.#pending.delete(pending.childId)) return undefined;
-    this.#progress.delete(`p${pending.childId}`);
+    if (pending.progress) this.#progress.delete(`p${pending.childId}`);
     const latencyMs = performance.now() - pending.startedAt;
     pending.resolve(outcome);
     return latencyMs;

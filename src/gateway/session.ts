@@ -10,6 +10,7 @@ import {
   parseFrame,
   readIdText,
   rejectionFor,
+  scanFrame,
 } from '../protocol/index.js';
 import type { RouteOutcome } from './child-router.js';
 import type { Endpoint, Member } from './endpoint.js';
@@ -21,6 +22,12 @@ import type { RequestCache, RequestLimiter, RouterClient } from './types.js';
 const INITIALIZE_WAIT_MS = 30_000;
 /** How long requests wait for a client's answer to `roots/list` before using the configured roots (a short pause). */
 const ROOTS_WAIT_MS = 5_000;
+
+/**
+ * From this size on a request's params are forwarded as the client wrote them rather than re-encoded: scanning a
+ * frame for them costs about what re-encoding small params does, and far less for large ones (BENCHMARKS.md).
+ */
+const SPLICE_MIN_CHARS = 1024;
 
 /** The answer of requests answered here with nothing to say (ping, logging/setLevel). */
 const EMPTY_RESULT: RouteOutcome = { kind: 'result', json: '{}' };
@@ -40,6 +47,12 @@ export interface SessionServices {
 /** The key of an in-flight request: ids that JSON-RPC treats as equal map to the same key. */
 function keyOfId(id: JsonRpcId): string {
   return typeof id === 'string' ? `s${id}` : `n${id}`;
+}
+
+/** The JSON text of a frame's top-level `params`, as written; undefined when it has none. */
+function paramsTextOf(frame: string): string | undefined {
+  const shape = scanFrame(frame);
+  return shape === undefined || shape.paramsStart === -1 ? undefined : frame.slice(shape.paramsStart, shape.paramsEnd);
 }
 
 /** The wire error for a request the limiter refused or that failed inside the gateway. */
@@ -240,7 +253,10 @@ export class ClientSession {
           context?.traceparent === undefined
             ? parsed.message.params
             : this.#withTraceparent(parsed.message.params, context.traceparent);
-        return this.#onRequest(id, idText, parsed.message.method, params);
+        // Large params go on to the child as the client wrote them, unless something on the way changes them.
+        const paramsText =
+          frame.length >= SPLICE_MIN_CHARS && params === parsed.message.params ? paramsTextOf(frame) : undefined;
+        return this.#onRequest(id, idText, parsed.message.method, params, paramsText);
       }
       case 'notification':
         return this.#onNotification(parsed.message.method, parsed.message.params);
@@ -284,7 +300,13 @@ export class ClientSession {
     this.#rootsPending = undefined;
   }
 
-  #onRequest(id: JsonRpcId, idText: string, method: string, params: Record<string, unknown> | undefined): void {
+  #onRequest(
+    id: JsonRpcId,
+    idText: string,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    paramsText: string | undefined,
+  ): void {
     switch (method) {
       case 'initialize':
         return void this.#initialize(idText, params);
@@ -299,7 +321,7 @@ export class ClientSession {
         return this.#sendOutcome(idText, EMPTY_RESULT);
       }
     }
-    this.#dispatch(id, idText, method, params);
+    this.#dispatch(id, idText, method, params, paramsText);
   }
 
   async #initialize(idText: string, params: Record<string, unknown> | undefined): Promise<void> {
@@ -325,7 +347,13 @@ export class ClientSession {
     this.#sendOutcome(idText, { kind: 'result', json: JSON.stringify({ ...outcome.result, protocolVersion }) });
   }
 
-  #dispatch(id: JsonRpcId, idText: string, method: string, params: Record<string, unknown> | undefined): void {
+  #dispatch(
+    id: JsonRpcId,
+    idText: string,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    paramsText: string | undefined,
+  ): void {
     const key = keyOfId(id);
     if (this.#inFlight.has(key)) {
       return this.#sendError(idText, ErrorCode.InvalidRequest, `Request id ${idText} is already in flight`);
@@ -335,11 +363,11 @@ export class ClientSession {
     if (this.#rootsPending !== undefined) {
       const pending = this.#rootsPending;
       void pending.then(() => {
-        if (this.#inFlight.get(key) === controller) this.#route(key, idText, controller, method, params);
+        if (this.#inFlight.get(key) === controller) this.#route(key, idText, controller, method, params, paramsText);
       });
       return;
     }
-    this.#route(key, idText, controller, method, params);
+    this.#route(key, idText, controller, method, params, paramsText);
   }
 
   #route(
@@ -348,6 +376,7 @@ export class ClientSession {
     controller: AbortController,
     method: string,
     params: Record<string, unknown> | undefined,
+    paramsText: string | undefined,
   ): void {
     const single = this.endpoint.single;
     const route = single === undefined ? this.endpoint.route(method, params) : undefined;
@@ -367,7 +396,13 @@ export class ClientSession {
     const unsubscribed = this.#subscription(member, method, memberParams);
     if (unsubscribed !== undefined) return this.#reply(key, idText, controller, unsubscribed);
     // A client's own request settles in the same step that records it: no promise layer per stage.
-    const call = this.#start(member, method, memberParams, controller);
+    const call = this.#start(
+      member,
+      method,
+      memberParams,
+      controller,
+      memberParams === params ? paramsText : undefined,
+    );
     call.run.then(
       (outcome) => this.#reply(key, idText, controller, this.#answered(call, outcome)),
       (error) => {
@@ -438,13 +473,15 @@ export class ClientSession {
 
   /**
    * Starts one request on a member through the limiter, the cache and the child's router, counted as this client's
-   * request at that child until `#answered` or `#failed`; `controller` cancels it.
+   * request at that child until `#answered` or `#failed`; `controller` cancels it. `paramsText` is the JSON text of
+   * `requestParams` as the client wrote it, when known.
    */
   #start(
     member: Member,
     method: string,
     requestParams: Record<string, unknown> | undefined,
     controller: AbortController,
+    paramsText?: string,
   ): Call {
     const attachment = this.#attachments.get(member);
     const router = member.router;
@@ -472,8 +509,9 @@ export class ClientSession {
     const metaTimeout = meta?.timeoutMs;
     const timeoutMs = typeof metaTimeout === 'number' && metaTimeout > 0 ? metaTimeout : undefined;
     const budget = resultBudget(member.compression, method, params);
+    const text = params === requestParams ? paramsText : undefined;
     const forward = (forwardSignal: AbortSignal) => {
-      const answer = router.forward(attachment, method, params, forwardSignal);
+      const answer = router.forward(attachment, method, params, forwardSignal, text);
       return budget === undefined
         ? answer
         : answer.then(async (o) =>

@@ -12,6 +12,8 @@ export interface FrameShape {
   resultEnd: number;
   errorStart: number;
   errorEnd: number;
+  paramsStart: number;
+  paramsEnd: number;
   /** Whether `jsonrpc` is written exactly as `"2.0"`. */
   jsonrpc: boolean;
 }
@@ -92,12 +94,13 @@ function hasEscape(text: string, start: number, end: number): boolean {
 }
 
 /** The members routing needs, by their keys as written without escapes; a member's index is its number below. */
-const MEMBER_KEYS = ['"id"', '"method"', '"result"', '"error"', '"jsonrpc"'];
+const MEMBER_KEYS = ['"id"', '"method"', '"result"', '"error"', '"jsonrpc"', '"params"'];
 const ID = 0;
 const METHOD = 1;
 const RESULT = 2;
 const ERROR = 3;
 const JSONRPC = 4;
+const PARAMS = 5;
 
 /** Which member the key between `start` and `end` names (-1: none of them); only an escaped key is decoded. */
 function memberAt(text: string, start: number, end: number): number {
@@ -125,6 +128,8 @@ export function scanFrame(frame: string): FrameShape | undefined {
     resultEnd: -1,
     errorStart: -1,
     errorEnd: -1,
+    paramsStart: -1,
+    paramsEnd: -1,
     jsonrpc: false,
   };
   let i = skipSpace(frame, 0);
@@ -141,7 +146,7 @@ export function scanFrame(frame: string): FrameShape | undefined {
     const start = skipSpace(frame, i + 1);
     const end = valueEnd(frame, start);
     if (end === -1) return undefined;
-    // The five members' keys are 2 to 7 characters long; a longer key matters only if an escape shortens it.
+    // The six members' keys are 2 to 7 characters long; a longer key matters only if an escape shortens it.
     const keyLength = keyEnd - keyStart - 2;
     if ((keyLength >= 2 && keyLength <= 7) || (keyLength > 7 && hasEscape(frame, keyStart, keyEnd))) {
       switch (memberAt(frame, keyStart, keyEnd)) {
@@ -160,6 +165,10 @@ export function scanFrame(frame: string): FrameShape | undefined {
         case ERROR:
           shape.errorStart = start;
           shape.errorEnd = end;
+          break;
+        case PARAMS:
+          shape.paramsStart = start;
+          shape.paramsEnd = end;
           break;
         case JSONRPC:
           shape.jsonrpc = end - start === 5 && frame.startsWith('"2.0"', start);

@@ -65,6 +65,24 @@ describe('answers forwarded as the child wrote them', () => {
     });
   });
 
+  it('forwards large params to the child as the client wrote them, under the gateway id', async () => {
+    const params = `{ "name" : "received", "arguments" : { "blob" : "${'x\\"y'.repeat(400)}" } }`;
+    const lines = await rawLines(
+      h.socket('raw'),
+      [
+        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}',
+        `{"jsonrpc":"2.0","id":"big","method":"tools/call","params":${params}}`,
+      ],
+      2,
+    );
+    const answer = JSON.parse(lines.find((line) => line.includes('"id":"big"'))!) as {
+      result: { content: Array<{ text: string }> };
+    };
+    const received = answer.result.content[0]!.text;
+    expect(received).toMatch(/^\{"jsonrpc":"2\.0","id":\d+,"method":"tools\/call","params":/);
+    expect(received.slice(received.indexOf('"params":'))).toBe(`"params":${params}}`);
+  });
+
   it('gives an SDK client the same content', async () => {
     const client = await h.client('raw');
     const result = await client.callTool({ name: 'exact', arguments: {} });

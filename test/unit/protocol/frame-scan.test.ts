@@ -13,6 +13,7 @@ function members(frame: string, shape: FrameShape) {
     method: member(frame, shape.methodStart, shape.methodEnd),
     result: member(frame, shape.resultStart, shape.resultEnd),
     error: member(frame, shape.errorStart, shape.errorEnd),
+    params: member(frame, shape.paramsStart, shape.paramsEnd),
     jsonrpc: shape.jsonrpc,
   };
 }
@@ -151,7 +152,7 @@ function writeJson(value: unknown, random: () => number): string {
 }
 
 describe('scanFrame against JSON.parse on random frames', () => {
-  it('locates id, method, result and error exactly where JSON.parse finds them', () => {
+  it('locates id, method, result, error and params exactly where JSON.parse finds them', () => {
     const random = createRandom(22);
     let results = 0;
     for (let n = 0; n < 5000; n++) {
@@ -172,6 +173,7 @@ describe('scanFrame against JSON.parse on random frames', () => {
         method: parsed.method,
         result: parsed.result,
         error: parsed.error,
+        params: parsed.params,
         jsonrpc: parsed.jsonrpc === '2.0',
       });
       const answer = scanResult(text);
