@@ -220,6 +220,7 @@ export async function run(): Promise<BenchSection> {
     markdown: [
       `${REQUESTS} \`tools/call echo\` requests per run (after 2,000 warm-up), one connection, closed loop;`,
       'the default limiter config. CPU per request is from /proc (10 ms ticks) for the supervisor and from `process.cpuUsage()` for the load generator (this process: the client side of every request).',
+      "Where the supervisor's time goes per request is in the next section (a CPU profile of the supervisor under this load, recorded by hand).",
       `The telemetry rows load three supervisors in turn; tracing's cost is the OpenTelemetry SDK's span and its OTLP/HTTP JSON export (about 630 bytes a span, serialised and posted by the supervisor), at one span per request.`,
       '',
       '| concurrency | direct req/s | omnimind req/s | ratio | direct p50 / p99 ms | omnimind p50 / p99 ms | p50 overhead | supervisor CPU per request | load generator CPU per request (direct / omnimind) | errors |',
