@@ -28,6 +28,11 @@ const ROOTS_WAIT_MS = 5_000;
  * frame for them costs about what re-encoding small params does, and far less for large ones (BENCHMARKS.md).
  */
 const SPLICE_MIN_CHARS = 1024;
+/**
+ * Params nested deeper than this are re-encoded all the same: JSON too deep to encode is refused here, as it always
+ * was, and never reaches a child that might not cope with it.
+ */
+const SPLICE_MAX_DEPTH = 256;
 
 /** The answer of requests answered here with nothing to say (ping, logging/setLevel). */
 const EMPTY_RESULT: RouteOutcome = { kind: 'result', json: '{}' };
@@ -52,7 +57,8 @@ function keyOfId(id: JsonRpcId): string {
 /** The JSON text of a frame's top-level `params`, as written; undefined when it has none. */
 function paramsTextOf(frame: string): string | undefined {
   const shape = scanFrame(frame);
-  return shape === undefined || shape.paramsStart === -1 ? undefined : frame.slice(shape.paramsStart, shape.paramsEnd);
+  if (shape === undefined || shape.paramsStart === -1 || shape.depth > SPLICE_MAX_DEPTH) return undefined;
+  return frame.slice(shape.paramsStart, shape.paramsEnd);
 }
 
 /** The wire error for a request the limiter refused or that failed inside the gateway. */
@@ -78,6 +84,20 @@ function errorFor(error: {
     };
   }
   return { code: ErrorCode.InternalError, message: `Internal error: ${error.message ?? String(error)}` };
+}
+
+/** A client's request from its dispatch until it is answered or cancelled. */
+interface ClientRequest {
+  /** Its id as an in-flight key (ids JSON-RPC treats as equal share one). */
+  key: string;
+  /** Its id exactly as the client wrote it. */
+  idText: string;
+  method: string;
+  params: Record<string, unknown> | undefined;
+  /** The JSON text of `params` as the client wrote it, when large enough to forward as written. */
+  paramsText: string | undefined;
+  /** Cancels it: the client's `notifications/cancelled`, its disconnection. */
+  controller: AbortController;
 }
 
 /** One request under way at a member, as `#answered` and `#failed` account for it. */
@@ -130,7 +150,7 @@ export class ClientSession {
   readonly #transport: ClientTransport;
   readonly #services: SessionServices;
   readonly #attachments = new Map<Member, Attachment>();
-  readonly #inFlight = new Map<string, AbortController>();
+  readonly #inFlight = new Map<string, ClientRequest>();
   /** Which child asked each server→client request still waiting for this client's answer. */
   readonly #upstreamOwners = new Map<string, Attachment>();
   #capabilities: Record<string, unknown> = {};
@@ -321,7 +341,7 @@ export class ClientSession {
         return this.#sendOutcome(idText, EMPTY_RESULT);
       }
     }
-    this.#dispatch(id, idText, method, params, paramsText);
+    this.#dispatch({ key: keyOfId(id), idText, method, params, paramsText, controller: new AbortController() });
   }
 
   async #initialize(idText: string, params: Record<string, unknown> | undefined): Promise<void> {
@@ -347,37 +367,23 @@ export class ClientSession {
     this.#sendOutcome(idText, { kind: 'result', json: JSON.stringify({ ...outcome.result, protocolVersion }) });
   }
 
-  #dispatch(
-    id: JsonRpcId,
-    idText: string,
-    method: string,
-    params: Record<string, unknown> | undefined,
-    paramsText: string | undefined,
-  ): void {
-    const key = keyOfId(id);
+  #dispatch(request: ClientRequest): void {
+    const { key, idText } = request;
     if (this.#inFlight.has(key)) {
       return this.#sendError(idText, ErrorCode.InvalidRequest, `Request id ${idText} is already in flight`);
     }
-    const controller = new AbortController();
-    this.#inFlight.set(key, controller);
+    this.#inFlight.set(key, request);
     if (this.#rootsPending !== undefined) {
-      const pending = this.#rootsPending;
-      void pending.then(() => {
-        if (this.#inFlight.get(key) === controller) this.#route(key, idText, controller, method, params, paramsText);
+      void this.#rootsPending.then(() => {
+        if (this.#inFlight.get(key) === request) this.#route(request);
       });
       return;
     }
-    this.#route(key, idText, controller, method, params, paramsText);
+    this.#route(request);
   }
 
-  #route(
-    key: string,
-    idText: string,
-    controller: AbortController,
-    method: string,
-    params: Record<string, unknown> | undefined,
-    paramsText: string | undefined,
-  ): void {
+  #route(request: ClientRequest): void {
+    const { method, params, controller } = request;
     const single = this.endpoint.single;
     const route = single === undefined ? this.endpoint.route(method, params) : undefined;
     if (route?.kind === 'answer') {
@@ -386,37 +392,32 @@ export class ClientSession {
         controller.signal,
       );
       answer.then(
-        (outcome) => this.#reply(key, idText, controller, outcome),
-        (error) => this.#reply(key, idText, controller, { kind: 'error', error: errorFor(error) }),
+        (outcome) => this.#reply(request, outcome),
+        (error) => this.#reply(request, { kind: 'error', error: errorFor(error) }),
       );
       return;
     }
     const member = route === undefined ? single! : route.member;
     const memberParams = route === undefined ? params : route.params;
     const unsubscribed = this.#subscription(member, method, memberParams);
-    if (unsubscribed !== undefined) return this.#reply(key, idText, controller, unsubscribed);
+    if (unsubscribed !== undefined) return this.#reply(request, unsubscribed);
     // A client's own request settles in the same step that records it: no promise layer per stage.
-    const call = this.#start(
-      member,
-      method,
-      memberParams,
-      controller,
-      memberParams === params ? paramsText : undefined,
-    );
+    const paramsText = memberParams === params ? request.paramsText : undefined;
+    const call = this.#start(member, method, memberParams, controller, paramsText);
     call.run.then(
-      (outcome) => this.#reply(key, idText, controller, this.#answered(call, outcome)),
+      (outcome) => this.#reply(request, this.#answered(call, outcome)),
       (error) => {
         this.#failed(call, error);
-        this.#reply(key, idText, controller, { kind: 'error', error: errorFor(error) });
+        this.#reply(request, { kind: 'error', error: errorFor(error) });
       },
     );
   }
 
   /** Sends a request's outcome, unless it was cancelled (or its client left) meanwhile. */
-  #reply(key: string, idText: string, controller: AbortController, outcome: RouteOutcome): void {
-    if (this.#inFlight.get(key) !== controller) return;
-    this.#inFlight.delete(key);
-    this.#sendOutcome(idText, outcome);
+  #reply(request: ClientRequest, outcome: RouteOutcome): void {
+    if (this.#inFlight.get(request.key) !== request) return;
+    this.#inFlight.delete(request.key);
+    this.#sendOutcome(request.idText, outcome);
   }
 
   /** A request to one member on an endpoint's behalf (a profile's fan-out), counted like a client's own. */
@@ -552,10 +553,10 @@ export class ClientSession {
         const requestId = params?.requestId;
         if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
         const key = keyOfId(requestId);
-        const controller = this.#inFlight.get(key);
-        if (controller) {
+        const request = this.#inFlight.get(key);
+        if (request) {
           this.#inFlight.delete(key);
-          controller.abort(new Error('cancelled by the client'));
+          request.controller.abort(new Error('cancelled by the client'));
         }
         return;
       }
@@ -577,7 +578,7 @@ export class ClientSession {
   close(flush = false): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const controller of this.#inFlight.values()) controller.abort(new Error('client disconnected'));
+    for (const request of this.#inFlight.values()) request.controller.abort(new Error('client disconnected'));
     this.#inFlight.clear();
     this.#upstreamOwners.clear();
     for (const attachment of this.#attachments.values()) attachment.member.router.detach(attachment);

@@ -14,6 +14,8 @@ export interface FrameShape {
   errorEnd: number;
   paramsStart: number;
   paramsEnd: number;
+  /** The deepest nesting of objects and arrays in the frame (1: a frame of scalars only). */
+  depth: number;
   /** Whether `jsonrpc` is written exactly as `"2.0"`. */
   jsonrpc: boolean;
 }
@@ -52,6 +54,9 @@ export function stringEnd(text: string, start: number): number {
   }
 }
 
+/** The deepest nesting `compoundEnd` has seen since it was last reset (the scan is synchronous). */
+let deepest = 0;
+
 /** The index just past the object or array that opens at `start`, or -1 when it is not closed. */
 function compoundEnd(text: string, start: number): number {
   let depth = 0;
@@ -63,8 +68,10 @@ function compoundEnd(text: string, start: number): number {
       if (i === -1) return -1;
       continue;
     }
-    if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++;
-    else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+    if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
       depth--;
       if (depth === 0) return i + 1;
     }
@@ -130,8 +137,10 @@ export function scanFrame(frame: string): FrameShape | undefined {
     errorEnd: -1,
     paramsStart: -1,
     paramsEnd: -1,
+    depth: 1,
     jsonrpc: false,
   };
+  deepest = 0;
   let i = skipSpace(frame, 0);
   if (frame.charCodeAt(i) !== OPEN_BRACE) return undefined;
   i = skipSpace(frame, i + 1);
@@ -177,7 +186,10 @@ export function scanFrame(frame: string): FrameShape | undefined {
     }
     i = skipSpace(frame, end);
     const code = frame.charCodeAt(i);
-    if (code === CLOSE_BRACE) return skipSpace(frame, i + 1) === frame.length ? shape : undefined;
+    if (code === CLOSE_BRACE) {
+      shape.depth = deepest + 1;
+      return skipSpace(frame, i + 1) === frame.length ? shape : undefined;
+    }
     if (code !== COMMA) return undefined;
     i = skipSpace(frame, i + 1);
   }

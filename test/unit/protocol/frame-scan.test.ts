@@ -49,6 +49,12 @@ describe('scanFrame', () => {
     expect(members(noId, shape).method).toBe('notifications/message');
   });
 
+  it('measures how deep the frame nests', () => {
+    expect(scanFrame('{"id":1,"method":"ping"}')!.depth).toBe(1);
+    expect(scanFrame('{"id":1,"params":{"a":[{"b":"[[[{{{"}]}}')!.depth).toBe(4);
+    expect(scanFrame(`{"params":${'['.repeat(5000)}${']'.repeat(5000)}}`)!.depth).toBe(5001);
+  });
+
   it('takes the last of duplicated members, as JSON.parse does', () => {
     const frame = '{"id":1,"result":{"a":1},"id":2,"result":[2]}';
     expect(members(frame, scanFrame(frame)!)).toMatchObject({ id: 2, result: [2] });
