@@ -16,7 +16,7 @@ export interface ChildLink {
   readonly tools: ToolSummary[];
   /** A request arrived for an IDLE child: start it (a no-op in any other state). */
   demand(): void;
-  /** Writes a message (an object, or a frame already written as JSON text ending in a newline) to the child; false when no process is live. */
+  /** Writes a message (an object, or a frame of JSON text ending in a newline) to the child; false if none is live. */
   send(message: unknown): boolean;
   /** Every message of the child but a result for a gateway request (numeric id), parsed. */
   on(event: 'message', listener: (message: Record<string, unknown>) => void): this;
