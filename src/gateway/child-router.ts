@@ -13,6 +13,10 @@ interface PendingRequest {
   childId: number;
   method: string;
   params: Record<string, unknown> | undefined;
+  /** The JSON text of `params` as the client wrote it, when they are forwarded unchanged. */
+  paramsText: string | undefined;
+  /** Whether the request carries a progress token the router remapped (and must forget once answered). */
+  progress: boolean;
   sent: boolean;
   startedAt: number;
   resolve: (outcome: RouteOutcome) => void;
@@ -77,6 +81,7 @@ export class ChildRouter {
     this.#configuredRoots = services.configuredRoots ?? [];
     this.#dedicated = services.dedicated === true;
     link.on('message', (message) => this.#onChildMessage(message));
+    link.on('result', (id, json) => this.#onChildResult(id, json));
     link.on('state', (state, previous, reason) => this.#onChildState(state, previous, reason));
     link.on('tools', (tools) => this.#cache?.noteTools(link.name, tools));
     this.#limiter?.noteChildState(link.name, link.state === 'RUNNING');
@@ -87,12 +92,16 @@ export class ChildRouter {
     return this.#pending.size;
   }
 
-  /** Forwards a client request to the child and resolves with its outcome; the signal cancels it at the child. */
+  /**
+   * Forwards a client request to the child and resolves with its outcome; the signal cancels it at the child.
+   * `paramsText`, the JSON text of `params` as the client wrote it, is sent in their place when they need no change.
+   */
   forward(
     session: RouterClient | undefined,
     method: string,
     params: Record<string, unknown> | undefined,
     signal?: AbortSignal,
+    paramsText?: string,
   ): Promise<RouteOutcome> {
     const state = this.link.state;
     if (isDown(state)) return Promise.resolve(this.unavailable(state));
@@ -104,6 +113,8 @@ export class ChildRouter {
         childId,
         method,
         params: forwarded,
+        paramsText: forwarded === params ? paramsText : undefined,
+        progress: forwarded !== params,
         sent: false,
         startedAt: performance.now(),
         resolve,
@@ -128,17 +139,17 @@ export class ChildRouter {
 
   #send(pending: PendingRequest): void {
     pending.sent = true;
-    const message =
-      pending.params === undefined
-        ? { jsonrpc: '2.0', id: pending.childId, method: pending.method }
-        : { jsonrpc: '2.0', id: pending.childId, method: pending.method, params: pending.params };
-    if (!this.link.send(message)) pending.sent = false;
+    // The frame is written as text in one go: no message object to build and encode.
+    const head = `{"jsonrpc":"2.0","id":${pending.childId},"method":${JSON.stringify(pending.method)}`;
+    const params = pending.paramsText ?? (pending.params === undefined ? undefined : JSON.stringify(pending.params));
+    const frame = params === undefined ? `${head}}\n` : `${head},"params":${params}}\n`;
+    if (!this.link.send(frame)) pending.sent = false;
   }
 
   /** Answers a pending request; returns its latency, or undefined if it was already answered. */
   #settle(pending: PendingRequest, outcome: RouteOutcome): number | undefined {
     if (!this.#pending.delete(pending.childId)) return undefined;
-    this.#progress.delete(`p${pending.childId}`);
+    if (pending.progress) this.#progress.delete(`p${pending.childId}`);
     const latencyMs = performance.now() - pending.startedAt;
     pending.resolve(outcome);
     return latencyMs;
@@ -234,6 +245,14 @@ export class ChildRouter {
     // Only real answers teach the limiter about the child; a client's bad request is not the child's failure.
     if (latencyMs !== undefined)
       this.#limiter?.recordOutcome(this.link.name, latencyMs, !error || CLIENT_ERRORS.has(error.code));
+  }
+
+  /** A result as the child wrote it: forwarded, cached or compressed as text, never parsed here. */
+  #onChildResult(id: number, json: string): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    const latencyMs = this.#settle(pending, { kind: 'result', json: json === 'null' ? '{}' : json });
+    if (latencyMs !== undefined) this.#limiter?.recordOutcome(this.link.name, latencyMs, true);
   }
 
   #onChildRequest(message: Record<string, unknown>, method: string): void {

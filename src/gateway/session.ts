@@ -1,7 +1,7 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { CLIENT_ROOTS_META_KEY } from '../children/shared/client-roots.js';
 import { type Priority, resolvePriority } from '../limiter/index.js';
-import type { Telemetry } from '../metrics/index.js';
+import type { RequestProbe, Telemetry } from '../metrics/index.js';
 import {
   ErrorCode,
   encodeFrame,
@@ -10,6 +10,7 @@ import {
   parseFrame,
   readIdText,
   rejectionFor,
+  scanFrame,
 } from '../protocol/index.js';
 import type { RouteOutcome } from './child-router.js';
 import type { Endpoint, Member } from './endpoint.js';
@@ -21,6 +22,17 @@ import type { RequestCache, RequestLimiter, RouterClient } from './types.js';
 const INITIALIZE_WAIT_MS = 30_000;
 /** How long requests wait for a client's answer to `roots/list` before using the configured roots (a short pause). */
 const ROOTS_WAIT_MS = 5_000;
+
+/**
+ * From this size on a request's params are forwarded as the client wrote them rather than re-encoded: scanning a
+ * frame for them costs about what re-encoding small params does, and far less for large ones (BENCHMARKS.md).
+ */
+const SPLICE_MIN_CHARS = 1024;
+/**
+ * Params nested deeper than this are re-encoded all the same: JSON too deep to encode is refused here, as it always
+ * was, and never reaches a child that might not cope with it.
+ */
+const SPLICE_MAX_DEPTH = 256;
 
 /** The answer of requests answered here with nothing to say (ping, logging/setLevel). */
 const EMPTY_RESULT: RouteOutcome = { kind: 'result', json: '{}' };
@@ -40,6 +52,13 @@ export interface SessionServices {
 /** The key of an in-flight request: ids that JSON-RPC treats as equal map to the same key. */
 function keyOfId(id: JsonRpcId): string {
   return typeof id === 'string' ? `s${id}` : `n${id}`;
+}
+
+/** The JSON text of a frame's top-level `params`, as written; undefined when it has none. */
+function paramsTextOf(frame: string): string | undefined {
+  const shape = scanFrame(frame);
+  if (shape === undefined || shape.paramsStart === -1 || shape.depth > SPLICE_MAX_DEPTH) return undefined;
+  return frame.slice(shape.paramsStart, shape.paramsEnd);
 }
 
 /** The wire error for a request the limiter refused or that failed inside the gateway. */
@@ -65,6 +84,29 @@ function errorFor(error: {
     };
   }
   return { code: ErrorCode.InternalError, message: `Internal error: ${error.message ?? String(error)}` };
+}
+
+/** A client's request from its dispatch until it is answered or cancelled. */
+interface ClientRequest {
+  /** Its id as an in-flight key (ids JSON-RPC treats as equal share one). */
+  key: string;
+  /** Its id exactly as the client wrote it. */
+  idText: string;
+  method: string;
+  params: Record<string, unknown> | undefined;
+  /** The JSON text of `params` as the client wrote it, when large enough to forward as written. */
+  paramsText: string | undefined;
+  /** Cancels it: the client's `notifications/cancelled`, its disconnection. */
+  controller: AbortController;
+}
+
+/** One request under way at a member, as `#answered` and `#failed` account for it. */
+interface Call {
+  run: Promise<RouteOutcome>;
+  attachment: Attachment | undefined;
+  router: Member['router'];
+  startedAt: number;
+  probe: RequestProbe | undefined;
 }
 
 /** One client's presence at one child: what that child's router sees of the session. */
@@ -108,7 +150,7 @@ export class ClientSession {
   readonly #transport: ClientTransport;
   readonly #services: SessionServices;
   readonly #attachments = new Map<Member, Attachment>();
-  readonly #inFlight = new Map<string, AbortController>();
+  readonly #inFlight = new Map<string, ClientRequest>();
   /** Which child asked each server→client request still waiting for this client's answer. */
   readonly #upstreamOwners = new Map<string, Attachment>();
   #capabilities: Record<string, unknown> = {};
@@ -234,7 +276,10 @@ export class ClientSession {
           context?.traceparent === undefined
             ? parsed.message.params
             : this.#withTraceparent(parsed.message.params, context.traceparent);
-        return this.#onRequest(id, idText, parsed.message.method, params);
+        // Large params go on to the child as the client wrote them, unless something on the way changes them.
+        const paramsText =
+          frame.length >= SPLICE_MIN_CHARS && params === parsed.message.params ? paramsTextOf(frame) : undefined;
+        return this.#onRequest(id, idText, parsed.message.method, params, paramsText);
       }
       case 'notification':
         return this.#onNotification(parsed.message.method, parsed.message.params);
@@ -278,7 +323,13 @@ export class ClientSession {
     this.#rootsPending = undefined;
   }
 
-  #onRequest(id: JsonRpcId, idText: string, method: string, params: Record<string, unknown> | undefined): void {
+  #onRequest(
+    id: JsonRpcId,
+    idText: string,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    paramsText: string | undefined,
+  ): void {
     switch (method) {
       case 'initialize':
         return void this.#initialize(idText, params);
@@ -293,7 +344,7 @@ export class ClientSession {
         return this.#sendOutcome(idText, EMPTY_RESULT);
       }
     }
-    this.#dispatch(id, idText, method, params);
+    this.#dispatch({ key: keyOfId(id), idText, method, params, paramsText, controller: new AbortController() });
   }
 
   async #initialize(idText: string, params: Record<string, unknown> | undefined): Promise<void> {
@@ -319,87 +370,92 @@ export class ClientSession {
     this.#sendOutcome(idText, { kind: 'result', json: JSON.stringify({ ...outcome.result, protocolVersion }) });
   }
 
-  #dispatch(id: JsonRpcId, idText: string, method: string, params: Record<string, unknown> | undefined): void {
-    const key = keyOfId(id);
+  #dispatch(request: ClientRequest): void {
+    const { key, idText } = request;
     if (this.#inFlight.has(key)) {
       return this.#sendError(idText, ErrorCode.InvalidRequest, `Request id ${idText} is already in flight`);
     }
-    const controller = new AbortController();
-    this.#inFlight.set(key, controller);
+    this.#inFlight.set(key, request);
     if (this.#rootsPending !== undefined) {
-      const pending = this.#rootsPending;
-      void pending.then(() => {
-        if (this.#inFlight.get(key) === controller) this.#route(key, idText, controller, method, params);
+      void this.#rootsPending.then(() => {
+        if (this.#inFlight.get(key) === request) this.#route(request);
       });
       return;
     }
-    this.#route(key, idText, controller, method, params);
+    this.#route(request);
   }
 
-  #route(
-    key: string,
-    idText: string,
-    controller: AbortController,
-    method: string,
-    params: Record<string, unknown> | undefined,
-  ): void {
+  #route(request: ClientRequest): void {
+    const { method, params, controller } = request;
     const single = this.endpoint.single;
-    if (single !== undefined) {
-      return this.#settle(
-        key,
-        idText,
-        controller,
-        this.#onMember(single, method, params, controller.signal, controller),
-      );
-    }
-    const route = this.endpoint.route(method, params);
-    if (route.kind === 'answer') {
+    const route = single === undefined ? this.endpoint.route(method, params) : undefined;
+    if (route?.kind === 'answer') {
       const answer = route.answer(
         (member, memberMethod, memberParams, signal) => this.#onMember(member, memberMethod, memberParams, signal),
         controller.signal,
       );
-      return this.#settle(key, idText, controller, answer);
+      answer.then(
+        (outcome) => this.#reply(request, outcome),
+        (error) => this.#reply(request, { kind: 'error', error: errorFor(error) }),
+      );
+      return;
     }
-    this.#settle(
-      key,
-      idText,
-      controller,
-      this.#onMember(route.member, method, route.params, controller.signal, controller),
+    const member = route === undefined ? single! : route.member;
+    const memberParams = route === undefined ? params : route.params;
+    const unsubscribed = this.#subscription(member, method, memberParams);
+    if (unsubscribed !== undefined) return this.#reply(request, unsubscribed);
+    // A client's own request settles in the same step that records it: no promise layer per stage.
+    const paramsText = memberParams === params ? request.paramsText : undefined;
+    const call = this.#start(member, method, memberParams, controller, paramsText);
+    call.run.then(
+      (outcome) => this.#reply(request, this.#answered(call, outcome)),
+      (error) => {
+        this.#failed(call, error);
+        this.#reply(request, { kind: 'error', error: errorFor(error) });
+      },
     );
   }
 
-  /** A request to one member, with what subscriptions need: an unsubscribe another client still needs stays here. */
+  /** Sends a request's outcome, unless it was cancelled (or its client left) meanwhile. */
+  #reply(request: ClientRequest, outcome: RouteOutcome): void {
+    if (this.#inFlight.get(request.key) !== request) return;
+    this.#inFlight.delete(request.key);
+    this.#sendOutcome(request.idText, outcome);
+  }
+
+  /** A request to one member on an endpoint's behalf (a profile's fan-out), counted like a client's own. */
   #onMember(
     member: Member,
     method: string,
     params: Record<string, unknown> | undefined,
     signal: AbortSignal,
-    controller?: AbortController,
   ): Promise<RouteOutcome> {
-    const attachment = this.#attachments.get(member);
-    if (attachment !== undefined && typeof params?.uri === 'string') {
-      if (method === 'resources/subscribe') attachment.subscriptions.add(params.uri);
-      if (method === 'resources/unsubscribe') {
-        attachment.subscriptions.delete(params.uri);
-        if (member.router.hasOtherSubscriber(params.uri, attachment)) return Promise.resolve(EMPTY_RESULT);
-      }
-    }
-    return this.#call(member, method, params, signal, controller);
-  }
-
-  #settle(key: string, idText: string, controller: AbortController, run: Promise<RouteOutcome>): void {
-    run.then(
-      (outcome) => {
-        if (this.#inFlight.get(key) !== controller) return;
-        this.#inFlight.delete(key);
-        this.#sendOutcome(idText, outcome);
-      },
-      (error: { code?: string; retryAfterMs?: number; priority?: string; timeoutMs?: number; message?: string }) => {
-        if (this.#inFlight.get(key) !== controller) return;
-        this.#inFlight.delete(key);
-        this.#sendOutcome(idText, { kind: 'error', error: errorFor(error) });
+    const unsubscribed = this.#subscription(member, method, params);
+    if (unsubscribed !== undefined) return Promise.resolve(unsubscribed);
+    const call = this.#start(member, method, params, linkedController(signal));
+    return call.run.then(
+      (outcome) => this.#answered(call, outcome),
+      (error) => {
+        this.#failed(call, error);
+        throw error;
       },
     );
+  }
+
+  /**
+   * What subscriptions need of a request: the client's subscriptions are kept per member, and an unsubscribe another
+   * client still needs is answered here (the outcome returned) and never reaches the child.
+   */
+  #subscription(member: Member, method: string, params: Record<string, unknown> | undefined): RouteOutcome | undefined {
+    if (typeof params?.uri !== 'string') return undefined;
+    const attachment = this.#attachments.get(member);
+    if (attachment === undefined) return undefined;
+    if (method === 'resources/subscribe') attachment.subscriptions.add(params.uri);
+    if (method === 'resources/unsubscribe') {
+      attachment.subscriptions.delete(params.uri);
+      if (member.router.hasOtherSubscriber(params.uri, attachment)) return EMPTY_RESULT;
+    }
+    return undefined;
   }
 
   /** A transport's `traceparent` (an HTTP header) as the request's own, when tracing is on and `_meta` has none. */
@@ -420,23 +476,24 @@ export class ClientSession {
   }
 
   /**
-   * Runs one request on a member through the limiter, the cache and the child's router, counted as this client's
-   * request at that child until it settles. `controller` is the client request's own, when this is one.
+   * Starts one request on a member through the limiter, the cache and the child's router, counted as this client's
+   * request at that child until `#answered` or `#failed`; `controller` cancels it. `paramsText` is the JSON text of
+   * `requestParams` as the client wrote it, when known.
    */
-  #call(
+  #start(
     member: Member,
     method: string,
     requestParams: Record<string, unknown> | undefined,
-    signal: AbortSignal,
-    controller?: AbortController,
-  ): Promise<RouteOutcome> {
+    controller: AbortController,
+    paramsText?: string,
+  ): Call {
     const attachment = this.#attachments.get(member);
     const router = member.router;
     const ownParams = member.honoursRoots ? this.#withRoots(requestParams) : requestParams;
     const scope = member.honoursRoots ? this.#rootsScope : '';
     const startedAt = performance.now();
     const child = router.link.name;
-    const meta = ownParams?._meta;
+    const meta = ownParams?._meta as Record<string, unknown> | undefined;
     const toolName = method === 'tools/call' && typeof ownParams?.name === 'string' ? ownParams.name : undefined;
     const priority = resolvePriority(meta, method, {
       client: this.#clientPriority,
@@ -449,15 +506,16 @@ export class ClientSession {
       tool: toolName,
       tools: router.link.tools,
       priority,
-      traceparent: (meta as Record<string, unknown> | undefined)?.traceparent,
+      traceparent: meta?.traceparent,
     });
     // With tracing on the child is told this request's span, in place of whatever the client wrote.
     const params = probe === undefined ? ownParams : probe.forwarded(ownParams);
-    const metaTimeout = (meta as Record<string, unknown> | undefined)?.timeoutMs;
+    const metaTimeout = meta?.timeoutMs;
     const timeoutMs = typeof metaTimeout === 'number' && metaTimeout > 0 ? metaTimeout : undefined;
     const budget = resultBudget(member.compression, method, params);
+    const text = params === requestParams ? paramsText : undefined;
     const forward = (forwardSignal: AbortSignal) => {
-      const answer = router.forward(attachment, method, params, forwardSignal);
+      const answer = router.forward(attachment, method, params, forwardSignal, text);
       return budget === undefined
         ? answer
         : answer.then(async (o) =>
@@ -471,33 +529,27 @@ export class ClientSession {
         ? cache.fetch(child, method, params, forward, { signal: loadSignal, scope, credential: this.#credential })
         : forward(loadSignal);
     };
-    const runController = controller ?? linkedController(signal);
-    const run = limiter
-      ? limiter.run(load, {
-          priority,
-          child,
-          controller: runController,
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        })
-      : load(runController.signal);
+    const run = limiter ? limiter.run(load, { priority, child, controller, timeoutMs }) : load(controller.signal);
     if (attachment !== undefined) attachment.requestsInFlight++;
-    return run.then(
-      (outcome) => {
-        if (attachment !== undefined) attachment.requestsInFlight--;
-        const latencyMs = performance.now() - startedAt;
-        const cached = (outcome as { cached?: boolean }).cached === true;
-        router.stats.record(latencyMs, outcome.kind === 'error' ? 'error' : cached ? 'cached' : 'ok');
-        probe?.answered(outcome, latencyMs);
-        return outcome;
-      },
-      (error) => {
-        if (attachment !== undefined) attachment.requestsInFlight--;
-        const latencyMs = performance.now() - startedAt;
-        router.stats.record(latencyMs, 'error');
-        probe?.failed(error, latencyMs);
-        throw error;
-      },
-    );
+    return { run, attachment, router, startedAt, probe };
+  }
+
+  /** Accounts for a request's answer (stats, metrics, the client's count at the child) and passes it on. */
+  #answered(call: Call, outcome: RouteOutcome): RouteOutcome {
+    if (call.attachment !== undefined) call.attachment.requestsInFlight--;
+    const latencyMs = performance.now() - call.startedAt;
+    const cached = (outcome as { cached?: boolean }).cached === true;
+    call.router.stats.record(latencyMs, outcome.kind === 'error' ? 'error' : cached ? 'cached' : 'ok');
+    call.probe?.answered(outcome, latencyMs);
+    return outcome;
+  }
+
+  /** Accounts for a request the gateway failed (shed, timed out, internal error). */
+  #failed(call: Call, error: unknown): void {
+    if (call.attachment !== undefined) call.attachment.requestsInFlight--;
+    const latencyMs = performance.now() - call.startedAt;
+    call.router.stats.record(latencyMs, 'error');
+    call.probe?.failed(error as Parameters<RequestProbe['failed']>[0], latencyMs);
   }
 
   #onNotification(method: string, params: Record<string, unknown> | undefined): void {
@@ -506,10 +558,10 @@ export class ClientSession {
         const requestId = params?.requestId;
         if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
         const key = keyOfId(requestId);
-        const controller = this.#inFlight.get(key);
-        if (controller) {
+        const request = this.#inFlight.get(key);
+        if (request) {
           this.#inFlight.delete(key);
-          controller.abort(new Error('cancelled by the client'));
+          request.controller.abort(new Error('cancelled by the client'));
         }
         return;
       }
@@ -531,7 +583,7 @@ export class ClientSession {
   close(flush = false): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const controller of this.#inFlight.values()) controller.abort(new Error('client disconnected'));
+    for (const request of this.#inFlight.values()) request.controller.abort(new Error('client disconnected'));
     this.#inFlight.clear();
     this.#upstreamOwners.clear();
     for (const attachment of this.#attachments.values()) attachment.member.router.detach(attachment);

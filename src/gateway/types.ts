@@ -16,9 +16,12 @@ export interface ChildLink {
   readonly tools: ToolSummary[];
   /** A request arrived for an IDLE child: start it (a no-op in any other state). */
   demand(): void;
-  /** Writes a message to the child's stdin; false when no process is live. */
+  /** Writes a message (an object, or a frame of JSON text ending in a newline) to the child; false if none is live. */
   send(message: unknown): boolean;
+  /** Every message of the child but a result for a gateway request (numeric id), parsed. */
   on(event: 'message', listener: (message: Record<string, unknown>) => void): this;
+  /** The child's result for the gateway request `id`, as the JSON text it wrote. */
+  on(event: 'result', listener: (id: number, json: string) => void): this;
   /** `reason` says why a start on demand failed (the child is IDLE again). */
   on(event: 'state', listener: (state: ChildState, previous: ChildState, reason?: string) => void): this;
   /** The child's tools were listed again after it announced a change. */

@@ -1,4 +1,5 @@
 export { ErrorCode, type ErrorCodeValue, OmnimindError } from './errors.js';
+export { type FrameShape, readIdText, scanFrame, scanResult } from './frame-scan.js';
 export {
   createLineReader,
   DEFAULT_MAX_FRAME_BYTES,
@@ -18,7 +19,6 @@ export {
   type JsonRpcRequest,
   type JsonRpcResponse,
   parseFrame,
-  readIdText,
   rejectionFor,
   resultResponse,
 } from './messages.js';
