@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { HttpConfig } from '../config/index.js';
-import type { EndpointServer } from '../gateway/index.js';
+import { type ConnectionBudget, type EndpointServer, RETRY_CONNECT_MS } from '../gateway/index.js';
 import {
   CLIENT_CAPABILITIES_KEY,
   CLIENT_INFO_KEY,
@@ -56,6 +56,8 @@ export interface HttpFrontOptions {
   /** The endpoint of a name (a child or a profile), or undefined. */
   endpoint(name: string): EndpointServer | undefined;
   authenticate: Authenticator;
+  /** The supervisor's bound on clients (`gateway.maxConnections`): each session and listen stream takes a place. */
+  budget?: ConnectionBudget;
   /** Whether a credential may still hold its sessions (checked at each sweep: a revoked token's streams close). */
   credentialValid?: (credential: string) => boolean;
   /** The fleet behind `/healthz`, `/readyz`, `/metrics` and the dashboard (without it those paths are 404). */
@@ -455,12 +457,16 @@ export class HttpFront {
         `Too many sessions for this credential (http.maxSessionsPerCredential = ${this.#maxSessions}); end one with DELETE`,
       );
     }
+    const release = this.#takePlace();
     // An SSE response may fall behind by two whole frames before its client is deemed not to read it.
     const created = new StreamableHttpTransport(randomUUID(), {
       credential: credential.id,
       endpointName: name,
       maxUnsentBytes: 2 * this.#options.maxFrameBytes,
-      onEnd: (t) => this.#forget(t),
+      onEnd: (t) => {
+        release();
+        this.#forget(t);
+      },
       onOverflow: (t) =>
         this.#options.logger.info(`HTTP session ${t.id} (${t.credential}): closed a stream its client does not read`),
     });
@@ -468,6 +474,19 @@ export class HttpFront {
     this.#perCredential.set(credential.id, count + 1);
     endpoint.accept(created);
     created.post(post, response, { 'Mcp-Session-Id': created.id });
+  }
+
+  /** A place in `gateway.maxConnections` for a new session or stream, or a 503 refusal when there is none. */
+  #takePlace(): () => void {
+    const taken = this.#options.budget?.takeSession() ?? (() => {});
+    if (typeof taken === 'function') return taken;
+    throw new Refusal(
+      503,
+      ErrorCode.Overloaded,
+      `${taken}; end a session with DELETE or retry later`,
+      { 'Retry-After': String(Math.ceil(RETRY_CONNECT_MS / 1000)) },
+      { retryAfterMs: RETRY_CONNECT_MS },
+    );
   }
 
   /** A 2026-07-28 request: no session; headers checked against the body; input asked for with `input_required`. */
@@ -508,11 +527,15 @@ export class HttpFront {
           ErrorCode.InvalidRequest,
           'Not Acceptable: subscriptions/listen needs Accept: text/event-stream',
         );
+      const release = this.#takePlace();
       const listener = new ListenHttpExchange(
         response,
         JSON.parse(message.idText),
         (params?.notifications ?? {}) as ListenFilter,
-        () => this.#listeners.delete(listener),
+        () => {
+          release();
+          this.#listeners.delete(listener);
+        },
       );
       this.#listeners.add(listener);
       endpoint.accept(listener);

@@ -48,6 +48,8 @@ export async function discover(endpoint: Endpoint): Promise<{ result: unknown } 
 
 /** The id of the `initialize` an exchange sends on its client's behalf (its answer is not the client's). */
 const INITIALIZE_ID = '"omnimind-stateless-initialize"';
+/** What an exchange tells its session once `initialize` is sent: the session then asks a client with roots for them. */
+const INITIALIZED = '{"jsonrpc":"2.0","method":"notifications/initialized"}';
 /** Methods whose 2026-07-28 results must say how long they may be cached and by whom. */
 const CACHEABLE = new Set([
   'tools/list',
@@ -191,9 +193,10 @@ export class StatelessExchange implements ClientTransport {
   ): void {
     this.#attach(leg);
     this.#requestIdText = leg.idText;
-    // Roots bind a session until the client answers `roots/list`; a request-long session uses the configured ones.
-    const { roots: _, ...declared } = capabilities;
-    this.#handlers?.onFrame(initializeFrame(declared, clientInfo));
+    this.#handlers?.onFrame(initializeFrame(capabilities, clientInfo));
+    // A client that declared roots is asked for them (`input_required`) before its request runs: its own roots, never
+    // the configured ones nor another client's, bind the request.
+    if (capabilities.roots !== undefined) this.#handlers?.onFrame(INITIALIZED);
     this.#handlers?.onFrame(request, context);
   }
 
