@@ -43,8 +43,6 @@ const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** How often idle SSE streams get a comment, so that proxies keep them open. */
 const KEEP_ALIVE_INTERVAL_MS = 20_000;
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
-/** How long a 2026-07-28 request asked for input waits for the client's retry. */
-const INPUT_WAIT_MS = 300_000;
 /** The profile served on `/mcp` itself. */
 const DEFAULT_ENDPOINT = 'omnimind';
 
@@ -271,8 +269,6 @@ export class HttpFront {
         if (!valid.get(session.credential)) session.close();
       }
     }
-    const inputCutoff = Date.now() - INPUT_WAIT_MS;
-    for (const exchange of this.#awaitingInput.values()) if (exchange.waitingSince < inputCutoff) exchange.close();
   }
 
   #forget(session: StreamableHttpTransport): void {
@@ -563,6 +559,7 @@ export class HttpFront {
       credential: credential.id,
       endpointName: name,
       method,
+      inputTimeoutMs: endpoint.inputTimeoutMs,
       onAwaitInput: (e) => this.#awaitInput(e),
       onEnd: (e) => {
         if (e.requestState !== undefined) this.#awaitingInput.delete(e.requestState);

@@ -50,6 +50,8 @@ export async function discover(endpoint: Endpoint): Promise<{ result: unknown } 
 const INITIALIZE_ID = '"omnimind-stateless-initialize"';
 /** What an exchange tells its session once `initialize` is sent: the session then asks a client with roots for them. */
 const INITIALIZED = '{"jsonrpc":"2.0","method":"notifications/initialized"}';
+/** The id text a session's own `roots/list` starts with (`"omnimind-roots-<n>"`, session.ts). */
+const SESSION_ROOTS_ID = '"omnimind-roots-';
 /** Methods whose 2026-07-28 results must say how long they may be cached and by whom. */
 const CACHEABLE = new Set([
   'tools/list',
@@ -120,6 +122,8 @@ export interface StatelessOptions {
   endpointName: string;
   /** The method of the request the exchange runs (its result is shaped for the revision). */
   method: string;
+  /** How long the exchange waits for the client's retry before it is let go (the limiter's request timeout, ms). */
+  inputTimeoutMs: number;
   /** Hears that the exchange waits for the client's input under a `requestState`. */
   onAwaitInput(exchange: StatelessExchange): void;
   /** Hears that the exchange is over. */
@@ -158,8 +162,6 @@ export class StatelessExchange implements ClientTransport {
   readonly endpointName: string;
   /** The token the client's retry names; set while the exchange waits for input. */
   requestState: string | undefined;
-  /** When the exchange began waiting for input (ms since the epoch). */
-  waitingSince = 0;
   readonly #options: StatelessOptions;
   #handlers: TransportHandlers | undefined;
   #leg: StatelessLeg | undefined;
@@ -167,6 +169,9 @@ export class StatelessExchange implements ClientTransport {
   #requestIdText = '';
   /** The child's questions still unanswered: id text by key. */
   readonly #questions = new Map<string, { idText: string; method: string; params: unknown }>();
+  /** The client's request, held until the session has the client's roots (it asked for them). */
+  #held: { request: string; context: FrameContext | undefined } | undefined;
+  #inputTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: StatelessOptions) {
@@ -197,12 +202,16 @@ export class StatelessExchange implements ClientTransport {
     // A client that declared roots is asked for them (`input_required`) before its request runs: its own roots, never
     // the configured ones nor another client's, bind the request.
     if (capabilities.roots !== undefined) this.#handlers?.onFrame(INITIALIZED);
-    this.#handlers?.onFrame(request, context);
+    // The session asks at once when its endpoint honours roots; the request then waits for the answer here, so that
+    // it can never run with the configured roots however long the client takes.
+    if (this.#asksRoots()) this.#held = { request, context };
+    else this.#handlers?.onFrame(request, context);
   }
 
   /** Takes the client's retry: its answers go to the child, and this leg gets the result (or the next question). */
   resume(leg: StatelessLeg, answers: Record<string, unknown>): void {
     this.requestState = undefined;
+    clearTimeout(this.#inputTimer);
     this.#attach(leg);
     for (const [key, result] of Object.entries(answers)) {
       const question = this.#questions.get(key);
@@ -210,7 +219,20 @@ export class StatelessExchange implements ClientTransport {
       this.#questions.delete(key);
       this.#handlers?.onFrame(`{"jsonrpc":"2.0","id":${question.idText},"result":${JSON.stringify(result)}}`);
     }
+    const held = this.#held;
+    if (held !== undefined && !this.#asksRoots()) {
+      this.#held = undefined;
+      this.#handlers?.onFrame(held.request, held.context);
+    }
     if (this.#questions.size > 0) this.#askInput();
+  }
+
+  /** Whether the session's own `roots/list` (not a child's) is among the open questions. */
+  #asksRoots(): boolean {
+    for (const question of this.#questions.values()) {
+      if (question.method === 'roots/list' && question.idText.startsWith(SESSION_ROOTS_ID)) return true;
+    }
+    return false;
   }
 
   #attach(leg: StatelessLeg): void {
@@ -248,7 +270,8 @@ export class StatelessExchange implements ClientTransport {
     if (leg === undefined) return;
     this.#leg = undefined;
     this.requestState = randomBytes(18).toString('base64url');
-    this.waitingSince = Date.now();
+    // A client that never retries holds nothing for longer than any request may take.
+    this.#inputTimer = setTimeout(() => this.close(), this.#options.inputTimeoutMs).unref();
     const inputRequests = Object.fromEntries(
       [...this.#questions].map(([key, q]) => [
         key,
@@ -281,6 +304,8 @@ export class StatelessExchange implements ClientTransport {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#inputTimer);
+    this.#held = undefined;
     const leg = this.#leg;
     this.#leg = undefined;
     leg?.end({
