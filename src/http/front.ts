@@ -45,6 +45,8 @@ const KEEP_ALIVE_INTERVAL_MS = 20_000;
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
 /** The profile served on `/mcp` itself. */
 const DEFAULT_ENDPOINT = 'omnimind';
+/** Header values whose checks are remembered (Host, Accept): clients send the same few again and again. */
+const REMEMBERED_HEADERS = 64;
 
 /** Options of an HttpFront. */
 export interface HttpFrontOptions {
@@ -160,6 +162,9 @@ export class HttpFront {
   /** Open 2026-07-28 `subscriptions/listen` streams. */
   readonly #listeners = new Set<ListenHttpExchange>();
   #statelessRequests = 0;
+  /** Host headers found to name this listener, and the answer forms of Accept headers seen. */
+  readonly #goodHosts = new Set<string>();
+  readonly #forms = new Map<string, { json: boolean; sse: boolean }>();
   readonly #idleMs: number;
   readonly #maxSessions: number;
   #timers: NodeJS.Timeout[] = [];
@@ -292,12 +297,15 @@ export class HttpFront {
   async #route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const { config } = this.#options;
     const host = request.headers.host;
-    if (!hostAllowed(host, this.#address, config.allowedHosts ?? [])) {
-      throw new Refusal(
-        403,
-        ErrorCode.InvalidRequest,
-        `Forbidden: Host "${host ?? ''}" is not this server's (http.allowedHosts)`,
-      );
+    if (host === undefined || !this.#goodHosts.has(host)) {
+      if (!hostAllowed(host, this.#address, config.allowedHosts ?? [])) {
+        throw new Refusal(
+          403,
+          ErrorCode.InvalidRequest,
+          `Forbidden: Host "${host ?? ''}" is not this server's (http.allowedHosts)`,
+        );
+      }
+      if (this.#goodHosts.size < REMEMBERED_HEADERS) this.#goodHosts.add(host as string);
     }
     const origin = request.headers.origin;
     if (origin !== undefined && !originAllowed(origin, `${this.#scheme}://${host}`, config.allowedOrigins ?? [])) {
@@ -354,6 +362,17 @@ export class HttpFront {
     }
   }
 
+  /** The answer forms an Accept header allows, remembered for the few headers clients send. */
+  #acceptedForms(accept: string | undefined): { json: boolean; sse: boolean } {
+    const key = accept ?? '';
+    let forms = this.#forms.get(key);
+    if (forms === undefined) {
+      forms = acceptedForms(accept);
+      if (this.#forms.size < REMEMBERED_HEADERS) this.#forms.set(key, forms);
+    }
+    return forms;
+  }
+
   /** The `WWW-Authenticate` header of a 401 for a path: where its RFC 9728 metadata is. */
   #challenge(request: IncomingMessage, path: string): string {
     return `Bearer resource_metadata="${this.#scheme}://${request.headers.host}${METADATA_PATH}${path}"`;
@@ -398,7 +417,7 @@ export class HttpFront {
     if (!isJsonContentType(request.headers['content-type'])) {
       throw new Refusal(415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json');
     }
-    const forms = acceptedForms(request.headers.accept);
+    const forms = this.#acceptedForms(request.headers.accept);
     if (!forms.json && !forms.sse) {
       throw new Refusal(
         406,
@@ -443,7 +462,7 @@ export class HttpFront {
       json: forms.json,
       traceparent: traceparentOf(request),
     };
-    if (session !== undefined) return session.post(post, response, { 'Mcp-Session-Id': session.id });
+    if (session !== undefined) return session.post(post, response);
     this.#checkRevision(request);
     const count = this.#perCredential.get(credential.id) ?? 0;
     if (count >= this.#maxSessions) {
@@ -469,7 +488,7 @@ export class HttpFront {
     this.#sessions.set(created.id, created);
     this.#perCredential.set(credential.id, count + 1);
     endpoint.accept(created);
-    created.post(post, response, { 'Mcp-Session-Id': created.id });
+    created.post(post, response);
   }
 
   /** A place in `gateway.maxConnections` for a new session or stream, or a 503 refusal when there is none. */
@@ -591,16 +610,12 @@ export class HttpFront {
   }
 
   #get(request: IncomingMessage, response: ServerResponse, name: string, credential: Credential): void {
-    if (!acceptedForms(request.headers.accept).sse) {
+    if (!this.#acceptedForms(request.headers.accept).sse) {
       throw new Refusal(406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must list text/event-stream');
     }
     const session = this.#session(request, name, credential);
     const lastEventId = request.headers['last-event-id'];
-    const opened = session.listen(
-      response,
-      { 'Mcp-Session-Id': session.id },
-      typeof lastEventId === 'string' ? lastEventId : undefined,
-    );
+    const opened = session.listen(response, typeof lastEventId === 'string' ? lastEventId : undefined);
     if (!opened)
       throw new Refusal(409, ErrorCode.InvalidRequest, 'Conflict: this session already has a GET stream open');
   }
