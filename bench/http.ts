@@ -1,9 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { createHarness, FIXTURE, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
 import { freePort } from '../test/helpers/http.js';
 import { fmt, percentile } from './driver.js';
 import type { LoadCommand, LoadReply, LoadTarget } from './http-load.js';
-import { cpuSeconds, groupCpuSeconds } from './proc-stats.js';
+import { cpuSeconds, descendantsCpuSeconds } from './proc-stats.js';
 import { startSupergateway } from './supergateway.js';
 import type { BenchSection } from './types.js';
 
@@ -124,7 +125,8 @@ export async function run(): Promise<BenchSection> {
   try {
     const cpu: ServerCpu = {
       gateway: () => cpuSeconds(gateway.pid),
-      echo: () => groupCpuSeconds(gateway.pid) - cpuSeconds(gateway.pid),
+      // Its fixture processes are detached into process groups of their own: counted as its descendants.
+      echo: () => descendantsCpuSeconds(gateway.pid),
     };
     results.supergateway = await measure({ kind: 'sdk-http', url: gatewayUrl }, cpu);
     results.supergatewayRaw = await measure({ kind: 'raw-http', url: gatewayUrl }, cpu);
@@ -138,6 +140,9 @@ export async function run(): Promise<BenchSection> {
   const versusSocket = omnimindHttp!.perSecond / omnimindSocket!.perSecond;
   const rawVersusPeer = omnimindRaw!.perSecond / supergatewayRaw!.perSecond;
   const cpuVersusPeer = supergateway!.gatewayUs / omnimindHttp!.gatewayUs;
+  const cores = availableParallelism();
+  // With every core busy, the load generator alone allows no more than this many requests a second.
+  const clientCap = (r: Run) => (cores * 1e6) / r.loadUs;
   return {
     title: 'HTTP front: 64 SDK clients over Streamable HTTP, vs supergateway and vs the unix socket',
     command: 'npm run bench -- http',
@@ -163,6 +168,12 @@ export async function run(): Promise<BenchSection> {
       `- omnimind over HTTP: ${fmt(versusSocket, 2)}× the unix socket path (goal ≥ 0.5×): ${versusSocket >= 0.5 ? 'met' : 'missed'}`,
       `- with the raw generator: ${fmt(rawVersusPeer, 2)}× supergateway's throughput`,
       `- gateway CPU per request: supergateway uses ${fmt(cpuVersusPeer, 2)}× what omnimind's supervisor uses over HTTP`,
+      `- the SDK 1.x HTTP client spends ${fmt(omnimindHttp!.loadUs, 0)} µs of CPU per request (${fmt(omnimindHttp!.loadUs / omnimindHttp!.gatewayUs, 1)}× the supervisor's ${fmt(omnimindHttp!.gatewayUs, 0)} µs;`,
+      `  over a socket it spends ${fmt(omnimindSocket!.loadUs, 0)} µs): on ${cores} cores the clients alone cap HTTP at about ${fmt(clientCap(omnimindHttp!), 0)} req/s through`,
+      `  omnimind and ${fmt(clientCap(supergateway!), 0)} req/s through supergateway, so with these clients on this machine the client, not the gateway, sets the ratio`,
+      `- load average when the section ended: ${loadavg()
+        .map((l) => fmt(l, 2))
+        .join(', ')} (the machine is shared)`,
     ].join('\n'),
   };
 }
