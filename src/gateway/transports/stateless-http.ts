@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { type Clock, realClock } from '../../clock/index.js';
 import { ErrorCode } from '../../protocol/index.js';
 import type { Endpoint } from '../endpoint.js';
 import type { ClientTransport, FrameContext, TransportHandlers } from '../transport.js';
@@ -124,6 +125,8 @@ export interface StatelessOptions {
   method: string;
   /** How long the exchange waits for the client's retry before it is let go (the limiter's request timeout, ms). */
   inputTimeoutMs: number;
+  /** The time source of that wait (tests use fake time). */
+  clock?: Clock;
   /** Hears that the exchange waits for the client's input under a `requestState`. */
   onAwaitInput(exchange: StatelessExchange): void;
   /** Hears that the exchange is over. */
@@ -163,6 +166,7 @@ export class StatelessExchange implements ClientTransport {
   /** The token the client's retry names; set while the exchange waits for input. */
   requestState: string | undefined;
   readonly #options: StatelessOptions;
+  readonly #clock: Clock;
   #handlers: TransportHandlers | undefined;
   #leg: StatelessLeg | undefined;
   /** The id text of the request the session runs: the first leg's. */
@@ -171,7 +175,7 @@ export class StatelessExchange implements ClientTransport {
   readonly #questions = new Map<string, { idText: string; method: string; params: unknown }>();
   /** The client's request, held until the session has the client's roots (it asked for them). */
   #held: { request: string; context: FrameContext | undefined } | undefined;
-  #inputTimer: NodeJS.Timeout | undefined;
+  #inputTimer: unknown;
   #closed = false;
 
   constructor(options: StatelessOptions) {
@@ -179,6 +183,7 @@ export class StatelessExchange implements ClientTransport {
     this.credential = options.credential;
     this.endpointName = options.endpointName;
     this.#options = options;
+    this.#clock = options.clock ?? realClock;
   }
 
   start(handlers: TransportHandlers): void {
@@ -211,7 +216,7 @@ export class StatelessExchange implements ClientTransport {
   /** Takes the client's retry: its answers go to the child, and this leg gets the result (or the next question). */
   resume(leg: StatelessLeg, answers: Record<string, unknown>): void {
     this.requestState = undefined;
-    clearTimeout(this.#inputTimer);
+    this.#clock.clearTimeout(this.#inputTimer);
     this.#attach(leg);
     for (const [key, result] of Object.entries(answers)) {
       const question = this.#questions.get(key);
@@ -271,7 +276,7 @@ export class StatelessExchange implements ClientTransport {
     this.#leg = undefined;
     this.requestState = randomBytes(18).toString('base64url');
     // A client that never retries holds nothing for longer than any request may take.
-    this.#inputTimer = setTimeout(() => this.close(), this.#options.inputTimeoutMs).unref();
+    this.#inputTimer = this.#clock.setTimeout(() => this.close(), this.#options.inputTimeoutMs);
     const inputRequests = Object.fromEntries(
       [...this.#questions].map(([key, q]) => [
         key,
@@ -304,7 +309,7 @@ export class StatelessExchange implements ClientTransport {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#inputTimer);
+    this.#clock.clearTimeout(this.#inputTimer);
     this.#held = undefined;
     const leg = this.#leg;
     this.#leg = undefined;
