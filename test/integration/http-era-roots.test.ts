@@ -6,13 +6,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, createHarness, type Harness, NO_BUILTINS } from '../helpers/harness.js';
-import { freePort } from '../helpers/http.js';
-
-const MODERN = '2026-07-28';
-
-function textOf(result: { content?: Array<{ type: string; text?: string }> }): string {
-  return (result.content ?? []).map((b) => (b.type === 'text' ? b.text : '')).join('');
-}
+import { freePort, MODERN_REVISION, textOf } from '../helpers/http.js';
 
 describe('2026-07-28 clients get their own roots, never the configured ones nor another client’s', () => {
   let h: Harness;
@@ -25,7 +19,7 @@ describe('2026-07-28 clients get their own roots, never the configured ones nor 
   async function rootedClient(dir: string, over: 'http' | 'socket'): Promise<Client> {
     const client = new Client(
       { name: `roots-${over}`, version: '1.0.0' },
-      { capabilities: { roots: {} }, versionNegotiation: { mode: { pin: MODERN } } },
+      { capabilities: { roots: {} }, versionNegotiation: { mode: { pin: MODERN_REVISION } } },
     );
     client.setRequestHandler('roots/list', async () => ({ roots: [{ uri: pathToFileURL(dir).href, name: 'mine' }] }));
     await client.connect(
