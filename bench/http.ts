@@ -1,73 +1,99 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { createHarness, FIXTURE, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
 import { freePort } from '../test/helpers/http.js';
-import { SocketClientTransport } from '../test/helpers/socket-transport.js';
 import { fmt, percentile } from './driver.js';
-import { cpuSeconds, groupCpuSeconds } from './proc-stats.js';
+import type { LoadCommand, LoadReply, LoadTarget } from './http-load.js';
+import { cpuSeconds, descendantsCpuSeconds } from './proc-stats.js';
 import { startSupergateway } from './supergateway.js';
 import type { BenchSection } from './types.js';
 
-/** SDK clients at once, and calls each makes per measured run (after a tenth as many to warm up). */
-const CLIENTS = 64;
+/** Load worker processes, SDK clients in each (64 in all), and calls each client makes per measured run. */
+const WORKERS = 4;
+const CLIENTS_PER_WORKER = 16;
+const CLIENTS = WORKERS * CLIENTS_PER_WORKER;
 const CALLS_PER_CLIENT = 100;
+const WORKER = new URL('./http-load.ts', import.meta.url).pathname;
 
 interface Run {
-  /** CPU of the gateway and the echo server(s) per request, in µs. */
-  cpuUs: number;
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU per request in µs: the gateway process, the echo server(s) behind it, the load workers. */
+  gatewayUs: number;
+  echoUs: number;
+  loadUs: number;
   errors: number;
 }
 
-/** Connects `CLIENTS` SDK clients, then has each call the echo tool in a closed loop; every argument is new. */
-async function measure(connect: () => Transport, cpu: () => number): Promise<Run> {
-  const clients = await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      const client = new Client({ name: 'bench', version: '1.0.0' });
-      await client.connect(connect());
-      return client;
-    }),
-  );
-  let sequence = 0;
-  const loop = async (calls: number, latencies: number[]) => {
-    let errors = 0;
-    await Promise.all(
-      clients.map(async (client) => {
-        for (let i = 0; i < calls; i++) {
-          const started = performance.now();
-          try {
-            await client.callTool({ name: 'echo', arguments: { text: `m${sequence++}` } });
-          } catch {
-            errors++;
-          }
-          latencies.push(performance.now() - started);
-        }
-      }),
-    );
-    return errors;
-  };
-  await loop(CALLS_PER_CLIENT / 10, []);
-  const latencies: number[] = [];
-  const cpuBefore = cpu();
-  const started = performance.now();
-  const errors = await loop(CALLS_PER_CLIENT, latencies);
-  const seconds = (performance.now() - started) / 1000;
-  const cpuUs = ((cpu() - cpuBefore) / (CLIENTS * CALLS_PER_CLIENT)) * 1e6;
-  await Promise.all(clients.map((c) => c.close().catch(() => {})));
-  latencies.sort((a, b) => a - b);
-  return {
-    cpuUs,
-    perSecond: (CLIENTS * CALLS_PER_CLIENT) / seconds,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    errors,
-  };
+/** The CPU seconds of a target's gateway process and of the echo server(s) behind it. */
+interface ServerCpu {
+  gateway(): number;
+  echo(): number;
 }
 
-/** 64 SDK clients: omnimind's HTTP front vs supergateway (stateful Streamable HTTP), and vs omnimind's unix socket. */
+/** A forked load worker, answering one command at a time. */
+class Worker {
+  readonly #process: ChildProcess;
+  #waiting: ((reply: LoadReply) => void) | undefined;
+
+  constructor() {
+    this.#process = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#process.on('message', (reply: LoadReply) => this.#waiting?.(reply));
+  }
+
+  ask(command: LoadCommand): Promise<LoadReply> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = (reply) => (reply.type === 'failed' ? reject(new Error(reply.message)) : resolve(reply));
+      this.#process.send(command);
+    });
+  }
+
+  kill(): void {
+    this.#process.kill('SIGKILL');
+  }
+}
+
+/** 4 worker processes of 16 clients each call the echo tool in a closed loop: a tenth to warm up, then measured. */
+async function measure(target: LoadTarget, server: ServerCpu): Promise<Run> {
+  const workers = Array.from({ length: WORKERS }, () => new Worker());
+  try {
+    await Promise.all(
+      workers.map((w, worker) => w.ask({ type: 'connect', target, clients: CLIENTS_PER_WORKER, worker })),
+    );
+    await Promise.all(workers.map((w) => w.ask({ type: 'run', calls: CALLS_PER_CLIENT / 10, measured: false })));
+    const gatewayBefore = server.gateway();
+    const echoBefore = server.echo();
+    const started = performance.now();
+    const replies = await Promise.all(
+      workers.map((w) => w.ask({ type: 'run', calls: CALLS_PER_CLIENT, measured: true })),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const requests = CLIENTS * CALLS_PER_CLIENT;
+    const perRequest = (cpu: number) => (cpu / requests) * 1e6;
+    const gatewayUs = perRequest(server.gateway() - gatewayBefore);
+    const echoUs = perRequest(server.echo() - echoBefore);
+    await Promise.all(workers.map((w) => w.ask({ type: 'close' })));
+    const done = replies.filter((r) => r.type === 'done');
+    const latencies = done.flatMap((r) => r.latencies);
+    return {
+      perSecond: requests / seconds,
+      p50Ms: percentile(latencies, 0.5),
+      p99Ms: percentile(latencies, 0.99),
+      gatewayUs,
+      echoUs,
+      loadUs: done.reduce((sum, r) => sum + r.cpuUs, 0) / requests,
+      errors: done.reduce((sum, r) => sum + r.errors, 0),
+    };
+  } finally {
+    for (const worker of workers) worker.kill();
+  }
+}
+
+/**
+ * 64 SDK clients in 4 load processes: omnimind's HTTP front vs supergateway (stateful Streamable HTTP), and vs
+ * omnimind's unix socket; then the same HTTP targets with a raw keep-alive generator, to show the SDK client's share.
+ */
 export async function run(): Promise<BenchSection> {
   const port = await freePort();
   const h = createHarness({
@@ -76,57 +102,78 @@ export async function run(): Promise<BenchSection> {
     http: { listen: `127.0.0.1:${port}`, auth: 'none' },
   });
   const results: Record<string, Run> = {};
+  const omnimindUrl = `http://127.0.0.1:${port}/mcp/echo`;
   try {
     await h.cli(['start']);
     const status = JSON.parse((await h.cli(['status', '--json'])).stdout) as {
       supervisor: { pid: number };
       children: Array<{ pid: number }>;
     };
-    const cpu = () => cpuSeconds(status.supervisor.pid) + cpuSeconds(status.children[0]!.pid);
-    results.omnimindHttp = await measure(
-      () => new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/echo`)),
-      cpu,
-    );
-    results.omnimindSocket = await measure(() => new SocketClientTransport(h.socket('echo')), cpu);
+    const cpu: ServerCpu = {
+      gateway: () => cpuSeconds(status.supervisor.pid),
+      echo: () => cpuSeconds(status.children[0]!.pid),
+    };
+    results.omnimindHttp = await measure({ kind: 'sdk-http', url: omnimindUrl }, cpu);
+    results.omnimindSocket = await measure({ kind: 'sdk-socket', path: h.socket('echo') }, cpu);
+    results.omnimindRaw = await measure({ kind: 'raw-http', url: omnimindUrl }, cpu);
   } finally {
     await h.cleanup();
   }
   const gatewayPort = await freePort();
   const gateway = await startSupergateway(`${process.execPath} ${FIXTURE}`, gatewayPort);
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}/mcp`;
   try {
-    results.supergateway = await measure(
-      () => new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${gatewayPort}/mcp`)),
-      () => groupCpuSeconds(gateway.pid),
-    );
+    const cpu: ServerCpu = {
+      gateway: () => cpuSeconds(gateway.pid),
+      // Its fixture processes are detached into process groups of their own: counted as its descendants.
+      echo: () => descendantsCpuSeconds(gateway.pid),
+    };
+    results.supergateway = await measure({ kind: 'sdk-http', url: gatewayUrl }, cpu);
+    results.supergatewayRaw = await measure({ kind: 'raw-http', url: gatewayUrl }, cpu);
   } finally {
     gateway.stop();
   }
   const row = (name: string, r: Run) =>
-    `| ${name} | ${fmt(r.perSecond, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.cpuUs, 0)} | ${r.errors} |`;
-  const { omnimindHttp, omnimindSocket, supergateway } = results as Record<string, Run>;
+    `| ${name} | ${fmt(r.perSecond, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.gatewayUs, 0)} | ${fmt(r.echoUs, 0)} | ${fmt(r.loadUs, 0)} | ${r.errors} |`;
+  const { omnimindHttp, omnimindSocket, omnimindRaw, supergateway, supergatewayRaw } = results as Record<string, Run>;
   const versusPeer = omnimindHttp!.perSecond / supergateway!.perSecond;
   const versusSocket = omnimindHttp!.perSecond / omnimindSocket!.perSecond;
-  const cpuVersusPeer = supergateway!.cpuUs / omnimindHttp!.cpuUs;
+  const rawVersusPeer = omnimindRaw!.perSecond / supergatewayRaw!.perSecond;
+  const cpuVersusPeer = supergateway!.gatewayUs / omnimindHttp!.gatewayUs;
+  const cores = availableParallelism();
+  // With every core busy, the load generator alone allows no more than this many requests a second.
+  const clientCap = (r: Run) => (cores * 1e6) / r.loadUs;
   return {
     title: 'HTTP front: 64 SDK clients over Streamable HTTP, vs supergateway and vs the unix socket',
     command: 'npm run bench -- http',
     markdown: [
-      `${CLIENTS} official SDK 1.x clients at once, each making ${CALLS_PER_CLIENT} \`tools/call\` echo requests in a closed loop`,
-      '(after a tenth as many to warm up), every argument new so nothing is cached; one run each. supergateway 4 in its',
-      'stateful Streamable HTTP mode (`--stateful`: one fixture process per session) over the same fixture server.',
+      `${CLIENTS} official SDK 1.x clients at once, in ${WORKERS} load processes of ${CLIENTS_PER_WORKER} (forked, the same for every`,
+      `target), each client making ${CALLS_PER_CLIENT} \`tools/call\` echo requests in a closed loop (after a tenth as many to warm up),`,
+      'every argument new so nothing is cached; one run each. supergateway 4 in its stateful Streamable HTTP mode',
+      '(`--stateful`: one fixture process per session) over the same fixture server. The raw rows replace the SDK client',
+      'with a keep-alive `node:http` generator (one session and one connection per client, JSON answers): not the SDK.',
       '',
-      'CPU: the gateway and the echo server(s) (for supergateway its whole process group), per request; the clients run',
-      "in the bench's own process, on the same two shared cores, and are what limits HTTP throughput here.",
+      'CPU per request: the gateway process (omnimind: the supervisor), the echo server(s) behind it, and the load',
+      'processes. Everything shares the same two cores, so the load processes take CPU from the servers.',
       '',
-      '| path | req/s | p50 ms | p99 ms | server-side CPU µs/request | errors |',
-      '|---|---|---|---|---|---|',
-      row('omnimind, HTTP (`/mcp/echo`)', omnimindHttp!),
-      row('omnimind, unix socket', omnimindSocket!),
-      row('supergateway, stateful Streamable HTTP', supergateway!),
+      '| path | req/s | p50 ms | p99 ms | gateway CPU µs/req | echo server CPU µs/req | load generator CPU µs/req | errors |',
+      '|---|---|---|---|---|---|---|---|',
+      row('omnimind, HTTP (`/mcp/echo`), SDK clients', omnimindHttp!),
+      row('omnimind, unix socket, SDK clients', omnimindSocket!),
+      row('supergateway, stateful Streamable HTTP, SDK clients', supergateway!),
+      row('omnimind, HTTP, raw keep-alive generator (no SDK)', omnimindRaw!),
+      row('supergateway, raw keep-alive generator (no SDK)', supergatewayRaw!),
       '',
-      `- omnimind over HTTP: ${fmt(versusPeer, 2)}× supergateway's throughput (goal ≥ 10×): ${versusPeer >= 10 ? 'met' : 'missed'}`,
+      `- omnimind over HTTP: ${fmt(versusPeer, 2)}× supergateway's throughput with SDK clients (goal ≥ 10×): ${versusPeer >= 10 ? 'met' : 'missed'}`,
       `- omnimind over HTTP: ${fmt(versusSocket, 2)}× the unix socket path (goal ≥ 0.5×): ${versusSocket >= 0.5 ? 'met' : 'missed'}`,
-      `- server-side CPU per request: supergateway uses ${fmt(cpuVersusPeer, 2)}× what omnimind over HTTP uses`,
+      `- with the raw generator: ${fmt(rawVersusPeer, 2)}× supergateway's throughput`,
+      `- gateway CPU per request: supergateway uses ${fmt(cpuVersusPeer, 2)}× what omnimind's supervisor uses over HTTP`,
+      `- the SDK 1.x HTTP client spends ${fmt(omnimindHttp!.loadUs, 0)} µs of CPU per request (${fmt(omnimindHttp!.loadUs / omnimindHttp!.gatewayUs, 1)}× the supervisor's ${fmt(omnimindHttp!.gatewayUs, 0)} µs;`,
+      `  over a socket it spends ${fmt(omnimindSocket!.loadUs, 0)} µs): on ${cores} cores the clients alone cap HTTP at about ${fmt(clientCap(omnimindHttp!), 0)} req/s through`,
+      `  omnimind and ${fmt(clientCap(supergateway!), 0)} req/s through supergateway, so with these clients on this machine the client, not the gateway, sets the ratio`,
+      `- load average when the section ended: ${loadavg()
+        .map((l) => fmt(l, 2))
+        .join(', ')} (the machine is shared)`,
     ].join('\n'),
   };
 }

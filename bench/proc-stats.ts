@@ -26,6 +26,26 @@ export function groupCpuSeconds(pgid: number): number {
   return total;
 }
 
+/** CPU seconds used by the live descendants of a process (not itself), whatever process groups they made. */
+export function descendantsCpuSeconds(root: number): number {
+  const children = new Map<number, number[]>();
+  const cpu = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    const fields = /^\d+$/.test(entry) ? statFields(Number(entry)) : undefined;
+    if (!fields) continue;
+    const ppid = Number(fields[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    cpu.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / 100);
+  }
+  let total = 0;
+  const queue = [...(children.get(root) ?? [])];
+  for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
+    total += cpu.get(pid) ?? 0;
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
 /** Resident set size of a process in MiB. */
 export function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -22,7 +22,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 };
 
 /** When a refused client may try to connect again (ms). */
-const RETRY_CONNECT_MS = 1_000;
+export const RETRY_CONNECT_MS = 1_000;
 
 /** Tells a client it cannot be served now (-32010, CONTRACT: overloaded) and closes its connection. */
 export function refuseConnection(socket: Socket, message: string, data: Record<string, unknown> = {}): void {
@@ -56,25 +56,37 @@ export class ConnectionBudget {
    * otherwise tells the client why, closes it and returns undefined.
    */
   admit(socketName: string, socket: Socket): (() => void) | undefined {
-    const onSocket = this.#perSocket.get(socketName) ?? 0;
+    const taken = this.#take(socketName);
+    if (typeof taken === 'string') return void refuseConnection(socket, taken);
+    return taken;
+  }
+
+  /**
+   * Takes one place for a client that is not a socket connection (an HTTP session or stream) in the total bound only;
+   * returns its release function (idempotent), or why there is no place.
+   */
+  takeSession(): (() => void) | string {
+    return this.#take(undefined);
+  }
+
+  /** Takes a place in the total and, for a socket, in its own bound: the release function, or why not. */
+  #take(socketName: string | undefined): (() => void) | string {
+    const onSocket = socketName === undefined ? 0 : (this.#perSocket.get(socketName) ?? 0);
     const { maxConnections, maxConnectionsPerSocket } = this.limits;
-    if (this.#connections >= maxConnections || onSocket >= maxConnectionsPerSocket) {
-      refuseConnection(
-        socket,
-        this.#connections >= maxConnections
-          ? `Too many connections: the supervisor accepts at most ${maxConnections} (gateway.maxConnections)`
-          : `Too many connections to "${socketName}": at most ${maxConnectionsPerSocket} (gateway.maxConnectionsPerSocket)`,
-      );
-      return undefined;
+    if (this.#connections >= maxConnections) {
+      return `Too many connections: the supervisor accepts at most ${maxConnections} (gateway.maxConnections)`;
+    }
+    if (socketName !== undefined && onSocket >= maxConnectionsPerSocket) {
+      return `Too many connections to "${socketName}": at most ${maxConnectionsPerSocket} (gateway.maxConnectionsPerSocket)`;
     }
     this.#connections++;
-    this.#perSocket.set(socketName, onSocket + 1);
+    if (socketName !== undefined) this.#perSocket.set(socketName, onSocket + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#connections--;
-      this.#perSocket.set(socketName, (this.#perSocket.get(socketName) ?? 1) - 1);
+      if (socketName !== undefined) this.#perSocket.set(socketName, (this.#perSocket.get(socketName) ?? 1) - 1);
     };
   }
 

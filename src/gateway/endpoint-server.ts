@@ -5,6 +5,9 @@ import type { ClientTransport } from './transport.js';
 import { EraBridge } from './transports/era-bridge.js';
 import { createUnixServer, type UnixSocketTransportOptions } from './transports/unix-socket.js';
 
+/** How long a request may wait for its client's input without a limiter (the limiter's default timeout). */
+const DEFAULT_INPUT_TIMEOUT_MS = 30_000;
+
 /** One endpoint's listening socket and its connected clients, over any transport that hands them over. */
 export class EndpointServer {
   readonly endpoint: Endpoint;
@@ -17,6 +20,11 @@ export class EndpointServer {
     this.#services = services;
     // A socket client of either era: 2026-07-28 requests are bridged to the 2025-era session machinery.
     this.server = createUnixServer(endpoint.name, transport, (t) => this.accept(new EraBridge(t, this)));
+  }
+
+  /** How long a request may wait for its client's input (a 2026-07-28 retry): the limiter's request timeout. */
+  get inputTimeoutMs(): number {
+    return this.#services.limiter?.timeoutMs ?? DEFAULT_INPUT_TIMEOUT_MS;
   }
 
   /** Serves one client, over any transport. */

@@ -2,7 +2,12 @@ export { ChildEndpoint, waitForRunning } from './child-endpoint.js';
 export { ChildGateway, type ChildGatewayOptions } from './child-gateway.js';
 export { ChildRouter, type RouteOutcome } from './child-router.js';
 export { type ChildState, isDown } from './child-state.js';
-export { ConnectionBudget, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-budget.js';
+export {
+  ConnectionBudget,
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  RETRY_CONNECT_MS,
+} from './connection-budget.js';
 export type { Endpoint, Member } from './endpoint.js';
 export { EndpointServer } from './endpoint-server.js';
 export { type ClientInstance, type InstanceLink, PerClientGateway } from './per-client-gateway.js';

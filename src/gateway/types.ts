@@ -66,6 +66,8 @@ export interface RequestLimiter {
     options: { priority: Priority; child: string; timeoutMs?: number; controller?: AbortController },
   ): Promise<T>;
   recordOutcome(child: string, latencyMs: number, ok: boolean): void;
+  /** How long a request may take (ms): a request waiting for its client's input is let go after as long. */
+  readonly timeoutMs?: number;
   /** Whether the child can answer now: time spent waiting for a child that is not running is never overload. */
   noteChildState(child: string, running: boolean): void;
 }

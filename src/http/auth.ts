@@ -43,20 +43,45 @@ export function bearerOf(authorization: string | undefined): string | undefined 
   return match?.[1];
 }
 
+/** Tokens remembered between requests; beyond this many the memory starts afresh (a spray of bad tokens is never kept). */
+const TOKEN_CACHE_ENTRIES = 1024;
+
 /**
- * Checks bearer tokens against the state db on every request (a revoked token fails at once): by the hash of the
- * secret, compared again in constant time, refused after its expiry.
+ * Checks bearer tokens against the state db: by the hash of the secret, compared again in constant time, refused
+ * after its expiry. A token found is remembered until the db changes (`version`: a revocation by any process shows
+ * at once), so a request pays a hash and a version check, not a query.
  */
-export function tokenAuthenticator(find: (hash: string) => TokenRecord | undefined): Authenticator {
+export function tokenAuthenticator(
+  find: (hash: string) => TokenRecord | undefined,
+  version: () => number = () => Number.NaN,
+): Authenticator {
+  const known = new Map<string, { credential: Credential; expiresAtMs: number }>();
+  let knownVersion = Number.NaN;
   return async (authorization) => {
     const secret = bearerOf(authorization);
     if (secret === undefined) return undefined;
     const hash = hashToken(secret);
-    const record = find(hash);
-    if (record === undefined) return undefined;
-    if (!timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
-    if (record.expiresAt !== null && Date.parse(record.expiresAt) <= Date.now()) return undefined;
-    return { id: `token:${record.name}`, endpoints: record.endpoints.length === 0 ? undefined : record.endpoints };
+    const now = version();
+    if (now !== knownVersion) {
+      known.clear();
+      knownVersion = now;
+    }
+    let entry = known.get(hash);
+    if (entry === undefined) {
+      const record = find(hash);
+      if (record === undefined) return undefined;
+      if (!timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
+      entry = {
+        credential: {
+          id: `token:${record.name}`,
+          endpoints: record.endpoints.length === 0 ? undefined : record.endpoints,
+        },
+        expiresAtMs: record.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(record.expiresAt),
+      };
+      if (known.size >= TOKEN_CACHE_ENTRIES) known.clear();
+      known.set(hash, entry);
+    }
+    return entry.expiresAtMs <= Date.now() ? undefined : entry.credential;
   };
 }
 

@@ -71,5 +71,6 @@ export function acceptedForms(accept: string | undefined): { json: boolean; sse:
 
 /** Whether a Content-Type header is JSON (parameters such as charset are allowed). */
 export function isJsonContentType(contentType: string | undefined): boolean {
+  if (contentType === 'application/json') return true;
   return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/json';
 }

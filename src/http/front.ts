@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { HttpConfig } from '../config/index.js';
-import type { EndpointServer } from '../gateway/index.js';
+import { type ConnectionBudget, type EndpointServer, RETRY_CONNECT_MS } from '../gateway/index.js';
 import {
   CLIENT_CAPABILITIES_KEY,
   CLIENT_INFO_KEY,
@@ -43,12 +43,12 @@ const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** How often idle SSE streams get a comment, so that proxies keep them open. */
 const KEEP_ALIVE_INTERVAL_MS = 20_000;
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
-/** How long a 2026-07-28 request asked for input waits for the client's retry. */
-const INPUT_WAIT_MS = 300_000;
 /** On stop, requests being answered may finish for this long (a load balancer sends new ones elsewhere meanwhile). */
 const DRAIN_MS = 5_000;
 /** The profile served on `/mcp` itself. */
 const DEFAULT_ENDPOINT = 'omnimind';
+/** Header values whose checks are remembered (Host, Accept): clients send the same few again and again. */
+const REMEMBERED_HEADERS = 64;
 
 /** Options of an HttpFront. */
 export interface HttpFrontOptions {
@@ -58,6 +58,8 @@ export interface HttpFrontOptions {
   /** The endpoint of a name (a child or a profile), or undefined. */
   endpoint(name: string): EndpointServer | undefined;
   authenticate: Authenticator;
+  /** The supervisor's bound on clients (`gateway.maxConnections`): each session and listen stream takes a place. */
+  budget?: ConnectionBudget;
   /** Whether a credential may still hold its sessions (checked at each sweep: a revoked token's streams close). */
   credentialValid?: (credential: string) => boolean;
   /** The fleet behind `/healthz`, `/readyz`, `/metrics` and the dashboard (without it those paths are 404). */
@@ -165,6 +167,9 @@ export class HttpFront {
   #posts = 0;
   #onDrained: (() => void) | undefined;
   #statelessRequests = 0;
+  /** Host headers found to name this listener, and the answer forms of Accept headers seen. */
+  readonly #goodHosts = new Set<string>();
+  readonly #forms = new Map<string, { json: boolean; sse: boolean }>();
   readonly #idleMs: number;
   readonly #maxSessions: number;
   #timers: NodeJS.Timeout[] = [];
@@ -288,8 +293,6 @@ export class HttpFront {
         if (!valid.get(session.credential)) session.close();
       }
     }
-    const inputCutoff = Date.now() - INPUT_WAIT_MS;
-    for (const exchange of this.#awaitingInput.values()) if (exchange.waitingSince < inputCutoff) exchange.close();
   }
 
   #forget(session: StreamableHttpTransport): void {
@@ -319,12 +322,15 @@ export class HttpFront {
   async #route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const { config } = this.#options;
     const host = request.headers.host;
-    if (!hostAllowed(host, this.#address, config.allowedHosts ?? [])) {
-      throw new Refusal(
-        403,
-        ErrorCode.InvalidRequest,
-        `Forbidden: Host "${host ?? ''}" is not this server's (http.allowedHosts)`,
-      );
+    if (host === undefined || !this.#goodHosts.has(host)) {
+      if (!hostAllowed(host, this.#address, config.allowedHosts ?? [])) {
+        throw new Refusal(
+          403,
+          ErrorCode.InvalidRequest,
+          `Forbidden: Host "${host ?? ''}" is not this server's (http.allowedHosts)`,
+        );
+      }
+      if (this.#goodHosts.size < REMEMBERED_HEADERS) this.#goodHosts.add(host as string);
     }
     const origin = request.headers.origin;
     if (origin !== undefined && !originAllowed(origin, `${this.#scheme}://${host}`, config.allowedOrigins ?? [])) {
@@ -381,6 +387,17 @@ export class HttpFront {
     }
   }
 
+  /** The answer forms an Accept header allows, remembered for the few headers clients send. */
+  #acceptedForms(accept: string | undefined): { json: boolean; sse: boolean } {
+    const key = accept ?? '';
+    let forms = this.#forms.get(key);
+    if (forms === undefined) {
+      forms = acceptedForms(accept);
+      if (this.#forms.size < REMEMBERED_HEADERS) this.#forms.set(key, forms);
+    }
+    return forms;
+  }
+
   /** The `WWW-Authenticate` header of a 401 for a path: where its RFC 9728 metadata is. */
   #challenge(request: IncomingMessage, path: string): string {
     return `Bearer resource_metadata="${this.#scheme}://${request.headers.host}${METADATA_PATH}${path}"`;
@@ -425,7 +442,7 @@ export class HttpFront {
     if (!isJsonContentType(request.headers['content-type'])) {
       throw new Refusal(415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json');
     }
-    const forms = acceptedForms(request.headers.accept);
+    const forms = this.#acceptedForms(request.headers.accept);
     if (!forms.json && !forms.sse) {
       throw new Refusal(
         406,
@@ -470,7 +487,7 @@ export class HttpFront {
       json: forms.json,
       traceparent: traceparentOf(request),
     };
-    if (session !== undefined) return session.post(post, response, { 'Mcp-Session-Id': session.id });
+    if (session !== undefined) return session.post(post, response);
     this.#checkRevision(request);
     const count = this.#perCredential.get(credential.id) ?? 0;
     if (count >= this.#maxSessions) {
@@ -480,19 +497,36 @@ export class HttpFront {
         `Too many sessions for this credential (http.maxSessionsPerCredential = ${this.#maxSessions}); end one with DELETE`,
       );
     }
+    const release = this.#takePlace();
     // An SSE response may fall behind by two whole frames before its client is deemed not to read it.
     const created = new StreamableHttpTransport(randomUUID(), {
       credential: credential.id,
       endpointName: name,
       maxUnsentBytes: 2 * this.#options.maxFrameBytes,
-      onEnd: (t) => this.#forget(t),
+      onEnd: (t) => {
+        release();
+        this.#forget(t);
+      },
       onOverflow: (t) =>
         this.#options.logger.info(`HTTP session ${t.id} (${t.credential}): closed a stream its client does not read`),
     });
     this.#sessions.set(created.id, created);
     this.#perCredential.set(credential.id, count + 1);
     endpoint.accept(created);
-    created.post(post, response, { 'Mcp-Session-Id': created.id });
+    created.post(post, response);
+  }
+
+  /** A place in `gateway.maxConnections` for a new session or stream, or a 503 refusal when there is none. */
+  #takePlace(): () => void {
+    const taken = this.#options.budget?.takeSession() ?? (() => {});
+    if (typeof taken === 'function') return taken;
+    throw new Refusal(
+      503,
+      ErrorCode.Overloaded,
+      `${taken}; end a session with DELETE or retry later`,
+      { 'Retry-After': String(Math.ceil(RETRY_CONNECT_MS / 1000)) },
+      { retryAfterMs: RETRY_CONNECT_MS },
+    );
   }
 
   /** A 2026-07-28 request: no session; headers checked against the body; input asked for with `input_required`. */
@@ -533,11 +567,15 @@ export class HttpFront {
           ErrorCode.InvalidRequest,
           'Not Acceptable: subscriptions/listen needs Accept: text/event-stream',
         );
+      const release = this.#takePlace();
       const listener = new ListenHttpExchange(
         response,
         JSON.parse(message.idText),
         (params?.notifications ?? {}) as ListenFilter,
-        () => this.#listeners.delete(listener),
+        () => {
+          release();
+          this.#listeners.delete(listener);
+        },
       );
       this.#listeners.add(listener);
       endpoint.accept(listener);
@@ -565,6 +603,7 @@ export class HttpFront {
       credential: credential.id,
       endpointName: name,
       method,
+      inputTimeoutMs: endpoint.inputTimeoutMs,
       onAwaitInput: (e) => this.#awaitInput(e),
       onEnd: (e) => {
         if (e.requestState !== undefined) this.#awaitingInput.delete(e.requestState);
@@ -596,16 +635,12 @@ export class HttpFront {
   }
 
   #get(request: IncomingMessage, response: ServerResponse, name: string, credential: Credential): void {
-    if (!acceptedForms(request.headers.accept).sse) {
+    if (!this.#acceptedForms(request.headers.accept).sse) {
       throw new Refusal(406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must list text/event-stream');
     }
     const session = this.#session(request, name, credential);
     const lastEventId = request.headers['last-event-id'];
-    const opened = session.listen(
-      response,
-      { 'Mcp-Session-Id': session.id },
-      typeof lastEventId === 'string' ? lastEventId : undefined,
-    );
+    const opened = session.listen(response, typeof lastEventId === 'string' ? lastEventId : undefined);
     if (!opened)
       throw new Refusal(409, ErrorCode.InvalidRequest, 'Conflict: this session already has a GET stream open');
   }

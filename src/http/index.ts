@@ -19,7 +19,10 @@ export function authenticatorFor(config: HttpConfig, stateDb: StateDb, resource:
         throw new OmnimindError('CONFIG_INVALID', 'http.auth "oauth" needs http.oauth.issuer');
       return oauthAuthenticator(config.oauth, resource);
     default:
-      return tokenAuthenticator((hash) => stateDb.findToken(hash));
+      return tokenAuthenticator(
+        (hash) => stateDb.findToken(hash),
+        () => stateDb.dataVersion(),
+      );
   }
 }
 

@@ -191,6 +191,11 @@ export class AdaptiveLimiter {
   }
 
   /** The gateway's report of one child answer: its latency and whether it succeeded (timeouts count as failures). */
+  /** How long a request may take, queued and running, unless it asks for another deadline (ms). */
+  get timeoutMs(): number {
+    return this.#options.timeoutMs;
+  }
+
   recordOutcome(child: string, latencyMs: number, ok: boolean): void {
     if (!Number.isFinite(latencyMs) || latencyMs < 0) return;
     this.#childWindow(child).record(latencyMs, ok, this.#options.clock.now());

@@ -29,6 +29,7 @@ export class StateDb {
   readonly #db: Database.Database;
   readonly #upsert: Database.Statement;
   readonly #tokenByHash: Database.Statement;
+  readonly #dataVersion: Database.Statement;
 
   constructor(file: string) {
     this.#db = new Database(file);
@@ -58,6 +59,12 @@ export class StateDb {
       expires_at TEXT
     )`);
     this.#tokenByHash = this.#db.prepare('SELECT * FROM tokens WHERE hash = ?');
+    this.#dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
+  }
+
+  /** A number that changes whenever another connection (`omnimind token revoke`, say) commits a change. */
+  dataVersion(): number {
+    return this.#dataVersion.get() as number;
   }
 
   /** Stores a new token; false when one of that name exists. */

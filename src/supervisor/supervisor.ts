@@ -198,6 +198,7 @@ export class Supervisor {
         maxFrameBytes: config.gateway?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
         endpoint: (name) => this.#profiles.get(name) ?? this.#gateways.get(name),
         authenticate: authenticatorFor(http, this.#stateDb, mcpUrl(front)),
+        budget: this.#budget,
         credentialValid: credentialCheckFor(http, this.#stateDb),
         fleet: this.#fleetView(),
         logger,

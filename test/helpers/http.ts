@@ -2,6 +2,14 @@ import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
+/** The stateless MCP revision, as 2026-07-28 clients pin it. */
+export const MODERN_REVISION = '2026-07-28';
+
+/** The text blocks of a tool result, joined. */
+export function textOf(result: { content?: Array<{ type: string; text?: string }> }): string {
+  return (result.content ?? []).map((b) => (b.type === 'text' ? b.text : '')).join('');
+}
+
 /** A TCP port free on loopback right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -30,7 +30,8 @@ describe('HTTP sessions expire, and what they held is freed', () => {
       children: NO_BUILTINS,
       mcpServers: { fx: fixture() },
       http: { listen: `127.0.0.1:${port}`, auth: 'none', sessionIdleSeconds: 2, maxSessionsPerCredential: 20_000 },
-      gateway: { maxFrameBytes: 65_536 },
+      // Sessions take places in gateway.maxConnections: room for the 10,000 abandoned ones at once.
+      gateway: { maxFrameBytes: 65_536, maxConnections: 20_000 },
     });
     const started = await h.cli(['start'], { timeoutMs: 120_000 });
     expect(started.code, started.stderr).toBe(0);

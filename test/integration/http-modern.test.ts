@@ -2,13 +2,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, createHarness, fixture, type Harness, NO_BUILTINS } from '../helpers/harness.js';
-import { freePort } from '../helpers/http.js';
-
-const MODERN = '2026-07-28';
-
-function textOf(result: { content?: Array<{ type: string; text?: string }> }): string {
-  return (result.content ?? []).map((b) => (b.type === 'text' ? b.text : '')).join('');
-}
+import { freePort, MODERN_REVISION, textOf } from '../helpers/http.js';
 
 describe('the 2026-07-28 stateless revision on the same URLs', () => {
   let h: Harness;
@@ -19,7 +13,7 @@ describe('the 2026-07-28 stateless revision on the same URLs', () => {
   async function modernClient(path: string, setup?: (client: Client) => void, capabilities = {}): Promise<Client> {
     const client = new Client(
       { name: 'modern-test', version: '1.0.0' },
-      { capabilities, versionNegotiation: { mode: { pin: MODERN } } },
+      { capabilities, versionNegotiation: { mode: { pin: MODERN_REVISION } } },
     );
     setup?.(client);
     await client.connect(
@@ -112,7 +106,7 @@ describe('the 2026-07-28 stateless revision on the same URLs', () => {
 
   it('answers 400 HeaderMismatch when Mcp-Method or Mcp-Name disagree with the body', async () => {
     const meta = {
-      'io.modelcontextprotocol/protocolVersion': MODERN,
+      'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
       'io.modelcontextprotocol/clientCapabilities': {},
     };
     const call = (headers: Record<string, string>) =>
@@ -122,7 +116,7 @@ describe('the 2026-07-28 stateless revision on the same URLs', () => {
           'Content-Type': 'application/json',
           Accept: 'application/json, text/event-stream',
           Authorization: `Bearer ${token}`,
-          'MCP-Protocol-Version': MODERN,
+          'MCP-Protocol-Version': MODERN_REVISION,
           ...headers,
         },
         body: JSON.stringify({
@@ -149,7 +143,7 @@ describe('the 2026-07-28 stateless revision on the same URLs', () => {
   it('serves a 2026-07-28 client on omnimind connect (the socket) too, sampling included', async () => {
     const client = new Client(
       { name: 'modern-socket', version: '1.0.0' },
-      { capabilities: { sampling: {} }, versionNegotiation: { mode: { pin: MODERN } } },
+      { capabilities: { sampling: {} }, versionNegotiation: { mode: { pin: MODERN_REVISION } } },
     );
     client.setRequestHandler('sampling/createMessage', async () => ({
       role: 'assistant',

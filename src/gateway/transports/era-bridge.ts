@@ -16,6 +16,8 @@ import {
 /** What the bridge needs of its endpoint's server: the endpoint, and a way to serve one more client. */
 export interface BridgedServer {
   readonly endpoint: Endpoint;
+  /** How long a request may wait for its client's input (ms). */
+  readonly inputTimeoutMs: number;
   accept(transport: ClientTransport): unknown;
 }
 
@@ -110,6 +112,7 @@ export class EraBridge implements ClientTransport {
       credential: this.#inner.kind,
       endpointName: this.#server.endpoint.name,
       method,
+      inputTimeoutMs: this.#server.inputTimeoutMs,
       onAwaitInput: (e) => {
         for (const [id, running] of this.#running) if (running === e) this.#running.delete(id);
         this.#waiting.set(e.requestState as string, e);

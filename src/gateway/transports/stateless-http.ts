@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { type Clock, realClock } from '../../clock/index.js';
 import { ErrorCode } from '../../protocol/index.js';
 import type { Endpoint } from '../endpoint.js';
 import type { ClientTransport, FrameContext, TransportHandlers } from '../transport.js';
@@ -48,6 +49,10 @@ export async function discover(endpoint: Endpoint): Promise<{ result: unknown } 
 
 /** The id of the `initialize` an exchange sends on its client's behalf (its answer is not the client's). */
 const INITIALIZE_ID = '"omnimind-stateless-initialize"';
+/** What an exchange tells its session once `initialize` is sent: the session then asks a client with roots for them. */
+const INITIALIZED = '{"jsonrpc":"2.0","method":"notifications/initialized"}';
+/** The id text a session's own `roots/list` starts with (`"omnimind-roots-<n>"`, session.ts). */
+const SESSION_ROOTS_ID = '"omnimind-roots-';
 /** Methods whose 2026-07-28 results must say how long they may be cached and by whom. */
 const CACHEABLE = new Set([
   'tools/list',
@@ -118,6 +123,10 @@ export interface StatelessOptions {
   endpointName: string;
   /** The method of the request the exchange runs (its result is shaped for the revision). */
   method: string;
+  /** How long the exchange waits for the client's retry before it is let go (the limiter's request timeout, ms). */
+  inputTimeoutMs: number;
+  /** The time source of that wait (tests use fake time). */
+  clock?: Clock;
   /** Hears that the exchange waits for the client's input under a `requestState`. */
   onAwaitInput(exchange: StatelessExchange): void;
   /** Hears that the exchange is over. */
@@ -156,15 +165,17 @@ export class StatelessExchange implements ClientTransport {
   readonly endpointName: string;
   /** The token the client's retry names; set while the exchange waits for input. */
   requestState: string | undefined;
-  /** When the exchange began waiting for input (ms since the epoch). */
-  waitingSince = 0;
   readonly #options: StatelessOptions;
+  readonly #clock: Clock;
   #handlers: TransportHandlers | undefined;
   #leg: StatelessLeg | undefined;
   /** The id text of the request the session runs: the first leg's. */
   #requestIdText = '';
   /** The child's questions still unanswered: id text by key. */
   readonly #questions = new Map<string, { idText: string; method: string; params: unknown }>();
+  /** The client's request, held until the session has the client's roots (it asked for them). */
+  #held: { request: string; context: FrameContext | undefined } | undefined;
+  #inputTimer: unknown;
   #closed = false;
 
   constructor(options: StatelessOptions) {
@@ -172,6 +183,7 @@ export class StatelessExchange implements ClientTransport {
     this.credential = options.credential;
     this.endpointName = options.endpointName;
     this.#options = options;
+    this.#clock = options.clock ?? realClock;
   }
 
   start(handlers: TransportHandlers): void {
@@ -191,15 +203,20 @@ export class StatelessExchange implements ClientTransport {
   ): void {
     this.#attach(leg);
     this.#requestIdText = leg.idText;
-    // Roots bind a session until the client answers `roots/list`; a request-long session uses the configured ones.
-    const { roots: _, ...declared } = capabilities;
-    this.#handlers?.onFrame(initializeFrame(declared, clientInfo));
-    this.#handlers?.onFrame(request, context);
+    this.#handlers?.onFrame(initializeFrame(capabilities, clientInfo));
+    // A client that declared roots is asked for them (`input_required`) before its request runs: its own roots, never
+    // the configured ones nor another client's, bind the request.
+    if (capabilities.roots !== undefined) this.#handlers?.onFrame(INITIALIZED);
+    // The session asks at once when its endpoint honours roots; the request then waits for the answer here, so that
+    // it can never run with the configured roots however long the client takes.
+    if (this.#asksRoots()) this.#held = { request, context };
+    else this.#handlers?.onFrame(request, context);
   }
 
   /** Takes the client's retry: its answers go to the child, and this leg gets the result (or the next question). */
   resume(leg: StatelessLeg, answers: Record<string, unknown>): void {
     this.requestState = undefined;
+    this.#clock.clearTimeout(this.#inputTimer);
     this.#attach(leg);
     for (const [key, result] of Object.entries(answers)) {
       const question = this.#questions.get(key);
@@ -207,7 +224,20 @@ export class StatelessExchange implements ClientTransport {
       this.#questions.delete(key);
       this.#handlers?.onFrame(`{"jsonrpc":"2.0","id":${question.idText},"result":${JSON.stringify(result)}}`);
     }
+    const held = this.#held;
+    if (held !== undefined && !this.#asksRoots()) {
+      this.#held = undefined;
+      this.#handlers?.onFrame(held.request, held.context);
+    }
     if (this.#questions.size > 0) this.#askInput();
+  }
+
+  /** Whether the session's own `roots/list` (not a child's) is among the open questions. */
+  #asksRoots(): boolean {
+    for (const question of this.#questions.values()) {
+      if (question.method === 'roots/list' && question.idText.startsWith(SESSION_ROOTS_ID)) return true;
+    }
+    return false;
   }
 
   #attach(leg: StatelessLeg): void {
@@ -245,7 +275,8 @@ export class StatelessExchange implements ClientTransport {
     if (leg === undefined) return;
     this.#leg = undefined;
     this.requestState = randomBytes(18).toString('base64url');
-    this.waitingSince = Date.now();
+    // A client that never retries holds nothing for longer than any request may take.
+    this.#inputTimer = this.#clock.setTimeout(() => this.close(), this.#options.inputTimeoutMs);
     const inputRequests = Object.fromEntries(
       [...this.#questions].map(([key, q]) => [
         key,
@@ -278,6 +309,8 @@ export class StatelessExchange implements ClientTransport {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#clock.clearTimeout(this.#inputTimer);
+    this.#held = undefined;
     const leg = this.#leg;
     this.#leg = undefined;
     leg?.end({

@@ -26,22 +26,18 @@ class Stream {
   readonly answers: string[] = [];
   readonly batch: boolean;
   response: ServerResponse | undefined;
-  /** The headers of a JSON body (the session id). */
-  readonly headers: Record<string, string>;
 
-  constructor(
-    id: number,
-    mode: StreamMode,
-    batch: boolean,
-    response: ServerResponse | undefined,
-    headers: Record<string, string> = {},
-  ) {
+  constructor(id: number, mode: StreamMode, batch: boolean, response: ServerResponse | undefined) {
     this.id = id;
     this.mode = mode;
     this.batch = batch;
     this.response = response;
-    this.headers = headers;
   }
+}
+
+/** Whether a stream can carry an event now: an SSE response (or one that may become one) still open. */
+function canStream(stream: Stream): boolean {
+  return stream.mode !== 'json' && stream.response !== undefined && !stream.response.destroyed;
 }
 
 interface ReplayEvent {
@@ -119,12 +115,17 @@ export class StreamableHttpTransport implements ClientTransport {
   #replayBytes = 0;
   #nextEvent = 1;
   readonly #options: StreamableHttpOptions;
+  /** The headers of this session's JSON bodies and SSE streams, made once. */
+  readonly #jsonHeaders: Record<string, string>;
+  readonly #sseHeaders: Record<string, string>;
 
   constructor(id: string, options: StreamableHttpOptions) {
     this.id = id;
     this.credential = options.credential;
     this.endpointName = options.endpointName;
     this.#options = options;
+    this.#jsonHeaders = { 'Mcp-Session-Id': id, 'Content-Type': 'application/json' };
+    this.#sseHeaders = { 'Mcp-Session-Id': id, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
   }
 
   /** Whether `initialize` has been answered successfully. */
@@ -142,21 +143,19 @@ export class StreamableHttpTransport implements ClientTransport {
   }
 
   /** Takes one POST: its requests are answered on `response`; with none, it is answered 202 at once. */
-  post(post: HttpPost, response: ServerResponse, headers: Record<string, string>): void {
+  post(post: HttpPost, response: ServerResponse): void {
     this.lastActive = Date.now();
-    const requests = post.messages.filter((m) => m.idText !== undefined);
-    if (requests.length === 0) {
-      response.writeHead(202, headers).end();
-      for (const message of post.messages) this.#handlers?.onFrame(message.text, { traceparent: post.traceparent });
+    const context = post.traceparent === undefined ? undefined : { traceparent: post.traceparent };
+    if (!post.messages.some((m) => m.idText !== undefined)) {
+      response.writeHead(202, { 'Mcp-Session-Id': this.id }).end();
+      for (const message of post.messages) this.#handlers?.onFrame(message.text, context);
       return;
     }
     const mode: StreamMode = !post.sse ? 'json' : post.json ? 'either' : 'sse';
-    const stream = new Stream(this.#nextStream++, mode, post.batch, response, headers);
+    const stream = new Stream(this.#nextStream++, mode, post.batch, response);
     this.#streams.set(stream.id, stream);
+    // A JSON body needs no watch on its response: it is written once, and not at all if the client has gone.
     if (mode === 'sse') this.#openSse(stream);
-    response.on('close', () => {
-      if (stream.response === response) stream.response = undefined;
-    });
     const forward: string[] = [];
     const refused: string[] = [];
     for (const message of post.messages) {
@@ -178,11 +177,11 @@ export class StreamableHttpTransport implements ClientTransport {
       this.#deliver(stream, `{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify(error)}}\n`);
     }
     if (stream.pending.size === 0) this.#finish(stream);
-    for (const text of forward) this.#handlers?.onFrame(text, { traceparent: post.traceparent });
+    for (const text of forward) this.#handlers?.onFrame(text, context);
   }
 
   /** Opens the standalone GET stream (or resumes the stream of `lastEventId`); false when one is already open. */
-  listen(response: ServerResponse, headers: Record<string, string>, lastEventId?: string): boolean {
+  listen(response: ServerResponse, lastEventId?: string): boolean {
     this.lastActive = Date.now();
     const seq = lastEventId === undefined ? Number.NaN : Number(lastEventId);
     const event = Number.isSafeInteger(seq) ? this.#replay.find((e) => e.seq === seq) : undefined;
@@ -190,7 +189,7 @@ export class StreamableHttpTransport implements ClientTransport {
       event === undefined ? this.#get : event.stream === GET_STREAM ? this.#get : this.#streams.get(event.stream);
     if (stream === this.#get && this.#get.response !== undefined) return false;
     if (stream !== undefined && stream.response !== undefined) stream.response.end();
-    response.writeHead(200, { ...headers, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    response.writeHead(200, this.#sseHeaders);
     response.socket?.setTimeout(0);
     response.flushHeaders();
     if (event !== undefined) {
@@ -235,11 +234,9 @@ export class StreamableHttpTransport implements ClientTransport {
       message.method === 'notifications/progress' && token !== undefined
         ? this.#byProgress.get(JSON.stringify(token))
         : undefined;
-    if (owner !== undefined && owner.mode !== 'json' && owner.response !== undefined) return this.#event(owner, frame);
+    if (owner !== undefined && canStream(owner)) return this.#event(owner, frame);
     if (this.#get.response !== undefined) return this.#event(this.#get, frame);
-    for (const stream of this.#streams.values()) {
-      if (stream.mode !== 'json' && stream.response !== undefined) return this.#event(stream, frame);
-    }
+    for (const stream of this.#streams.values()) if (canStream(stream)) return this.#event(stream, frame);
     if (this.#backlog.length >= BACKLOG_MESSAGES) this.#backlog.shift();
     this.#backlog.push(frame);
   }
@@ -262,22 +259,28 @@ export class StreamableHttpTransport implements ClientTransport {
   /** Ends a stream that owes nothing more: an SSE response ends, a JSON body is written. */
   #finish(stream: Stream): void {
     this.#streams.delete(stream.id);
-    for (const [token, owner] of this.#byProgress) if (owner === stream) this.#byProgress.delete(token);
+    if (this.#byProgress.size > 0) {
+      for (const [token, owner] of this.#byProgress) if (owner === stream) this.#byProgress.delete(token);
+    }
     const response = stream.response;
     stream.response = undefined;
     if (response === undefined || response.destroyed) return;
     if (stream.mode === 'sse') return void response.end();
     const body = stream.batch ? `[${stream.answers.join(',')}]` : (stream.answers[0] ?? '');
-    response.writeHead(200, { ...stream.headers, 'Content-Type': 'application/json' }).end(body);
+    response.writeHead(200, this.#jsonHeaders).end(body);
   }
 
   /** Turns a stream into an SSE response (its headers go with the first event); answers held so far become events. */
   #openSse(stream: Stream): void {
     stream.mode = 'sse';
     const response = stream.response;
-    if (response !== undefined) {
-      response.writeHead(200, { ...stream.headers, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    if (response?.destroyed) stream.response = undefined;
+    else if (response !== undefined) {
+      response.writeHead(200, this.#sseHeaders);
       response.socket?.setTimeout(0);
+      response.on('close', () => {
+        if (stream.response === response) stream.response = undefined;
+      });
     }
     for (const answer of stream.answers.splice(0)) this.#event(stream, answer);
   }
