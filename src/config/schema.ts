@@ -121,6 +121,8 @@ const httpSchema = z
     allowedOrigins: z.array(z.string().min(1)).optional(),
     allowedHosts: z.array(z.string().min(1)).optional(),
     sessionIdleSeconds: z.number().positive().optional(),
+    /** On stop, how long `/readyz` fails while requests are still served, for a load balancer to go elsewhere. */
+    drainSeconds: z.number().min(0).max(300).optional(),
     maxSessionsPerCredential: positiveInt.optional(),
     /** Slow clients: time to send the headers, the whole request, and between requests on a kept-alive connection. */
     headersTimeoutMs: positiveInt.optional(),

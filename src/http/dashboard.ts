@@ -35,6 +35,8 @@ export interface DashboardOptions {
   scheme: string;
   /** The `WWW-Authenticate` header of a 401 for a path. */
   challenge(request: IncomingMessage, path: string): string;
+  /** True while the front drains before it stops: `/readyz` then answers 503, so load balancers go elsewhere. */
+  draining(): boolean;
 }
 
 /** The header that carries the page's CSRF token on a POST. */
@@ -112,6 +114,7 @@ export class Dashboard {
       return void response.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }).end('ok\n');
     }
     if (path === '/readyz') {
+      if (this.#options.draining()) return json(response, 503, { ready: false, draining: true, waiting: [] });
       const waiting = fleet.unready();
       return json(response, waiting.length === 0 ? 200 : 503, { ready: waiting.length === 0, waiting });
     }

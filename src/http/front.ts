@@ -165,6 +165,8 @@ export class HttpFront {
   readonly #listeners = new Set<ListenHttpExchange>();
   /** POST requests not answered yet, and what to call when the last one is (while closing). */
   #posts = 0;
+  /** Set when close() begins: `/readyz` fails while requests are still served for `http.drainSeconds`. */
+  #draining = false;
   #onDrained: (() => void) | undefined;
   #statelessRequests = 0;
   /** Host headers found to name this listener, and the answer forms of Accept headers seen. */
@@ -208,6 +210,7 @@ export class HttpFront {
             metricsWithoutAuth: config.metricsWithoutAuth === true,
             scheme: this.#scheme,
             challenge: (request, path) => this.#challenge(request, path),
+            draining: () => this.#draining,
           });
   }
 
@@ -237,10 +240,17 @@ export class HttpFront {
   }
 
   /**
-   * Stops listening, lets the POST requests being answered finish (at most `DRAIN_MS`), then closes every session and
-   * connection: a host stopped behind a load balancer loses no request it had accepted.
+   * Answers `/readyz` with 503 while serving as before for `http.drainSeconds` (a load balancer's health check takes
+   * the host out meanwhile, so no request is sent on a connection about to close), then stops listening, lets the POST
+   * requests being answered finish (at most `DRAIN_MS`), and closes every session and connection.
    */
   async close(): Promise<void> {
+    this.#draining = true;
+    const drainMs = (this.#options.config.drainSeconds ?? 0) * 1000;
+    if (drainMs > 0) {
+      this.#options.logger.info(`HTTP front draining for ${drainMs / 1000} s: /readyz answers 503`);
+      await new Promise((resolve) => setTimeout(resolve, drainMs));
+    }
     for (const timer of this.#timers) clearInterval(timer);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeIdleConnections();

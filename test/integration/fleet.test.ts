@@ -48,7 +48,8 @@ describe('a fleet: two supervisors, one Redis, HAProxy in front', () => {
         docs: { ...fixture(`--store=${store}`), cache: { shared: true, tools: { doc: true } } },
       },
       cache: { l2: { redis: { url: redis.url, keyPrefix: 'fleet:', timeoutMs: REDIS_TIMEOUT_MS } } },
-      http: { listen: `127.0.0.1:${port}`, auth: 'none', allowedHosts: ['127.0.0.1'] },
+      // Longer than HAProxy takes to see /readyz fail (deploy/haproxy.cfg: twice, a second apart).
+      http: { listen: `127.0.0.1:${port}`, auth: 'none', allowedHosts: ['127.0.0.1'], drainSeconds: 3 },
     };
   }
 
@@ -222,6 +223,7 @@ describe('a fleet: two supervisors, one Redis, HAProxy in front', () => {
       const direct = await legacy(`${hostUrl.a}/mcp/docs`);
       const pidOfA = textOf(await direct.callTool({ name: 'pid', arguments: {} }));
       const [stopping, survivor] = sessionPid === pidOfA ? [a, b] : [b, a];
+      const stoppingUrl = sessionPid === pidOfA ? hostUrl.a : hostUrl.b;
 
       const readers = await Promise.all(Array.from({ length: 4 }, () => modern(`${lb}/mcp/docs`)));
       const failures: string[] = [];
@@ -243,7 +245,14 @@ describe('a fleet: two supervisors, one Redis, HAProxy in front', () => {
       };
       const load = Promise.all(readers.map((client, index) => worker(client, index)));
       await waitFor(() => requests > 50, 30_000);
-      const stopped = await stopping.cli(['stop', '--timeout', '5'], { timeoutMs: 60_000 });
+      const stop = stopping.cli(['stop', '--timeout', '5'], { timeoutMs: 60_000 });
+      // Draining: the stopping host fails its health check while it still answers.
+      const draining = await waitFor(async () => {
+        const answer = await fetch(`${stoppingUrl}/readyz`).catch(() => undefined);
+        return answer?.status === 503 ? ((await answer.json()) as { draining?: boolean }) : undefined;
+      }, 10_000);
+      expect(draining.draining).toBe(true);
+      const stopped = await stop;
       expect(stopped.code, stopped.stderr).toBe(0);
       const after = requests;
       await waitFor(() => requests > after + 100, 30_000);
