@@ -1,9 +1,8 @@
-import type { Span } from '@opentelemetry/api';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type FleetSample, registerFleetMetrics } from './fleet-metrics.js';
 import { childLabel, methodLabel, toolLabel } from './labels.js';
 import { type AnsweredOutcome, type FailedOutcome, RequestMetrics, type RequestSeries } from './request-metrics.js';
-import { RequestTracer, type TracingOptions, traceparentOf } from './tracing.js';
+import { type RequestSpan, RequestTracer, type TracingOptions } from './tracing.js';
 
 /** The content type of the text exposition (`GET /metrics` answers with it). */
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -68,41 +67,43 @@ class SeriesProbe implements RequestProbe {
 
 /** A traced request: its span, ended with the request's outcome; and its series when metrics are on. */
 class TracedProbe implements RequestProbe {
-  readonly #span: Span;
+  readonly #span: RequestSpan;
   readonly #series: RequestSeries | undefined;
-  readonly #startedAt = performance.now();
 
-  constructor(span: Span, series: RequestSeries | undefined) {
+  constructor(span: RequestSpan, series: RequestSeries | undefined) {
     this.#span = span;
     this.#series = series;
   }
 
   forwarded(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
     const meta = params?._meta as Record<string, unknown> | undefined;
-    return { ...params, _meta: { ...meta, traceparent: traceparentOf(this.#span) } };
+    return { ...params, _meta: { ...meta, traceparent: this.#span.traceparent } };
   }
 
   admitted(): void {
-    this.#span.setAttribute('omnimind.limiter.wait_ms', performance.now() - this.#startedAt);
+    this.#span.attributes['omnimind.limiter.wait_ms'] = this.#span.elapsedMs();
   }
 
   answered(outcome: AnsweredOutcome, latencyMs: number): void {
     this.#series?.answered(outcome, latencyMs);
-    this.#span.setAttribute('omnimind.cache', outcome.cached === true ? 'hit' : 'miss');
-    this.#end(outcome.kind === 'error' ? 'error' : outcome.cached === true ? 'cached' : 'ok', outcome.error?.code);
+    const attributes = this.#span.attributes;
+    attributes['omnimind.cache'] = outcome.cached === true ? 'hit' : 'miss';
+    if (outcome.kind === 'error') {
+      attributes['omnimind.outcome'] = 'error';
+      if (outcome.error !== undefined) attributes['rpc.jsonrpc.error_code'] = outcome.error.code;
+      this.#span.end(latencyMs, 'error');
+    } else {
+      attributes['omnimind.outcome'] = outcome.cached === true ? 'cached' : 'ok';
+      this.#span.end(latencyMs, undefined);
+    }
   }
 
   failed(error: FailedOutcome, latencyMs: number): void {
     this.#series?.failed(error, latencyMs);
-    this.#end(error.code === 'SHED' ? 'shed' : error.code === 'TIMEOUT' ? 'timeout' : 'error', undefined);
-  }
-
-  #end(outcome: string, code: number | undefined): void {
-    this.#span.setAttribute('omnimind.outcome', outcome);
-    if (code !== undefined) this.#span.setAttribute('rpc.jsonrpc.error_code', code);
-    // SpanStatusCode.ERROR is 2: every outcome but an answer counts as a failed request.
-    if (outcome !== 'ok' && outcome !== 'cached') this.#span.setStatus({ code: 2, message: outcome });
-    this.#span.end();
+    const outcome = error.code === 'SHED' ? 'shed' : error.code === 'TIMEOUT' ? 'timeout' : 'error';
+    this.#span.attributes['omnimind.outcome'] = outcome;
+    // Every outcome but an answer counts as a failed request.
+    this.#span.end(latencyMs, outcome);
   }
 }
 

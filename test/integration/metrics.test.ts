@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, createHarness, fixture, type Harness, NO_BUILTINS, waitFor } from '../helpers/harness.js';
+import { type DecodedSpan, decodeTraceRequest } from '../helpers/otlp-protobuf.js';
 import { type Family, parsePrometheusText, sumOf } from '../helpers/prometheus-text.js';
 
 type TextContent = Array<{ type: string; text: string }>;
@@ -34,30 +35,29 @@ function moved(before: Map<string, Family>, after: Map<string, Family>, name: st
   return sumOf(after, name, match) - sumOf(before, name, match);
 }
 
-/** An OTLP/HTTP collector that keeps the spans posted to /v1/traces (JSON encoding). */
-async function collector(): Promise<{ url: string; spans: Array<Record<string, unknown>> }> {
-  const spans: Array<Record<string, unknown>> = [];
+/** An OTLP/HTTP collector that keeps the spans posted to /v1/traces (protobuf encoding, as omnimind sends them). */
+async function collector(): Promise<{ url: string; spans: DecodedSpan[]; contentTypes: Set<string> }> {
+  const spans: DecodedSpan[] = [];
+  const contentTypes = new Set<string>();
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       if (request.method === 'POST' && request.url === '/v1/traces') {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }>;
-        };
-        for (const resource of body.resourceSpans) for (const scope of resource.scopeSpans) spans.push(...scope.spans);
+        contentTypes.add(String(request.headers['content-type']));
+        spans.push(...decodeTraceRequest(Buffer.concat(chunks)));
       }
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end('{}');
+      response.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      response.end();
     });
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, contentTypes };
 }
 
-function attribute(span: Record<string, unknown>, key: string): unknown {
-  const found = (span.attributes as Array<{ key: string; value: Record<string, unknown> }>).find((a) => a.key === key);
+function attribute(span: DecodedSpan, key: string): unknown {
+  const found = span.attributes.find((a) => a.key === key);
   return found === undefined ? undefined : Object.values(found.value)[0];
 }
 
@@ -149,6 +149,7 @@ describe('traces', () => {
     const otlp = await collector();
     const h = await started({ mcpServers: { kv: fixture() }, tracing: { otlpEndpoint: otlp.url } });
     const kv = await h.client('kv');
+    const sentFrom = BigInt(Date.now() - 1000) * 1_000_000n;
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parentId = '00f067aa0ba902b7';
     const seen: string[] = [];
@@ -169,8 +170,22 @@ describe('traces', () => {
     }, 20_000);
     expect(sumOf(after, 'omnimind_trace_spans_total', { outcome: 'exported' })).toBe(3);
     expect(spans).toHaveLength(3);
+    expect([...otlp.contentTypes]).toEqual(['application/x-protobuf']);
+    const sentTo = BigInt(Date.now() + 1000) * 1_000_000n;
     for (const [i, span] of spans.entries()) {
       expect(span.name).toBe('tools/call meta');
+      expect(span.serviceName).toBe('omnimind');
+      // OTLP's SPAN_KIND_SERVER; times on the wall clock, around the calls, the end after the start.
+      expect(span.kind).toBe(2);
+      expect(span.startTimeUnixNano).toBeGreaterThan(sentFrom);
+      expect(span.endTimeUnixNano).toBeGreaterThanOrEqual(span.startTimeUnixNano);
+      expect(span.endTimeUnixNano).toBeLessThan(sentTo);
+      expect(attribute(span, 'omnimind.endpoint')).toBe('kv');
+      expect(attribute(span, 'mcp.method.name')).toBe('tools/call');
+      expect(attribute(span, 'omnimind.tool')).toBe('meta');
+      expect(attribute(span, 'omnimind.cache')).toBe('miss');
+      expect(typeof attribute(span, 'omnimind.limiter.wait_ms')).toBe('number');
+      expect(span.status.code).toBe(0);
       expect(attribute(span, 'omnimind.child')).toBe('kv');
       expect(attribute(span, 'omnimind.outcome')).toBe('ok');
       expect(attribute(span, 'omnimind.priority')).toBe('NORMAL');
@@ -182,7 +197,7 @@ describe('traces', () => {
       [traceId, parentId],
     ]);
     expect(spans[2]?.traceId).not.toBe(traceId);
-    expect(spans[2]?.parentSpanId ?? '').toBe('');
+    expect(spans[2]?.parentSpanId).toBe('');
   });
 
   it('answers every request when the collector is down, and counts the spans it could not send', async () => {
