@@ -155,6 +155,11 @@ export class ResponseCache {
   #hits = 0;
   #misses = 0;
   #coalesced = 0;
+  /** Lookups per tier: answered there, or not (L2 is looked up for data entries only). */
+  #l1Hits = 0;
+  #l1Misses = 0;
+  #l2Hits = 0;
+  #l2Misses = 0;
 
   constructor(options: CacheOptions) {
     if (typeof options?.file !== 'string' || options.file === '') {
@@ -330,8 +335,20 @@ export class ResponseCache {
   stats(): CacheStats {
     const lookups = this.#hits + this.#misses;
     return {
-      l1: { entries: this.#l1.size, bytes: this.#l1.bytes },
-      l2: { entries: this.#l2.count(), bytes: this.#l2.bytes() },
+      l1: {
+        entries: this.#l1.size,
+        bytes: this.#l1.bytes,
+        hits: this.#l1Hits,
+        misses: this.#l1Misses,
+        evictions: this.#l1.evictions,
+      },
+      l2: {
+        entries: this.#l2.count(),
+        bytes: this.#l2.bytes(),
+        hits: this.#l2Hits,
+        misses: this.#l2Misses,
+        evictions: this.#l2.evictions,
+      },
       hits: this.#hits,
       misses: this.#misses,
       hitRate: lookups === 0 ? 0 : this.#hits / lookups,
@@ -443,10 +460,12 @@ export class ResponseCache {
     if (entry !== undefined) {
       if (entry.gen === gen && now - entry.storedAt < ttlMs) {
         this.#hits++;
+        this.#l1Hits++;
         return Promise.resolve({ kind: 'result', json: entry.json, cached: true });
       }
       this.#l1.delete(key);
     }
+    this.#l1Misses++;
     const flight = this.#flights.get(key);
     if (flight !== undefined && flight.gen === gen && !flight.stale) {
       this.#hits++;
@@ -458,12 +477,14 @@ export class ResponseCache {
       if (row !== undefined) {
         if (row.gen === gen && row.child === state.name && now - row.storedAt < ttlMs) {
           this.#hits++;
+          this.#l2Hits++;
           const bytes = Buffer.byteLength(row.json) + key.length + ENTRY_OVERHEAD_BYTES;
           this.#l1.set(key, { json: row.json, state, scope, gen, storedAt: row.storedAt, bytes, inL2: true });
           return Promise.resolve({ kind: 'result', json: row.json, cached: true });
         }
         this.#l2.deleteRow(row.id);
       }
+      this.#l2Misses++;
     }
     return this.#load(state, scope, key, gen, now, load, isToolCall, signal);
   }

@@ -44,10 +44,19 @@ export interface CacheOptions {
   signal?: AbortSignal;
 }
 
+/** One tier's size and counters: lookups answered (hits) or not (misses) there, and entries evicted for room. */
+export interface TierStats {
+  entries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
 /** Counters reported by `omnimind status`. */
 export interface CacheStats {
-  l1: { entries: number; bytes: number };
-  l2: { entries: number; bytes: number };
+  l1: TierStats;
+  l2: TierStats;
   hits: number;
   misses: number;
   hitRate: number;

@@ -132,6 +132,95 @@ describe('metrics', () => {
     expect(kvStatus.latencyMs.p99).toBeLessThanOrEqual(250);
   });
 
+  it('counts cache hits, misses and evictions by tier, exactly as the requests went', async () => {
+    // Room in memory (L1) for one answer of this size only; SQLite (L2) keeps both.
+    const h = await started({
+      mcpServers: { kv: { ...fixture(), cache: { tools: { echo: true, slow: true } } } },
+      cache: { l1MaxBytes: 5000 },
+    });
+    const kv = await h.client('kv');
+    const a = 'a'.repeat(3000);
+    const b = 'b'.repeat(3000);
+    const before = await scrape(h);
+    const echo = async (t: string) => expect(text(await kv.callTool({ name: 'echo', arguments: { text: t } }))).toBe(t);
+    await echo(a); // L1 miss, L2 miss: loaded, kept in both tiers.
+    await echo(a); // L1 hit.
+    await echo(b); // L1 miss, L2 miss: loaded; to L2 only, a (asked for twice) keeps the room in L1.
+    await echo(b); // L1 miss, L2 hit; asked for as often as a: still not admitted to L1.
+    await echo(b); // L1 miss, L2 hit; now the more frequent: a is evicted from L1 for it.
+    await echo(b); // L1 hit.
+    await echo(a); // L1 miss, L2 hit.
+    const after = await scrape(h);
+    const tier = (name: string, t: string) => moved(before, after, name, { tier: t });
+    expect(tier('omnimind_cache_hits_total', 'l1')).toBe(2);
+    expect(tier('omnimind_cache_misses_total', 'l1')).toBe(5);
+    expect(tier('omnimind_cache_hits_total', 'l2')).toBe(3);
+    expect(tier('omnimind_cache_misses_total', 'l2')).toBe(2);
+    expect(tier('omnimind_cache_evictions_total', 'l1')).toBe(1);
+    expect(tier('omnimind_cache_evictions_total', 'l2')).toBe(0);
+    expect(moved(before, after, 'omnimind_cache_coalesced_total', {})).toBe(0);
+    expect(sumOf(after, 'omnimind_cache_entries', { tier: 'l1' })).toBe(1);
+    expect(sumOf(after, 'omnimind_cache_bytes', { tier: 'l1' })).toBeGreaterThan(3000);
+    expect(sumOf(after, 'omnimind_cache_bytes', { tier: 'l1' })).toBeLessThanOrEqual(5000);
+    expect(sumOf(after, 'omnimind_cache_entries', { tier: 'l2' })).toBe(2);
+    const requests = (outcome: string) =>
+      moved(before, after, 'omnimind_requests_total', { child: 'kv', tool: 'echo', outcome });
+    expect([requests('ok'), requests('cached')]).toEqual([2, 5]);
+
+    // Two identical calls at once: the second joins the first's load, after L1 and before L2.
+    const c = 'c'.repeat(10);
+    const call = () => kv.callTool({ name: 'slow', arguments: { ms: 400, text: c } });
+    await Promise.all([call(), call()]);
+    const joined = await scrape(h);
+    expect(moved(after, joined, 'omnimind_cache_coalesced_total', {})).toBe(1);
+    expect(moved(after, joined, 'omnimind_cache_misses_total', { tier: 'l1' })).toBe(2);
+    expect(moved(after, joined, 'omnimind_cache_misses_total', { tier: 'l2' })).toBe(1);
+    expect(moved(after, joined, 'omnimind_cache_hits_total', {})).toBe(0);
+  });
+
+  it('counts the limiter running, queued, shed and timed out by priority', async () => {
+    const h = await started({
+      mcpServers: { busy: { ...fixture(), limits: { maxConcurrency: 2 } } },
+      limiter: { initialRps: 100_000, maxQueue: 2 },
+    });
+    const busy = await h.client('busy');
+    const before = await scrape(h);
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: number }) => (e.code === -32010 ? 'shed' : e.code === -32001 ? 'timeout' : `other ${e.code}`),
+      );
+    const slow = (priority: string, ms: number, timeoutMs?: number) =>
+      outcome(busy.callTool({ name: 'slow', arguments: { ms }, _meta: { priority, timeoutMs } }));
+    const byPriority = (families: Map<string, Family>, name: string) =>
+      Object.fromEntries(['CRITICAL', 'HIGH', 'NORMAL', 'LOW'].map((p) => [p, sumOf(families, name, { priority: p })]));
+
+    // Two long calls fill the child's two slots (a child that answers nothing is never judged overloaded).
+    const running = [slow('HIGH', 4000), slow('LOW', 4000)];
+    await waitFor(async () => sumOf(await scrape(h), 'omnimind_limiter_running', {}) === 2, 20_000);
+    const queuedNormal = slow('NORMAL', 10);
+    const queuedCritical = slow('CRITICAL', 10, 1500);
+    await waitFor(async () => sumOf(await scrape(h), 'omnimind_limiter_queued', { priority: 'NORMAL' }) === 1, 20_000);
+    // The queue (maxQueue 2) is full of higher priorities: a LOW arrival is shed at once.
+    expect(await slow('LOW', 10)).toBe('shed');
+    const during = await scrape(h);
+    expect(byPriority(during, 'omnimind_limiter_running')).toEqual({ CRITICAL: 0, HIGH: 1, NORMAL: 0, LOW: 1 });
+    expect(sumOf(during, 'omnimind_limiter_queued', { priority: 'NORMAL' })).toBe(1);
+    // The CRITICAL call's 1.5 s run out while it waits.
+    expect(await queuedCritical).toBe('timeout');
+    expect(await Promise.all([...running, queuedNormal])).toEqual(['ok', 'ok', 'ok']);
+
+    const after = await scrape(h);
+    const movedBy = (name: string) =>
+      Object.fromEntries(
+        ['CRITICAL', 'HIGH', 'NORMAL', 'LOW'].map((p) => [p, moved(before, after, name, { priority: p })]),
+      );
+    expect(movedBy('omnimind_limiter_shed_total')).toEqual({ CRITICAL: 0, HIGH: 0, NORMAL: 0, LOW: 1 });
+    expect(movedBy('omnimind_limiter_timed_out_total')).toEqual({ CRITICAL: 1, HIGH: 0, NORMAL: 0, LOW: 0 });
+    expect(byPriority(after, 'omnimind_limiter_running')).toEqual({ CRITICAL: 0, HIGH: 0, NORMAL: 0, LOW: 0 });
+    expect(byPriority(after, 'omnimind_limiter_queued')).toEqual({ CRITICAL: 0, HIGH: 0, NORMAL: 0, LOW: 0 });
+  });
+
   it('can be switched off: `omnimind metrics` says so and status still counts', async () => {
     const h = await started({ mcpServers: { kv: fixture() }, metrics: { enabled: false } });
     const kv = await h.client('kv');
