@@ -14,10 +14,9 @@ const MAX_MEMO = 4096;
 /** Bytes to start a batch with per span (a request span is about 320): one allocation for most batches. */
 const BYTES_PER_SPAN = 400;
 
-/** The value of a lowercase hex digit. */
-function nibble(code: number): number {
-  return code <= 57 ? code - 48 : code - 87;
-}
+/** The value of each lowercase hex digit, by character code. */
+const NIBBLES = new Uint8Array(128);
+for (let i = 0; i < 16; i++) NIBBLES[i.toString(16).charCodeAt(0)] = i;
 
 /** A growing buffer with protobuf's wire encodings. */
 class ProtobufOut {
@@ -69,10 +68,15 @@ class ProtobufOut {
     this.varint((field << 3) | wireType);
   }
 
-  /** Copies encoded bytes (short ones: a loop is cheaper than a native copy). */
+  /** Copies encoded bytes (a loop for short ones: cheaper than a native copy). */
   raw(bytes: Uint8Array): void {
     const n = bytes.length;
     this.#reserve(n);
+    if (n > 64) {
+      this.buf.set(bytes, this.pos);
+      this.pos += n;
+      return;
+    }
     const buf = this.buf;
     let pos = this.pos;
     for (let i = 0; i < n; i++) buf[pos++] = bytes[i] as number;
@@ -86,8 +90,9 @@ class ProtobufOut {
     const buf = this.buf;
     let pos = this.pos;
     buf[pos++] = n;
-    for (let i = 0; i < hex.length; i += 2)
-      buf[pos++] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
+    for (let i = 0; i < hex.length; i += 2) {
+      buf[pos++] = ((NIBBLES[hex.charCodeAt(i)] as number) << 4) | (NIBBLES[hex.charCodeAt(i + 1)] as number);
+    }
     this.pos = pos;
   }
 
@@ -195,27 +200,76 @@ class Memo {
 const names = new Memo();
 /** String attributes by key, then value. */
 const stringAttributes = new Map<string, Memo>();
+/** Attribute keys, encoded as a KeyValue's field 1. */
+const keys = new Memo();
 
 function writeAttributes(out: ProtobufOut, field: number, attributes: Attributes): void {
   for (const key in attributes) {
     if (!Object.hasOwn(attributes, key)) continue;
     const value = attributes[key];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || field !== 9) {
-      writeAttribute(out, field, key, value);
-      continue;
+    if (field !== 9) writeAttribute(out, field, key, value);
+    else if (typeof value === 'string') {
+      let byValue = stringAttributes.get(key);
+      if (byValue === undefined) {
+        byValue = new Memo();
+        if (stringAttributes.size < MAX_MEMO) stringAttributes.set(key, byValue);
+      }
+      out.raw(byValue.get(value) ?? byValue.set(value, (o) => writeAttribute(o, 9, key, value)));
+    } else {
+      out.tag(9, 2);
+      const pair = out.open();
+      out.raw(
+        keys.get(key) ??
+          keys.set(key, (o) => {
+            o.tag(1, 2);
+            o.string(key);
+          }),
+      );
+      out.tag(2, 2);
+      const any = out.open();
+      writeValue(out, value);
+      out.close(any);
+      out.close(pair);
     }
-    let byValue = stringAttributes.get(key);
-    if (byValue === undefined) {
-      byValue = new Memo();
-      if (stringAttributes.size < MAX_MEMO) stringAttributes.set(key, byValue);
-    }
-    out.raw(byValue.get(value) ?? byValue.set(value, (o) => writeAttribute(o, 9, key, value)));
   }
+}
+
+/**
+ * What every request of one kind (endpoint, child, method, tool, priority) shares: its span name and the attributes
+ * its span starts with, encoded once.
+ */
+export class SpanTemplate {
+  readonly name: string;
+  readonly attributes: Readonly<Attributes>;
+  readonly nameBytes: Uint8Array;
+  readonly attributeBytes: Uint8Array;
+
+  constructor(name: string, attributes: Attributes) {
+    this.name = name;
+    this.attributes = Object.freeze(attributes);
+    const out = new ProtobufOut(256);
+    out.tag(5, 2);
+    out.string(name);
+    this.nameBytes = out.buf.subarray(0, out.pos);
+    const start = out.pos;
+    for (const key in attributes) {
+      const value = attributes[key];
+      if (value !== undefined) writeAttribute(out, 9, key, value);
+    }
+    this.attributeBytes = out.buf.subarray(start, out.pos);
+  }
+}
+
+/** A span made from a template: its attributes are the template's followed by its own. */
+export interface TemplatedSpan extends ReadableSpan {
+  readonly template: SpanTemplate;
+  readonly ownAttributes: Attributes;
 }
 
 /** One Span message (OTLP trace.proto), fields in the order of the SDK's own serializer. */
 function writeSpan(out: ProtobufOut, span: ReadableSpan): void {
+  const template = (span as Partial<TemplatedSpan>).template;
   out.tag(2, 2);
   const at = out.open();
   const context = span.spanContext();
@@ -233,13 +287,15 @@ function writeSpan(out: ProtobufOut, span: ReadableSpan): void {
     out.tag(4, 2);
     out.id(parent.spanId);
   }
-  out.raw(
-    names.get(span.name) ??
-      names.set(span.name, (o) => {
-        o.tag(5, 2);
-        o.string(span.name);
-      }),
-  );
+  if (template !== undefined) out.raw(template.nameBytes);
+  else
+    out.raw(
+      names.get(span.name) ??
+        names.set(span.name, (o) => {
+          o.tag(5, 2);
+          o.string(span.name);
+        }),
+    );
   // OTLP's SpanKind counts from UNSPECIFIED: the API's kind plus one.
   out.tag(6, 0);
   out.varint(span.kind + 1);
@@ -247,7 +303,10 @@ function writeSpan(out: ProtobufOut, span: ReadableSpan): void {
   out.time(span.startTime);
   out.tag(8, 1);
   out.time(span.endTime);
-  writeAttributes(out, 9, span.attributes);
+  if (template !== undefined) {
+    out.raw(template.attributeBytes);
+    writeAttributes(out, 9, (span as TemplatedSpan).ownAttributes);
+  } else writeAttributes(out, 9, span.attributes);
   out.tag(10, 0);
   out.varint(span.droppedAttributesCount);
   out.tag(12, 0);

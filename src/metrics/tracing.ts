@@ -1,16 +1,16 @@
 import { randomFillSync } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Attributes, HrTime, SpanContext, SpanStatus } from '@opentelemetry/api';
+import type { Attributes, HrTime, Link, SpanContext, SpanStatus } from '@opentelemetry/api';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { type Clock, realClock } from '../clock/index.js';
 import { OmnimindError } from '../protocol/index.js';
-import { otlpHttpExporter } from './otlp-protobuf.js';
+import { otlpHttpExporter, type SpanTemplate, type TemplatedSpan } from './otlp-protobuf.js';
 
 /** Most ended spans waiting for export: beyond it new spans are dropped and counted, never waited for. */
 const MAX_QUEUED_SPANS = 8192;
 /** Spans per OTLP request: four times the SDK's default, so a busy gateway posts a quarter as often. */
-const MAX_BATCH_SPANS = 2048;
+const MAX_BATCH_SPANS = 512;
 /** How often a partial batch leaves: a span is visible in the collector within about a second. */
 const BATCH_DELAY_MS = 1000;
 /** One OTLP request's deadline; the batch processor's own is twice it, so the exporter always answers first. */
@@ -92,74 +92,144 @@ function hrTime(epochMs: number): HrTime {
   return nanos >= 1e9 ? [seconds + 1, nanos - 1e9] : [seconds, nanos];
 }
 
+/** Spans carry neither links nor events: one empty list each, shared. */
+const NO_LINKS: Link[] = [];
+const NO_EVENTS: ReadableSpan['events'] = [];
+
+/** The status of a span by the outcome that failed it (SpanStatusCode.ERROR is 2), shared by every such span. */
+const FAILED = new Map<string, SpanStatus>();
+
 /**
  * One request as an OpenTelemetry span, read by the SDK's batch processor and exporter. Made here rather than by the
  * SDK's tracer: a request's attributes are the gateway's own bounded labels, so the tracer's sampler, context lookup
- * and per-attribute checks and copies would buy nothing, and its times come from the project's one clock.
+ * and per-attribute checks and copies would buy nothing; the attributes it starts with are its template's, shared and
+ * encoded once; its times come from the project's one clock. It waits in the export queue for up to a second, long
+ * enough to outlive a young-generation collection: it holds strings and numbers only, the objects the SDK reads
+ * (attributes, times, context) are made when read.
  */
-export class RequestSpan implements ReadableSpan {
-  readonly name: string;
-  readonly kind = SERVER;
+export class RequestSpan implements TemplatedSpan {
+  readonly template: SpanTemplate;
   readonly parentSpanContext: SpanContext | undefined;
-  readonly attributes: Attributes;
-  readonly startTime: HrTime;
-  endTime: HrTime = [0, 0];
-  duration: HrTime = [0, 0];
   status: SpanStatus = UNSET;
   ended = false;
-  readonly links = [];
-  readonly events = [];
-  readonly droppedAttributesCount = 0;
-  readonly droppedEventsCount = 0;
-  readonly droppedLinksCount = 0;
-  readonly resource: Resource;
-  readonly instrumentationScope: { name: string };
   readonly #tracer: RequestTracer;
-  readonly #context: SpanContext;
-  /** Start on the clock's monotonic scale, and its offset to the epoch. */
+  readonly #traceId: string;
+  readonly #spanId: string;
+  readonly #traceFlags: number;
+  /** Start on the clock; limiter wait and duration once known. */
   readonly #startMs: number;
-  readonly #epochOffsetMs: number;
+  #waitMs: number | undefined;
+  #durationMs = 0;
+  #cache: string | undefined;
+  #outcome: string | undefined;
+  #errorCode: number | undefined;
 
-  constructor(tracer: RequestTracer, name: string, parent: SpanContext | undefined, attributes: Attributes) {
+  constructor(tracer: RequestTracer, template: SpanTemplate, parent: SpanContext | undefined) {
     this.#tracer = tracer;
-    this.name = name;
-    this.attributes = attributes;
-    this.resource = tracer.resource;
-    this.instrumentationScope = tracer.scope;
+    this.template = template;
     this.parentSpanContext = parent;
-    this.#context = {
-      traceId: parent?.traceId ?? randomId(16, ZERO_TRACE_ID),
-      spanId: randomId(8, ZERO_SPAN_ID),
-      traceFlags: parent === undefined ? SAMPLED : parent.traceFlags,
-    };
+    this.#traceId = parent?.traceId ?? randomId(16, ZERO_TRACE_ID);
+    this.#spanId = randomId(8, ZERO_SPAN_ID);
+    this.#traceFlags = parent === undefined ? SAMPLED : parent.traceFlags;
     this.#startMs = tracer.clock.now();
-    this.#epochOffsetMs = tracer.epochOffsetMs;
-    this.startTime = hrTime(this.#epochOffsetMs + this.#startMs);
+  }
+
+  get name(): string {
+    return this.template.name;
+  }
+
+  get kind(): number {
+    return SERVER;
+  }
+
+  /** What the request showed as it went: limiter wait, cache, outcome, error code. */
+  get ownAttributes(): Attributes {
+    const attributes: Attributes = {};
+    if (this.#waitMs !== undefined) attributes['omnimind.limiter.wait_ms'] = this.#waitMs;
+    if (this.#cache !== undefined) attributes['omnimind.cache'] = this.#cache;
+    if (this.#outcome !== undefined) attributes['omnimind.outcome'] = this.#outcome;
+    if (this.#errorCode !== undefined) attributes['rpc.jsonrpc.error_code'] = this.#errorCode;
+    return attributes;
+  }
+
+  /** The template's attributes, then the span's own (the order they are encoded in). */
+  get attributes(): Attributes {
+    return { ...this.template.attributes, ...this.ownAttributes };
+  }
+
+  get startTime(): HrTime {
+    return hrTime(this.#tracer.epochOffsetMs + this.#startMs);
+  }
+
+  get endTime(): HrTime {
+    return hrTime(this.#tracer.epochOffsetMs + this.#startMs + this.#durationMs);
+  }
+
+  get duration(): HrTime {
+    return hrTime(this.#durationMs);
+  }
+
+  get links(): Link[] {
+    return NO_LINKS;
+  }
+
+  get events(): ReadableSpan['events'] {
+    return NO_EVENTS;
+  }
+
+  get droppedAttributesCount(): number {
+    return 0;
+  }
+
+  get droppedEventsCount(): number {
+    return 0;
+  }
+
+  get droppedLinksCount(): number {
+    return 0;
+  }
+
+  get resource(): Resource {
+    return this.#tracer.resource;
+  }
+
+  get instrumentationScope(): { name: string } {
+    return this.#tracer.scope;
   }
 
   spanContext(): SpanContext {
-    return this.#context;
-  }
-
-  /** Milliseconds since the span started. */
-  elapsedMs(): number {
-    return this.#tracer.clock.now() - this.#startMs;
+    return { traceId: this.#traceId, spanId: this.#spanId, traceFlags: this.#traceFlags };
   }
 
   /** The `traceparent` that names this span as the parent of what the child does. */
   get traceparent(): string {
-    const { traceId, spanId, traceFlags } = this.#context;
-    return `00-${traceId}-${spanId}-${traceFlags & SAMPLED ? '01' : '00'}`;
+    return `00-${this.#traceId}-${this.#spanId}-${this.#traceFlags & SAMPLED ? '01' : '00'}`;
   }
 
-  /** Ends the span `durationMs` after its start (the request's latency, already measured on the same clock). */
-  end(durationMs: number, error: string | undefined): void {
+  /** The limiter admitted the request: its wait is over. */
+  admitted(): void {
+    this.#waitMs = this.#tracer.clock.now() - this.#startMs;
+  }
+
+  /**
+   * Ends the span `durationMs` after its start (the request's latency, measured on the same clock) with its outcome
+   * (`ok` and `cached` are answers, anything else fails the span), the cache's `hit` or `miss` and a JSON-RPC error code.
+   */
+  end(durationMs: number, outcome: string, cache: string | undefined, errorCode: number | undefined): void {
     if (this.ended) return;
     this.ended = true;
-    this.endTime = hrTime(this.#epochOffsetMs + this.#startMs + durationMs);
-    this.duration = hrTime(durationMs);
-    // SpanStatusCode.ERROR is 2.
-    if (error !== undefined) this.status = { code: 2, message: error };
+    this.#durationMs = durationMs;
+    this.#outcome = outcome;
+    this.#cache = cache;
+    this.#errorCode = errorCode;
+    if (outcome !== 'ok' && outcome !== 'cached') {
+      let status = FAILED.get(outcome);
+      if (status === undefined) {
+        status = { code: 2, message: outcome };
+        FAILED.set(outcome, status);
+      }
+      this.status = status;
+    }
     this.#tracer.ended(this);
   }
 }
@@ -234,8 +304,8 @@ export class RequestTracer {
   }
 
   /** Starts a request's span, the child of the span `traceparent` names (a new trace when there is none). */
-  start(name: string, traceparent: unknown, attributes: Attributes): RequestSpan {
-    return new RequestSpan(this, name, parentSpanContext(traceparent), attributes);
+  start(template: SpanTemplate, traceparent: unknown): RequestSpan {
+    return new RequestSpan(this, template, parentSpanContext(traceparent));
   }
 
   /** Hands an ended span to the batch processor, or drops and counts it when the export queue is full. */

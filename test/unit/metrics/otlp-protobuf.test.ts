@@ -1,6 +1,6 @@
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeSpans } from '../../../src/metrics/otlp-protobuf.js';
+import { encodeSpans, SpanTemplate } from '../../../src/metrics/otlp-protobuf.js';
 import { RequestTracer } from '../../../src/metrics/tracing.js';
 import { decodeTraceRequest } from '../../helpers/otlp-protobuf.js';
 
@@ -10,26 +10,26 @@ afterAll(() => tracer.shutdown());
 
 function spans(count: number) {
   return Array.from({ length: count }, (_, i) => {
+    const template = new SpanTemplate(i % 2 === 0 ? 'tools/call echo' : 'tools/call résumé ✓', {
+      'omnimind.endpoint': `endpoint${i % 5}`,
+      'omnimind.tool': 'x'.repeat(i * 3),
+      'omnimind.priority': 'NORMAL',
+      flag: i % 2 === 0,
+      ...(i % 11 === 0 ? { big: 2 ** 40 + i, negative: -i - 1, ratio: i / 3 } : {}),
+    });
     const span = tracer.start(
-      i % 2 === 0 ? 'tools/call echo' : 'tools/call résumé ✓',
+      template,
       i % 3 === 0 ? undefined : `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0${i % 2}`,
-      {
-        'omnimind.endpoint': `endpoint${i % 5}`,
-        'omnimind.tool': 'x'.repeat(i * 3),
-        'omnimind.priority': 'NORMAL',
-        flag: i % 2 === 0,
-      },
     );
-    span.attributes['omnimind.limiter.wait_ms'] = i / 3;
-    if (i % 4 === 0) span.attributes['rpc.jsonrpc.error_code'] = -32603;
-    if (i % 7 === 0) span.attributes.big = 2 ** 40 + i;
-    span.end(i * 1.7, i % 4 === 0 ? 'error' : undefined);
+    if (i % 5 !== 0) span.admitted();
+    if (i % 4 === 0) span.end(i * 1.7, 'error', 'miss', -32603);
+    else span.end(i * 1.7, i % 3 === 0 ? 'cached' : 'ok', i % 3 === 0 ? 'hit' : 'miss', undefined);
     return span;
   });
 }
 
 describe('OTLP protobuf encoding of request spans', () => {
-  it('writes exactly the bytes of the SDK serializer, with memoised labels, long and non-ASCII strings', () => {
+  it('writes exactly the bytes of the SDK serializer: templates, memoised labels, long and non-ASCII strings', () => {
     const batch = spans(200);
     for (const n of [1, 2, 50, 200]) {
       const ours = Buffer.from(encodeSpans(batch.slice(0, n)));
@@ -62,19 +62,22 @@ describe('OTLP protobuf encoding of request spans', () => {
     });
     // The parent said "sampled" (flag 01), is remote (0x300 set).
     expect(decoded[1]!.flags).toBe(0x301);
-    expect(decoded[1]!.attributes).toContainEqual({
-      key: 'omnimind.limiter.wait_ms',
-      value: { doubleValue: 1 / 3 },
-    });
+    const wait = decoded[1]!.attributes.find((a) => a.key === 'omnimind.limiter.wait_ms');
+    expect(Object.values(wait?.value ?? {})[0]).toBeGreaterThanOrEqual(0);
+    expect(decoded[1]!.attributes.slice(-2)).toEqual([
+      { key: 'omnimind.cache', value: { stringValue: 'miss' } },
+      { key: 'omnimind.outcome', value: { stringValue: 'ok' } },
+    ]);
     // 1.7 ms after the start, to the nanosecond the clock gives.
     const duration = Number(decoded[1]!.endTimeUnixNano - decoded[1]!.startTimeUnixNano);
     expect(Math.abs(duration - 1_700_000)).toBeLessThan(1000);
   });
 
   it('names the span in the child: a traceparent of the span, and no span sent for an unsampled parent', () => {
-    const sampled = tracer.start('ping', undefined, {});
+    const ping = new SpanTemplate('ping', {});
+    const sampled = tracer.start(ping, undefined);
     expect(sampled.traceparent).toBe(`00-${sampled.spanContext().traceId}-${sampled.spanContext().spanId}-01`);
-    const unsampled = tracer.start('ping', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00', {});
+    const unsampled = tracer.start(ping, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00');
     expect(unsampled.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-00$/);
     expect(unsampled.spanContext().spanId).not.toBe('00f067aa0ba902b7');
   });
