@@ -9,7 +9,11 @@ import { otlpHttpExporter, type SpanTemplate, type TemplatedSpan } from './otlp-
 
 /** Most ended spans waiting for export: beyond it new spans are dropped and counted, never waited for. */
 const MAX_QUEUED_SPANS = 8192;
-/** Spans per OTLP request: four times the SDK's default, so a busy gateway posts a quarter as often. */
+/**
+ * Spans per OTLP request, the SDK's default: a busy gateway posts a batch every few tens of milliseconds, before its
+ * spans outlive a young-generation collection (a survivor costs a copy, a promoted one a major collection), at about
+ * a tenth of a microsecond of posting per span.
+ */
 const MAX_BATCH_SPANS = 512;
 /** How often a partial batch leaves: a span is visible in the collector within about a second. */
 const BATCH_DELAY_MS = 1000;
