@@ -137,3 +137,16 @@ export function decodeTraceRequest(body: Uint8Array): DecodedSpan[] {
   }
   return spans;
 }
+
+/** How many spans an ExportTraceServiceRequest body holds, without decoding them (a receiver that only counts). */
+export function countTraceRequestSpans(body: Uint8Array): number {
+  let count = 0;
+  for (const resourceSpans of fields(body)) {
+    if (resourceSpans.field !== 1) continue;
+    for (const scopeSpans of fields(resourceSpans.value as Uint8Array)) {
+      if (scopeSpans.field !== 2) continue;
+      for (const f of fields(scopeSpans.value as Uint8Array)) if (f.field === 2) count++;
+    }
+  }
+  return count;
+}
