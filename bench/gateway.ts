@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { callControl } from '../src/supervisor/index.js';
 import { createHarness, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
+import { countTraceRequestSpans } from '../test/helpers/otlp-protobuf.js';
 import { closedLoop, fmt, socketRpc, stdioRpc } from './driver.js';
 import { cpuSeconds } from './proc-stats.js';
 import type { BenchSection } from './types.js';
@@ -20,26 +21,29 @@ const TELEMETRY_REQUESTS = 10_000;
 /** The concurrency of the telemetry comparison: a typical busy client, far from the limiter's limits. */
 const TELEMETRY_CONCURRENCY = 8;
 
-/** An OTLP/HTTP receiver in this process: takes each export, counts its spans, answers 200. */
-async function otlpReceiver(): Promise<{ url: string; spans(): number; close(): void }> {
+/**
+ * An OTLP/HTTP receiver in this process: takes each export (protobuf), counts its spans without decoding them (the
+ * receiver shares the machine with the supervisors it measures), answers 200.
+ */
+async function otlpReceiver(): Promise<{ url: string; spans(): number; bytes(): number; close(): void }> {
   let spans = 0;
+  let bytes = 0;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        resourceSpans?: Array<{ scopeSpans: Array<{ spans: unknown[] }> }>;
-      };
-      for (const resource of body.resourceSpans ?? [])
-        for (const scope of resource.scopeSpans) spans += scope.spans.length;
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end('{}');
+      const body = Buffer.concat(chunks);
+      bytes += body.length;
+      spans += countTraceRequestSpans(body);
+      response.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      response.end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     spans: () => spans,
+    bytes: () => bytes,
     close: () => server.close(),
   };
 }
@@ -48,7 +52,7 @@ async function otlpReceiver(): Promise<{ url: string; spans(): number; close(): 
  * Supervisor CPU per uncached echo with both metrics and tracing off, metrics only, and both on (spans exported to a
  * receiver in this process): three supervisors loaded in turn, same child, same load.
  */
-async function telemetryCost(): Promise<{ rows: string[]; verdict: string }> {
+async function telemetryCost(): Promise<{ rows: string[]; verdict: string; bytesPerSpan: number }> {
   const server = fixture();
   const receiver = await otlpReceiver();
   const off = createHarness({ children: NO_BUILTINS, mcpServers: { echo: server }, metrics: { enabled: false } });
@@ -90,6 +94,7 @@ async function telemetryCost(): Promise<{ rows: string[]; verdict: string }> {
     const metricsExtraUs = extra(perRequestUs[1]);
     const extraUs = extra(perRequestUs[2]);
     return {
+      bytesPerSpan: receiver.bytes() / Math.max(1, exported),
       rows: [
         `| both off (\`metrics: {enabled: false}\`) | ${fmt(offUs, 1)} µs | – | ${perRequestUs[0].map((v) => fmt(v, 1)).join(', ')} | – |`,
         `| metrics on, tracing off (the default) | ${fmt(metricsUs, 1)} µs | ${fmt(metricsExtraUs, 1)} µs | ${perRequestUs[1].map((v) => fmt(v, 1)).join(', ')} | – |`,
@@ -221,7 +226,7 @@ export async function run(): Promise<BenchSection> {
       `${REQUESTS} \`tools/call echo\` requests per run (after 2,000 warm-up), one connection, closed loop;`,
       'the default limiter config. CPU per request is from /proc (10 ms ticks) for the supervisor and from `process.cpuUsage()` for the load generator (this process: the client side of every request).',
       "Where the supervisor's time goes per request is in the next section (a CPU profile of the supervisor under this load, recorded by hand).",
-      `The telemetry rows load three supervisors in turn; tracing's cost is the OpenTelemetry SDK's span and its OTLP/HTTP JSON export (about 630 bytes a span, serialised and posted by the supervisor), at one span per request.`,
+      `The telemetry rows load three supervisors in turn; tracing's cost is a request span and its OTLP/HTTP protobuf export through the OpenTelemetry SDK's batch processor and exporter (${fmt(telemetry.bytesPerSpan, 0)} bytes a span, serialised and posted by the supervisor), at one span per request.`,
       '',
       '| concurrency | direct req/s | omnimind req/s | ratio | direct p50 / p99 ms | omnimind p50 / p99 ms | p50 overhead | supervisor CPU per request | load generator CPU per request (direct / omnimind) | errors |',
       '|---|---|---|---|---|---|---|---|---|---|',

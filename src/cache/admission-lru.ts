@@ -28,10 +28,17 @@ export class AdmissionLru<V extends SizedValue> {
   readonly #lru: LRUCache<string, V>;
   readonly #isDead: (value: V) => boolean;
   #sketch: FrequencySketch;
+  #evictions = 0;
 
   constructor(options: AdmissionLruOptions<V>) {
     this.maxBytes = options.maxBytes;
-    this.#lru = new LRUCache<string, V>({ maxSize: options.maxBytes });
+    this.#lru = new LRUCache<string, V>({
+      maxSize: options.maxBytes,
+      // A grown value under a key already held can make lru-cache evict by itself.
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict') this.#evictions++;
+      },
+    });
     this.#isDead = options.isDead ?? (() => false);
     this.#sketch = new FrequencySketch(options.maxBytes / ASSUMED_ENTRY_BYTES);
   }
@@ -44,6 +51,11 @@ export class AdmissionLru<V extends SizedValue> {
   /** Bytes accounted by the entries held. */
   get bytes(): number {
     return this.#lru.calculatedSize;
+  }
+
+  /** Entries evicted to make room since creation. */
+  get evictions(): number {
+    return this.#evictions;
   }
 
   /** Looks a key up and counts the request, hit or miss, towards the key's frequency. */
@@ -87,6 +99,7 @@ export class AdmissionLru<V extends SizedValue> {
       if (needed <= 0) break;
     }
     for (const victimKey of victims) this.#lru.delete(victimKey);
+    this.#evictions += victims.length;
     return true;
   }
 }

@@ -191,6 +191,7 @@ export class L2Store implements L2Tier {
   #queueBytes = 0;
   #scheduled: NodeJS.Immediate | undefined;
   #recreated = false;
+  #evictions = 0;
 
   constructor(options: L2StoreOptions) {
     this.#file = options.file;
@@ -335,6 +336,11 @@ export class L2Store implements L2Tier {
     }
   }
 
+  /** Rows evicted (oldest first) to keep the file within its budget, since creation. */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
   /** Bytes on disk: the database, its -wal file, and a -shm file if another program left one. */
   bytes(): number {
     if (this.#db === undefined) return 0;
@@ -447,7 +453,9 @@ export class L2Store implements L2Tier {
     let live = pageCount - (statements.freePages.get() ?? 0);
     if (live > this.#highWaterPages) {
       while (live > this.#lowWaterPages) {
-        if (statements.evictChunk.run(this.#chunkRows).changes === 0) break;
+        const evicted = statements.evictChunk.run(this.#chunkRows).changes;
+        if (evicted === 0) break;
+        this.#evictions += evicted;
         live = (statements.pageCount.get() ?? 0) - (statements.freePages.get() ?? 0);
       }
     }

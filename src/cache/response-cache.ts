@@ -199,6 +199,11 @@ export class ResponseCache {
   #defaultTtlMs: number;
   readonly #l1: AdmissionLru<Entry>;
   /** L2, whichever it is: its counters and closing. */
+  /** Lookups per tier: answered there, or not (L2 is looked up for data entries only). */
+  #l1Hits = 0;
+  #l1Misses = 0;
+  #l2Hits = 0;
+  #l2Misses = 0;
   readonly #tier: L2Tier;
   /** L2 when it is the SQLite file (synchronous reads, generations recorded in the file). */
   readonly #l2: L2Store | undefined;
@@ -408,8 +413,15 @@ export class ResponseCache {
   stats(): CacheStats {
     const lookups = this.#hits + this.#misses;
     return {
-      l1: { entries: this.#l1.size, bytes: this.#l1.bytes },
-      l2: this.#tier.stats(),
+      l1: {
+        entries: this.#l1.size,
+        bytes: this.#l1.bytes,
+        hits: this.#l1Hits,
+        misses: this.#l1Misses,
+        evictions: this.#l1.evictions,
+      },
+      // Redis counts its own lookups; the SQLite file's are counted here. Redis evicts by its own policy, unseen.
+      l2: { hits: this.#l2Hits, misses: this.#l2Misses, ...this.#tier.stats(), evictions: this.#l2?.evictions ?? 0 },
       hits: this.#hits,
       misses: this.#misses,
       hitRate: lookups === 0 ? 0 : this.#hits / lookups,
@@ -533,6 +545,7 @@ export class ResponseCache {
       if (known.gen === gen && now - known.storedAt < Math.min(ttlMs, known.maxAgeMs)) {
         if (remote === undefined || !state.shared) {
           this.#hits++;
+          this.#l1Hits++;
           return Promise.resolve({ kind: 'result', json: known.json, cached: true });
         }
       } else {
@@ -540,6 +553,7 @@ export class ResponseCache {
         known = undefined;
       }
     }
+    this.#l1Misses++;
     const flight = this.#flights.get(key);
     if (flight !== undefined && flight.gen === gen && !flight.stale) {
       this.#hits++;
@@ -555,6 +569,7 @@ export class ResponseCache {
       if (row !== undefined) {
         if (row.gen === gen && row.child === state.name && now - row.storedAt < ttlMs) {
           this.#hits++;
+          this.#l2Hits++;
           const { json, storedAt } = row;
           this.#remember(key, {
             json,
@@ -570,6 +585,7 @@ export class ResponseCache {
         }
         this.#l2.deleteRow(row.id);
       }
+      this.#l2Misses++;
     }
     const lookup: Lookup = { baseKey, credential, private: isPrivate, ttlMs, remote, known };
     return this.#load(state, scope, key, gen, now, load, isToolCall, signal, lookup);

@@ -47,7 +47,16 @@ export interface RedisL2Config {
 /** Which L2 the cache uses: the SQLite file (default) or Redis. */
 export type L2Config = { kind: 'sqlite' } | RedisL2Config;
 
-/** What `status` shows of L2; the connection fields are Redis's. */
+/** One tier's size and counters: lookups answered (hits) or not (misses) there, and entries evicted for room. */
+export interface TierStats {
+  entries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
+/** What an L2 reports of itself; the connection fields and its own lookup counts are Redis's. */
 export interface L2Stats {
   kind: 'sqlite' | 'redis';
   entries: number;
@@ -90,8 +99,8 @@ export interface CacheOptions {
 
 /** Counters reported by `omnimind status`. */
 export interface CacheStats {
-  l1: { entries: number; bytes: number };
-  l2: L2Stats;
+  l1: TierStats;
+  l2: L2Stats & TierStats;
   hits: number;
   misses: number;
   hitRate: number;

@@ -27,7 +27,8 @@ export interface LimiterStats {
   running: number;
   shed: number;
   timedOut: number;
-  byPriority: Record<Priority, { queued: number; shed: number }>;
+  /** Per priority: waiting, running (admitted, not settled nor timed out), shed and timed out since start. */
+  byPriority: Record<Priority, { queued: number; running: number; shed: number; timedOut: number }>;
   /**
    * Per child: its adaptive window, requests in flight and waiting, its learned baseline latency, and the delay of
    * its oldest waiting request against the target above which a standing queue is overload (see `QueueDelay`).
@@ -76,6 +77,8 @@ export class AdaptiveLimiter {
   readonly #probe: () => HealthSample;
   readonly #globalCap: number;
   readonly #shedByRank = [0, 0, 0, 0];
+  readonly #runningByRank = [0, 0, 0, 0];
+  readonly #timedOutByRank = [0, 0, 0, 0];
   #running = 0;
   #shed = 0;
   #timedOut = 0;
@@ -214,11 +217,14 @@ export class AdaptiveLimiter {
 
   /** A snapshot of the limits and counters (`rps` is the rate limit; `throughputRps` what actually started). */
   stats(): LimiterStats {
-    const byPriority = {} as Record<Priority, { queued: number; shed: number }>;
+    const byPriority = {} as LimiterStats['byPriority'];
     for (const priority of PRIORITIES) {
+      const rank = PRIORITY_RANK[priority];
       byPriority[priority] = {
         queued: this.#queue.sizeOf(priority),
-        shed: this.#shedByRank[PRIORITY_RANK[priority]]!,
+        running: this.#runningByRank[rank]!,
+        shed: this.#shedByRank[rank]!,
+        timedOut: this.#timedOutByRank[rank]!,
       };
     }
     const children: LimiterStats['children'] = {};
@@ -318,6 +324,7 @@ export class AdaptiveLimiter {
     entry.state = 'running';
     this.#runningEntries.add(entry);
     this.#running += 1;
+    this.#runningByRank[entry.rank]! += 1;
     this.#startedInInterval += 1;
   }
 
@@ -349,6 +356,7 @@ export class AdaptiveLimiter {
     this.#runningEntries.delete(entry);
     if (inTime) {
       this.#running -= 1;
+      this.#runningByRank[entry.rank]! -= 1;
       if (entry.deadlineHandle) this.#deadlines.remove(entry.deadlineHandle);
     }
     entry.state = 'done';
@@ -365,6 +373,7 @@ export class AdaptiveLimiter {
       this.#queue.detach(entry);
       entry.state = 'done';
       this.#timedOut += 1;
+      this.#timedOutByRank[entry.rank]! += 1;
       entry.reject(LimiterRejection.timeout(entry.priority, entry.timeoutMs, 'queued'));
     } else if (entry.state === 'running') {
       // The child keeps its slot (and p-queue its concurrency slot) until the task settles: the work is still
@@ -372,7 +381,9 @@ export class AdaptiveLimiter {
       entry.state = 'expired';
       this.#runningEntries.delete(entry);
       this.#running -= 1;
+      this.#runningByRank[entry.rank]! -= 1;
       this.#timedOut += 1;
+      this.#timedOutByRank[entry.rank]! += 1;
       const rejection = LimiterRejection.timeout(entry.priority, entry.timeoutMs, 'running');
       entry.reject(rejection);
       entry.controller?.abort(rejection);

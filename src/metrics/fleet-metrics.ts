@@ -17,24 +17,26 @@ export interface ChildSample {
   cpuSeconds?: number | null;
 }
 
+/** One cache tier: its size, and its lookups and evictions since start. */
+export interface TierSample {
+  entries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
 /** The state of the fleet at the moment of a scrape, read once and shared by every gauge. */
 export interface FleetSample {
   children: ChildSample[];
   /** Connected clients: one entry per session. */
   clients: Array<{ endpoint: string; transport: string }>;
-  cache?: {
-    l1: { entries: number; bytes: number };
-    l2: { entries: number; bytes: number };
-    hits: number;
-    misses: number;
-    coalesced: number;
-  };
+  cache?: { l1: TierSample; l2: TierSample; coalesced: number };
   limiter?: {
     rps: number;
     throughputRps: number;
     concurrency: number;
-    running: number;
-    byPriority: Record<string, { queued: number; shed: number }>;
+    byPriority: Record<string, { queued: number; running: number; shed: number; timedOut: number }>;
   };
   tracing?: TracingStats;
 }
@@ -164,32 +166,31 @@ export function registerFleetMetrics(registry: Registry, sample: () => FleetSamp
 }
 
 function registerCacheMetrics(registry: Registry, sample: () => FleetSample): void {
-  const lookups = [
-    ['omnimind_cache_hits_total', 'Requests answered from the cache (L1, L2 or a joined load).', 'hits'],
-    ['omnimind_cache_misses_total', 'Cacheable requests the cache could not answer.', 'misses'],
-    [
-      'omnimind_cache_coalesced_total',
-      'Hits that joined an identical request already waiting on the child.',
-      'coalesced',
-    ],
-  ] as const;
-  for (const [name, help, field] of lookups) {
-    scraped(registry, 'counter', name, help, [], (set) => {
-      const cache = sample().cache;
-      if (cache !== undefined) set({}, cache[field]);
-    });
-  }
-  for (const [name, help, field] of [
-    ['omnimind_cache_entries', 'Cached answers by tier (l1: memory, l2: SQLite).', 'entries'],
-    ['omnimind_cache_bytes', 'Bytes of cached answers by tier (l1: memory, l2: SQLite).', 'bytes'],
+  for (const [kind, name, help, field] of [
+    ['counter', 'omnimind_cache_hits_total', 'Requests answered from a tier (l1: memory, l2: SQLite).', 'hits'],
+    ['counter', 'omnimind_cache_misses_total', 'Lookups in a tier that found no usable answer.', 'misses'],
+    ['counter', 'omnimind_cache_evictions_total', 'Entries evicted from a tier to make room.', 'evictions'],
+    ['gauge', 'omnimind_cache_entries', 'Cached answers by tier (l1: memory, l2: SQLite).', 'entries'],
+    ['gauge', 'omnimind_cache_bytes', 'Bytes of cached answers by tier (l1: memory, l2: SQLite).', 'bytes'],
   ] as const) {
-    scraped(registry, 'gauge', name, help, ['tier'], (set) => {
+    scraped(registry, kind, name, help, ['tier'], (set) => {
       const cache = sample().cache;
       if (cache === undefined) return;
       set({ tier: 'l1' }, cache.l1[field]);
       set({ tier: 'l2' }, cache.l2[field]);
     });
   }
+  scraped(
+    registry,
+    'counter',
+    'omnimind_cache_coalesced_total',
+    'Requests answered by joining an identical request already waiting on the child (no tier looked at).',
+    [],
+    (set) => {
+      const cache = sample().cache;
+      if (cache !== undefined) set({}, cache.coalesced);
+    },
+  );
 }
 
 function registerLimiterMetrics(registry: Registry, sample: () => FleetSample): void {
@@ -197,35 +198,27 @@ function registerLimiterMetrics(registry: Registry, sample: () => FleetSample): 
     ['omnimind_limiter_rate_limit_rps', 'The admission rate now in force, requests per second.', 'rps'],
     ['omnimind_limiter_throughput_rps', 'Requests started per second over the last sample interval.', 'throughputRps'],
     ['omnimind_limiter_concurrency_limit', 'The in-flight limit now in force.', 'concurrency'],
-    ['omnimind_limiter_running', 'Requests admitted and not yet answered.', 'running'],
   ] as const) {
     scraped(registry, 'gauge', name, help, [], (set) => {
       const limiter = sample().limiter;
       if (limiter !== undefined) set({}, limiter[field]);
     });
   }
-  scraped(
-    registry,
-    'gauge',
-    'omnimind_limiter_queued',
-    'Requests waiting for admission, by priority.',
-    ['priority'],
-    (set) => {
+  for (const [kind, name, help, field] of [
+    ['gauge', 'omnimind_limiter_running', 'Requests admitted and not yet answered, by priority.', 'running'],
+    ['gauge', 'omnimind_limiter_queued', 'Requests waiting for admission, by priority.', 'queued'],
+    ['counter', 'omnimind_limiter_shed_total', 'Requests shed under overload, by priority.', 'shed'],
+    [
+      'counter',
+      'omnimind_limiter_timed_out_total',
+      'Requests the limiter answered with a timeout, by priority.',
+      'timedOut',
+    ],
+  ] as const) {
+    scraped(registry, kind, name, help, ['priority'], (set) => {
       const limiter = sample().limiter;
       if (limiter === undefined) return;
-      for (const priority of PRIORITIES) set({ priority }, limiter.byPriority[priority]?.queued ?? 0);
-    },
-  );
-  scraped(
-    registry,
-    'counter',
-    'omnimind_limiter_shed_total',
-    'Requests shed under overload, by priority.',
-    ['priority'],
-    (set) => {
-      const limiter = sample().limiter;
-      if (limiter === undefined) return;
-      for (const priority of PRIORITIES) set({ priority }, limiter.byPriority[priority]?.shed ?? 0);
-    },
-  );
+      for (const priority of PRIORITIES) set({ priority }, limiter.byPriority[priority]?.[field] ?? 0);
+    });
+  }
 }

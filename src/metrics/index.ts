@@ -8,4 +8,4 @@ export {
   Telemetry,
   type TelemetryOptions,
 } from './telemetry.js';
-export { parentContext, type TracingOptions, type TracingStats, traceparentOf } from './tracing.js';
+export { parentSpanContext, type TracingOptions, type TracingStats } from './tracing.js';

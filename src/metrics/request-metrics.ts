@@ -12,10 +12,9 @@ export interface AnsweredOutcome {
   error?: { code: number };
 }
 
-/** Why the gateway answered a request itself: the limiter's `SHED`/`TIMEOUT` (with the priority), or anything else. */
+/** Why the gateway answered a request itself: the limiter's `SHED`/`TIMEOUT`, or anything else. */
 export interface FailedOutcome {
   code?: string;
-  priority?: string;
 }
 
 /** The counters of one (endpoint, child, method, tool): made once, then each request is a lookup and an increment. */
@@ -61,10 +60,8 @@ export class RequestSeries {
   failed(error: FailedOutcome, latencyMs: number): void {
     this.#latency.observe(latencyMs / 1000);
     if (error.code === 'SHED') this.#counter('shed', '').inc();
-    else if (error.code === 'TIMEOUT') {
-      this.#counter('timeout', '').inc();
-      this.#metrics.timedOut.labels(error.priority ?? 'NORMAL').inc();
-    } else this.#counter('error', codeLabel(-32603)).inc();
+    else if (error.code === 'TIMEOUT') this.#counter('timeout', '').inc();
+    else this.#counter('error', codeLabel(-32603)).inc();
   }
 }
 
@@ -74,8 +71,6 @@ export class RequestMetrics {
   readonly requests: Counter<string>;
   /** Latency seen by clients, by child and method. */
   readonly latency: Histogram<'child' | 'method'>;
-  /** Requests the limiter timed out, by priority. */
-  readonly timedOut: Counter<'priority'>;
   readonly #series = new Map<string, RequestSeries>();
 
   constructor(registry: Registry) {
@@ -90,12 +85,6 @@ export class RequestMetrics {
       help: 'Time from a request reaching omnimind to its answer (limiter wait, cache and child included), by child and method.',
       labelNames: ['child', 'method'],
       buckets: LATENCY_BUCKETS_S,
-      registers: [registry],
-    });
-    this.timedOut = new Counter({
-      name: 'omnimind_limiter_timed_out_total',
-      help: 'Requests the limiter answered with a timeout, by priority.',
-      labelNames: ['priority'],
       registers: [registry],
     });
   }

@@ -1,9 +1,9 @@
-import type { Span } from '@opentelemetry/api';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type FleetSample, registerFleetMetrics } from './fleet-metrics.js';
 import { childLabel, methodLabel, toolLabel } from './labels.js';
+import { SpanTemplate } from './otlp-protobuf.js';
 import { type AnsweredOutcome, type FailedOutcome, RequestMetrics, type RequestSeries } from './request-metrics.js';
-import { RequestTracer, type TracingOptions, traceparentOf } from './tracing.js';
+import { type RequestSpan, RequestTracer, type TracingOptions } from './tracing.js';
 
 /** The content type of the text exposition (`GET /metrics` answers with it). */
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -68,41 +68,34 @@ class SeriesProbe implements RequestProbe {
 
 /** A traced request: its span, ended with the request's outcome; and its series when metrics are on. */
 class TracedProbe implements RequestProbe {
-  readonly #span: Span;
+  readonly #span: RequestSpan;
   readonly #series: RequestSeries | undefined;
-  readonly #startedAt = performance.now();
 
-  constructor(span: Span, series: RequestSeries | undefined) {
+  constructor(span: RequestSpan, series: RequestSeries | undefined) {
     this.#span = span;
     this.#series = series;
   }
 
   forwarded(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
     const meta = params?._meta as Record<string, unknown> | undefined;
-    return { ...params, _meta: { ...meta, traceparent: traceparentOf(this.#span) } };
+    return { ...params, _meta: { ...meta, traceparent: this.#span.traceparent } };
   }
 
   admitted(): void {
-    this.#span.setAttribute('omnimind.limiter.wait_ms', performance.now() - this.#startedAt);
+    this.#span.admitted();
   }
 
   answered(outcome: AnsweredOutcome, latencyMs: number): void {
     this.#series?.answered(outcome, latencyMs);
-    this.#span.setAttribute('omnimind.cache', outcome.cached === true ? 'hit' : 'miss');
-    this.#end(outcome.kind === 'error' ? 'error' : outcome.cached === true ? 'cached' : 'ok', outcome.error?.code);
+    const cached = outcome.cached === true;
+    if (outcome.kind === 'error') this.#span.end(latencyMs, 'error', cached ? 'hit' : 'miss', outcome.error?.code);
+    else this.#span.end(latencyMs, cached ? 'cached' : 'ok', cached ? 'hit' : 'miss', undefined);
   }
 
   failed(error: FailedOutcome, latencyMs: number): void {
     this.#series?.failed(error, latencyMs);
-    this.#end(error.code === 'SHED' ? 'shed' : error.code === 'TIMEOUT' ? 'timeout' : 'error', undefined);
-  }
-
-  #end(outcome: string, code: number | undefined): void {
-    this.#span.setAttribute('omnimind.outcome', outcome);
-    if (code !== undefined) this.#span.setAttribute('rpc.jsonrpc.error_code', code);
-    // SpanStatusCode.ERROR is 2: every outcome but an answer counts as a failed request.
-    if (outcome !== 'ok' && outcome !== 'cached') this.#span.setStatus({ code: 2, message: outcome });
-    this.#span.end();
+    const outcome = error.code === 'SHED' ? 'shed' : error.code === 'TIMEOUT' ? 'timeout' : 'error';
+    this.#span.end(latencyMs, outcome, undefined, undefined);
   }
 }
 
@@ -113,6 +106,9 @@ export class Telemetry {
   readonly #tracer: RequestTracer | undefined;
   readonly #sample: () => FleetSample;
   readonly #probes = new WeakMap<RequestSeries, SeriesProbe>();
+  /** Span templates by series and priority; by their labels when metrics are off (no series). */
+  readonly #templates = new WeakMap<RequestSeries, Map<string, SpanTemplate>>();
+  readonly #templatesByLabels = new Map<string, Map<string, SpanTemplate>>();
   /** The fleet as read for the scrape under way (one read per scrape, shared by every gauge). */
   #scraped: FleetSample | undefined;
 
@@ -156,16 +152,46 @@ export class Telemetry {
       }
       return probe;
     }
-    const method = methodLabel(start.method);
-    const tool = toolLabel(start.tool, start.tools);
-    const span = this.#tracer.start(tool === '' ? method : `${method} ${tool}`, start.traceparent, {
-      'omnimind.endpoint': start.endpoint,
-      'omnimind.child': childLabel(start.child),
-      'mcp.method.name': method,
-      'omnimind.tool': tool,
-      'omnimind.priority': start.priority,
-    });
-    return new TracedProbe(span, series);
+    return new TracedProbe(this.#tracer.start(this.#template(start, series), start.traceparent), series);
+  }
+
+  /** The span template of a request: looked up by its series (or labels) and priority, made once for each. */
+  #template(start: RequestStart, series: RequestSeries | undefined): SpanTemplate {
+    let byPriority = series === undefined ? undefined : this.#templates.get(series);
+    let labels = series?.labels;
+    if (byPriority === undefined) {
+      labels ??= {
+        endpoint: start.endpoint,
+        child: childLabel(start.child),
+        method: methodLabel(start.method),
+        tool: toolLabel(start.tool, start.tools),
+      };
+      if (series !== undefined) {
+        byPriority = new Map();
+        this.#templates.set(series, byPriority);
+      } else {
+        // Metrics off: the labels themselves name the kind of request (bounded, as they are).
+        const key = `${labels.endpoint}\n${labels.child}\n${labels.method}\n${labels.tool}`;
+        byPriority = this.#templatesByLabels.get(key);
+        if (byPriority === undefined) {
+          byPriority = new Map();
+          this.#templatesByLabels.set(key, byPriority);
+        }
+      }
+    }
+    let template = byPriority.get(start.priority);
+    if (template === undefined) {
+      const { endpoint, child, method, tool } = labels as NonNullable<typeof labels>;
+      template = new SpanTemplate(tool === '' ? method : `${method} ${tool}`, {
+        'omnimind.endpoint': endpoint,
+        'omnimind.child': child,
+        'mcp.method.name': method,
+        'omnimind.tool': tool,
+        'omnimind.priority': start.priority,
+      });
+      byPriority.set(start.priority, template);
+    }
+    return template;
   }
 
   /** The text exposition of every metric (`omnimind metrics`, `GET /metrics`); undefined when metrics are off. */

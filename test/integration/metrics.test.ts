@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, createHarness, fixture, type Harness, NO_BUILTINS, waitFor } from '../helpers/harness.js';
+import { type DecodedSpan, decodeTraceRequest } from '../helpers/otlp-protobuf.js';
 import { type Family, parsePrometheusText, sumOf } from '../helpers/prometheus-text.js';
 
 type TextContent = Array<{ type: string; text: string }>;
@@ -34,30 +35,29 @@ function moved(before: Map<string, Family>, after: Map<string, Family>, name: st
   return sumOf(after, name, match) - sumOf(before, name, match);
 }
 
-/** An OTLP/HTTP collector that keeps the spans posted to /v1/traces (JSON encoding). */
-async function collector(): Promise<{ url: string; spans: Array<Record<string, unknown>> }> {
-  const spans: Array<Record<string, unknown>> = [];
+/** An OTLP/HTTP collector that keeps the spans posted to /v1/traces (protobuf encoding, as omnimind sends them). */
+async function collector(): Promise<{ url: string; spans: DecodedSpan[]; contentTypes: Set<string> }> {
+  const spans: DecodedSpan[] = [];
+  const contentTypes = new Set<string>();
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       if (request.method === 'POST' && request.url === '/v1/traces') {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }>;
-        };
-        for (const resource of body.resourceSpans) for (const scope of resource.scopeSpans) spans.push(...scope.spans);
+        contentTypes.add(String(request.headers['content-type']));
+        spans.push(...decodeTraceRequest(Buffer.concat(chunks)));
       }
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end('{}');
+      response.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      response.end();
     });
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, contentTypes };
 }
 
-function attribute(span: Record<string, unknown>, key: string): unknown {
-  const found = (span.attributes as Array<{ key: string; value: Record<string, unknown> }>).find((a) => a.key === key);
+function attribute(span: DecodedSpan, key: string): unknown {
+  const found = span.attributes.find((a) => a.key === key);
   return found === undefined ? undefined : Object.values(found.value)[0];
 }
 
@@ -132,6 +132,95 @@ describe('metrics', () => {
     expect(kvStatus.latencyMs.p99).toBeLessThanOrEqual(250);
   });
 
+  it('counts cache hits, misses and evictions by tier, exactly as the requests went', async () => {
+    // Room in memory (L1) for one answer of this size only; SQLite (L2) keeps both.
+    const h = await started({
+      mcpServers: { kv: { ...fixture(), cache: { tools: { echo: true, slow: true } } } },
+      cache: { l1MaxBytes: 5000 },
+    });
+    const kv = await h.client('kv');
+    const a = 'a'.repeat(3000);
+    const b = 'b'.repeat(3000);
+    const before = await scrape(h);
+    const echo = async (t: string) => expect(text(await kv.callTool({ name: 'echo', arguments: { text: t } }))).toBe(t);
+    await echo(a); // L1 miss, L2 miss: loaded, kept in both tiers.
+    await echo(a); // L1 hit.
+    await echo(b); // L1 miss, L2 miss: loaded; to L2 only, a (asked for twice) keeps the room in L1.
+    await echo(b); // L1 miss, L2 hit; asked for as often as a: still not admitted to L1.
+    await echo(b); // L1 miss, L2 hit; now the more frequent: a is evicted from L1 for it.
+    await echo(b); // L1 hit.
+    await echo(a); // L1 miss, L2 hit.
+    const after = await scrape(h);
+    const tier = (name: string, t: string) => moved(before, after, name, { tier: t });
+    expect(tier('omnimind_cache_hits_total', 'l1')).toBe(2);
+    expect(tier('omnimind_cache_misses_total', 'l1')).toBe(5);
+    expect(tier('omnimind_cache_hits_total', 'l2')).toBe(3);
+    expect(tier('omnimind_cache_misses_total', 'l2')).toBe(2);
+    expect(tier('omnimind_cache_evictions_total', 'l1')).toBe(1);
+    expect(tier('omnimind_cache_evictions_total', 'l2')).toBe(0);
+    expect(moved(before, after, 'omnimind_cache_coalesced_total', {})).toBe(0);
+    expect(sumOf(after, 'omnimind_cache_entries', { tier: 'l1' })).toBe(1);
+    expect(sumOf(after, 'omnimind_cache_bytes', { tier: 'l1' })).toBeGreaterThan(3000);
+    expect(sumOf(after, 'omnimind_cache_bytes', { tier: 'l1' })).toBeLessThanOrEqual(5000);
+    expect(sumOf(after, 'omnimind_cache_entries', { tier: 'l2' })).toBe(2);
+    const requests = (outcome: string) =>
+      moved(before, after, 'omnimind_requests_total', { child: 'kv', tool: 'echo', outcome });
+    expect([requests('ok'), requests('cached')]).toEqual([2, 5]);
+
+    // Two identical calls at once: the second joins the first's load, after L1 and before L2.
+    const c = 'c'.repeat(10);
+    const call = () => kv.callTool({ name: 'slow', arguments: { ms: 400, text: c } });
+    await Promise.all([call(), call()]);
+    const joined = await scrape(h);
+    expect(moved(after, joined, 'omnimind_cache_coalesced_total', {})).toBe(1);
+    expect(moved(after, joined, 'omnimind_cache_misses_total', { tier: 'l1' })).toBe(2);
+    expect(moved(after, joined, 'omnimind_cache_misses_total', { tier: 'l2' })).toBe(1);
+    expect(moved(after, joined, 'omnimind_cache_hits_total', {})).toBe(0);
+  });
+
+  it('counts the limiter running, queued, shed and timed out by priority', async () => {
+    const h = await started({
+      mcpServers: { busy: { ...fixture(), limits: { maxConcurrency: 2 } } },
+      limiter: { initialRps: 100_000, maxQueue: 2 },
+    });
+    const busy = await h.client('busy');
+    const before = await scrape(h);
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: number }) => (e.code === -32010 ? 'shed' : e.code === -32001 ? 'timeout' : `other ${e.code}`),
+      );
+    const slow = (priority: string, ms: number, timeoutMs?: number) =>
+      outcome(busy.callTool({ name: 'slow', arguments: { ms }, _meta: { priority, timeoutMs } }));
+    const byPriority = (families: Map<string, Family>, name: string) =>
+      Object.fromEntries(['CRITICAL', 'HIGH', 'NORMAL', 'LOW'].map((p) => [p, sumOf(families, name, { priority: p })]));
+
+    // Two long calls fill the child's two slots (a child that answers nothing is never judged overloaded).
+    const running = [slow('HIGH', 4000), slow('LOW', 4000)];
+    await waitFor(async () => sumOf(await scrape(h), 'omnimind_limiter_running', {}) === 2, 20_000);
+    const queuedNormal = slow('NORMAL', 10);
+    const queuedCritical = slow('CRITICAL', 10, 1500);
+    await waitFor(async () => sumOf(await scrape(h), 'omnimind_limiter_queued', { priority: 'NORMAL' }) === 1, 20_000);
+    // The queue (maxQueue 2) is full of higher priorities: a LOW arrival is shed at once.
+    expect(await slow('LOW', 10)).toBe('shed');
+    const during = await scrape(h);
+    expect(byPriority(during, 'omnimind_limiter_running')).toEqual({ CRITICAL: 0, HIGH: 1, NORMAL: 0, LOW: 1 });
+    expect(sumOf(during, 'omnimind_limiter_queued', { priority: 'NORMAL' })).toBe(1);
+    // The CRITICAL call's 1.5 s run out while it waits.
+    expect(await queuedCritical).toBe('timeout');
+    expect(await Promise.all([...running, queuedNormal])).toEqual(['ok', 'ok', 'ok']);
+
+    const after = await scrape(h);
+    const movedBy = (name: string) =>
+      Object.fromEntries(
+        ['CRITICAL', 'HIGH', 'NORMAL', 'LOW'].map((p) => [p, moved(before, after, name, { priority: p })]),
+      );
+    expect(movedBy('omnimind_limiter_shed_total')).toEqual({ CRITICAL: 0, HIGH: 0, NORMAL: 0, LOW: 1 });
+    expect(movedBy('omnimind_limiter_timed_out_total')).toEqual({ CRITICAL: 1, HIGH: 0, NORMAL: 0, LOW: 0 });
+    expect(byPriority(after, 'omnimind_limiter_running')).toEqual({ CRITICAL: 0, HIGH: 0, NORMAL: 0, LOW: 0 });
+    expect(byPriority(after, 'omnimind_limiter_queued')).toEqual({ CRITICAL: 0, HIGH: 0, NORMAL: 0, LOW: 0 });
+  });
+
   it('can be switched off: `omnimind metrics` says so and status still counts', async () => {
     const h = await started({ mcpServers: { kv: fixture() }, metrics: { enabled: false } });
     const kv = await h.client('kv');
@@ -149,6 +238,7 @@ describe('traces', () => {
     const otlp = await collector();
     const h = await started({ mcpServers: { kv: fixture() }, tracing: { otlpEndpoint: otlp.url } });
     const kv = await h.client('kv');
+    const sentFrom = BigInt(Date.now() - 1000) * 1_000_000n;
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parentId = '00f067aa0ba902b7';
     const seen: string[] = [];
@@ -169,8 +259,22 @@ describe('traces', () => {
     }, 20_000);
     expect(sumOf(after, 'omnimind_trace_spans_total', { outcome: 'exported' })).toBe(3);
     expect(spans).toHaveLength(3);
+    expect([...otlp.contentTypes]).toEqual(['application/x-protobuf']);
+    const sentTo = BigInt(Date.now() + 1000) * 1_000_000n;
     for (const [i, span] of spans.entries()) {
       expect(span.name).toBe('tools/call meta');
+      expect(span.serviceName).toBe('omnimind');
+      // OTLP's SPAN_KIND_SERVER; times on the wall clock, around the calls, the end after the start.
+      expect(span.kind).toBe(2);
+      expect(span.startTimeUnixNano).toBeGreaterThan(sentFrom);
+      expect(span.endTimeUnixNano).toBeGreaterThanOrEqual(span.startTimeUnixNano);
+      expect(span.endTimeUnixNano).toBeLessThan(sentTo);
+      expect(attribute(span, 'omnimind.endpoint')).toBe('kv');
+      expect(attribute(span, 'mcp.method.name')).toBe('tools/call');
+      expect(attribute(span, 'omnimind.tool')).toBe('meta');
+      expect(attribute(span, 'omnimind.cache')).toBe('miss');
+      expect(typeof attribute(span, 'omnimind.limiter.wait_ms')).toBe('number');
+      expect(span.status.code).toBe(0);
       expect(attribute(span, 'omnimind.child')).toBe('kv');
       expect(attribute(span, 'omnimind.outcome')).toBe('ok');
       expect(attribute(span, 'omnimind.priority')).toBe('NORMAL');
@@ -182,7 +286,7 @@ describe('traces', () => {
       [traceId, parentId],
     ]);
     expect(spans[2]?.traceId).not.toBe(traceId);
-    expect(spans[2]?.parentSpanId ?? '').toBe('');
+    expect(spans[2]?.parentSpanId).toBe('');
   });
 
   it('answers every request when the collector is down, and counts the spans it could not send', async () => {

@@ -310,5 +310,6 @@ describe('AdaptiveLimiter shedding by queueing delay', () => {
     await Promise.all(waiting);
     expect(tally.shed.LOW).toBe(0);
     expect(tally.timedOut.LOW).toBe(50);
+    expect(s.limiter.stats().byPriority.LOW).toMatchObject({ queued: 0, running: 0, shed: 0, timedOut: 50 });
   });
 });

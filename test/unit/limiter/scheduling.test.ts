@@ -107,10 +107,11 @@ describe('AdaptiveLimiter scheduling', () => {
     expect(stats.shed).toBe(shed.length);
     expect(stats.peakQueued).toBe(4);
     expect(stats.byPriority).toEqual({
-      CRITICAL: { queued: 4, shed: 1 },
-      HIGH: { queued: 0, shed: 3 },
-      NORMAL: { queued: 0, shed: 3 },
-      LOW: { queued: 0, shed: 3 },
+      CRITICAL: { queued: 4, running: 0, shed: 1, timedOut: 0 },
+      HIGH: { queued: 0, running: 0, shed: 3, timedOut: 0 },
+      // The blocker runs.
+      NORMAL: { queued: 0, running: 1, shed: 3, timedOut: 0 },
+      LOW: { queued: 0, running: 0, shed: 3, timedOut: 0 },
     });
     blocker.resolve();
     for (const name of ['critical1', 'critical2', 'critical3', 'critical4']) {

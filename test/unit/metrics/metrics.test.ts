@@ -1,7 +1,6 @@
-import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { RequestStats } from '../../../src/gateway/latency.js';
-import { bucketIndex, LATENCY_BUCKETS_S, parentContext, quantileOfBuckets } from '../../../src/metrics/index.js';
+import { bucketIndex, LATENCY_BUCKETS_S, parentSpanContext, quantileOfBuckets } from '../../../src/metrics/index.js';
 import { childLabel, codeLabel, methodLabel, toolLabel } from '../../../src/metrics/labels.js';
 
 describe('latency buckets', () => {
@@ -50,7 +49,7 @@ describe('labels', () => {
 });
 
 describe('traceparent', () => {
-  const spanContext = (value: unknown) => trace.getSpanContext(parentContext(value));
+  const spanContext = parentSpanContext;
 
   it('continues a valid W3C traceparent', () => {
     expect(spanContext('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toMatchObject({
