@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis as RedisClient } from 'ioredis';
 import type { L2Stats, L2Tier } from './types.js';
 
 /** A generation key lives this long after its last bump (7 days); one that expired is recreated from Redis's clock. */
@@ -109,7 +110,7 @@ function connectionOf(url: string): { url?: string; path?: string } {
  */
 export class RedisL2 implements L2Tier {
   readonly kind = 'redis';
-  readonly #client: Redis & ScriptCommands;
+  readonly #client: RedisClient & ScriptCommands;
   readonly #prefix: string;
   readonly #warn: (message: string) => void;
   /** Namespaces whose last bump has not reached Redis: their entries there may be stale, so they are not read. */
@@ -139,6 +140,8 @@ export class RedisL2 implements L2Tier {
       retryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
       ...(path === undefined ? {} : { path }),
     };
+    // ioredis (about 20 MB resident) is loaded by the first Redis L2, never by a supervisor that does not use one.
+    const { Redis } = createRequire(import.meta.url)('ioredis') as { Redis: typeof RedisClient };
     const client = url === undefined ? new Redis(settings) : new Redis(url, settings);
     client.defineCommand('omLookup', { numberOfKeys: 1, lua: LOOKUP_SCRIPT });
     client.defineCommand('omBump', { numberOfKeys: 1, lua: BUMP_SCRIPT });
@@ -155,7 +158,7 @@ export class RedisL2 implements L2Tier {
       for (const ns of this.#unbumped) void this.bump(ns);
       for (const [ns, fingerprint] of this.#fingerprints) this.#sendFingerprint(ns, fingerprint);
     });
-    this.#client = client as Redis & ScriptCommands;
+    this.#client = client as RedisClient & ScriptCommands;
   }
 
   /** Whether Redis is connected and `ns` may be read there (no bump of it is waiting to reach Redis). */

@@ -8,4 +8,4 @@ export {
   Telemetry,
   type TelemetryOptions,
 } from './telemetry.js';
-export { parentSpanContext, type TracingOptions, type TracingStats } from './tracing.js';
+export type { RequestTracer, TracingOptions, TracingStats } from './tracing.js';

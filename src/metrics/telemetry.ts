@@ -1,19 +1,20 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type FleetSample, registerFleetMetrics } from './fleet-metrics.js';
 import { childLabel, methodLabel, toolLabel } from './labels.js';
-import { SpanTemplate } from './otlp-protobuf.js';
+import type { SpanTemplate } from './otlp-protobuf.js';
 import { type AnsweredOutcome, type FailedOutcome, RequestMetrics, type RequestSeries } from './request-metrics.js';
-import { type RequestSpan, RequestTracer, type TracingOptions } from './tracing.js';
+// Tracing (the OpenTelemetry SDK and its exporter) is loaded by whoever configures it, never just to count requests.
+import type { RequestSpan, RequestTracer } from './tracing.js';
 
 /** The content type of the text exposition (`GET /metrics` answers with it). */
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
-/** The `metrics` and `tracing` settings of the config. */
+/** The `metrics` setting of the config, and the tracer when `tracing` is configured. */
 export interface TelemetryOptions {
   /** Counters and histograms (default on). */
   metrics?: { enabled?: boolean };
-  /** Spans over OTLP/HTTP; off without it. */
-  tracing?: TracingOptions;
+  /** Spans over OTLP/HTTP (a RequestTracer from ./tracing.js); off without it. */
+  tracer?: RequestTracer;
   /** Reads the fleet's state at each scrape. */
   sample: () => FleetSample;
 }
@@ -121,7 +122,7 @@ export class Telemetry {
       registerFleetMetrics(registry, () => this.#fleet());
       this.#registry = registry;
     }
-    if (options.tracing !== undefined) this.#tracer = new RequestTracer(options.tracing);
+    this.#tracer = options.tracer;
   }
 
   /** Whether requests are traced (only then does a transport's `traceparent` header matter). */
@@ -182,7 +183,7 @@ export class Telemetry {
     let template = byPriority.get(start.priority);
     if (template === undefined) {
       const { endpoint, child, method, tool } = labels as NonNullable<typeof labels>;
-      template = new SpanTemplate(tool === '' ? method : `${method} ${tool}`, {
+      template = (this.#tracer as RequestTracer).template(tool === '' ? method : `${method} ${tool}`, {
         'omnimind.endpoint': endpoint,
         'omnimind.child': child,
         'mcp.method.name': method,

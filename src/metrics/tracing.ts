@@ -5,7 +5,7 @@ import { type Resource, resourceFromAttributes } from '@opentelemetry/resources'
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { type Clock, realClock } from '../clock/index.js';
 import { OmnimindError } from '../protocol/index.js';
-import { otlpHttpExporter, type SpanTemplate, type TemplatedSpan } from './otlp-protobuf.js';
+import { otlpHttpExporter, SpanTemplate, type TemplatedSpan } from './otlp-protobuf.js';
 
 /** Most ended spans waiting for export: beyond it new spans are dropped and counted, never waited for. */
 const MAX_QUEUED_SPANS = 8192;
@@ -305,6 +305,11 @@ export class RequestTracer {
       scheduledDelayMillis: BATCH_DELAY_MS,
       exportTimeoutMillis: 2 * EXPORT_TIMEOUT_MS,
     });
+  }
+
+  /** The span name and attributes one kind of request shares, encoded once. */
+  template(name: string, attributes: Attributes): SpanTemplate {
+    return new SpanTemplate(name, attributes);
   }
 
   /** Starts a request's span, the child of the span `traceparent` names (a new trace when there is none). */

@@ -169,9 +169,10 @@ export class Supervisor {
     });
     this.#limiter = new AdaptiveLimiter({ ...config.limiter, childConcurrency: childConcurrency(enabled), logger });
     if (config.metrics?.enabled !== false || config.tracing !== undefined) {
+      const tracing = config.tracing;
       this.#telemetry = new Telemetry({
         metrics: config.metrics,
-        tracing: config.tracing,
+        tracer: tracing === undefined ? undefined : new (await import('../metrics/tracing.js')).RequestTracer(tracing),
         sample: () => this.#fleetSample(),
       });
     }

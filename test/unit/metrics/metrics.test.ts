@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RequestStats } from '../../../src/gateway/latency.js';
-import { bucketIndex, LATENCY_BUCKETS_S, parentSpanContext, quantileOfBuckets } from '../../../src/metrics/index.js';
+import { bucketIndex, LATENCY_BUCKETS_S, quantileOfBuckets } from '../../../src/metrics/index.js';
 import { childLabel, codeLabel, methodLabel, toolLabel } from '../../../src/metrics/labels.js';
+import { parentSpanContext } from '../../../src/metrics/tracing.js';
 
 describe('latency buckets', () => {
   it('puts a latency in the first bucket whose bound holds it, and beyond the last in +Inf', () => {
