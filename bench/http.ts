@@ -173,7 +173,7 @@ export async function run(): Promise<BenchSection> {
       `  omnimind and ${fmt(clientCap(supergateway!), 0)} req/s through supergateway, so with these clients on this machine the client, not the gateway, sets the ratio`,
       `- load average when the section ended: ${loadavg()
         .map((l) => fmt(l, 2))
-        .join(', ')} (the machine is shared)`,
+        .join(', ')} (this bench's own load processes included)`,
     ].join('\n'),
   };
 }
