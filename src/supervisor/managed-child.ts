@@ -9,7 +9,9 @@ import { type Logger, RotatingLogFile, type RotatingLogFileOptions } from '../lo
 import {
   classifyMessage,
   createLineReader,
+  ErrorCode,
   encodeFrame,
+  errorResponse,
   LineSplitter,
   scanResult,
   writeCoalesced,
@@ -338,10 +340,17 @@ export class ManagedChild extends EventEmitter implements ChildLink {
 
   #onFrame(generation: number, frame: string): void {
     if (generation !== this.#generation) return;
-    // A result for a gateway request, the bulk of the traffic, is passed on as written: only its id is read.
+    // A result for a gateway request, the bulk of the traffic, is passed on as written: only its id is read, and the
+    // result is checked to be JSON (never re-encoded), so a client is never sent text it cannot parse.
     const answer = scanResult(frame);
     if (answer !== undefined) {
-      this.emit('result', answer.id, answer.json);
+      if (isJson(answer.json)) {
+        this.emit('result', answer.id, answer.json);
+        return;
+      }
+      this.log.write(`${this.#stamp()} [omnimind] answer that is not JSON on stdout: ${frame.slice(0, 200)}\n`);
+      const reason = `child "${this.name}" answered with a result that is not valid JSON`;
+      this.emit('message', errorResponse(answer.id, ErrorCode.InternalError, reason));
       return;
     }
     let value: unknown;
@@ -604,4 +613,14 @@ export class ManagedChild extends EventEmitter implements ChildLink {
 /** Why a process ended, in words, for `lastExit.message`. */
 function describeExit(code: number | null, signal: string | null): string {
   return signal ? `killed by ${signal}` : `exited with code ${code ?? '-'}`;
+}
+
+/** Whether a text is one JSON value (parsed to check, the value dropped). */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -65,6 +65,22 @@ describe('answers forwarded as the child wrote them', () => {
     });
   });
 
+  it("answers a result that is not JSON with -32603 under the client's id, never passing the text on", async () => {
+    const lines = await rawLines(
+      h.socket('raw'),
+      [
+        '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}',
+        '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+        '{"jsonrpc":"2.0","id":"g","method":"tools/call","params":{"name":"garbled","arguments":{}}}',
+      ],
+      2,
+    );
+    const answer = JSON.parse(lines[1]!) as { id: string; error: { code: number; message: string } };
+    expect(answer.id).toBe('g');
+    expect(answer.error.code).toBe(-32603);
+    expect(answer.error.message).toMatch(/not valid JSON/);
+  });
+
   it('forwards large params to the child as the client wrote them, under the gateway id', async () => {
     const params = `{ "name" : "received", "arguments" : { "blob" : "${'x\\"y'.repeat(400)}" } }`;
     const lines = await rawLines(
