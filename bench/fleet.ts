@@ -211,7 +211,7 @@ export async function run(): Promise<BenchSection> {
     title: 'Fleet: a cache shared on Redis, and two supervisors behind HAProxy',
     command: 'npm run bench -- fleet',
     markdown: [
-      `One run on a shared 2-core machine (1-minute load average ${fmt(load, 2)} at the start); redis-server 7 and`,
+      `One run on a 2-core machine (1-minute load average ${fmt(load, 2)} at the start); redis-server 7 and`,
       'HAProxy 2.6 (deploy/haproxy.cfg as shipped) on loopback.',
       '',
       `**Cross-host hit ratio.** A Zipf(${ZIPF_EXPONENT}) trace of ${TRACE_LENGTH.toLocaleString('en')} reads over`,
