@@ -121,7 +121,10 @@ const httpSchema = z
     allowedOrigins: z.array(z.string().min(1)).optional(),
     allowedHosts: z.array(z.string().min(1)).optional(),
     sessionIdleSeconds: z.number().positive().optional(),
-    /** On stop, how long `/readyz` fails while requests are still served, for a load balancer to go elsewhere. */
+    /**
+     * On stop, how long `/readyz` fails while requests are still served, for a load balancer to go elsewhere; default:
+     * three intervals of whatever checks `/readyz` every 30 s or more often (at most 10 s), none otherwise.
+     */
     drainSeconds: z.number().min(0).max(300).optional(),
     maxSessionsPerCredential: positiveInt.optional(),
     /** Slow clients: time to send the headers, the whole request, and between requests on a kept-alive connection. */

@@ -45,6 +45,10 @@ const KEEP_ALIVE_INTERVAL_MS = 20_000;
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
 /** On stop, requests being answered may finish for this long (a load balancer sends new ones elsewhere meanwhile). */
 const DRAIN_MS = 5_000;
+/** The longest drain chosen from a health checker's interval when `http.drainSeconds` is not set. */
+const AUTO_DRAIN_MAX_MS = 10_000;
+/** `/readyz` asked at most this far apart looks like a health checker. */
+const HEALTH_CHECK_MAX_INTERVAL_MS = 30_000;
 /** The profile served on `/mcp` itself. */
 const DEFAULT_ENDPOINT = 'omnimind';
 /** Header values whose checks are remembered (Host, Accept): clients send the same few again and again. */
@@ -167,6 +171,8 @@ export class HttpFront {
   #posts = 0;
   /** Set when close() begins: `/readyz` fails while requests are still served for `http.drainSeconds`. */
   #draining = false;
+  /** When `/readyz` was last asked, and the time before: a load balancer's health check and its interval. */
+  #readyzAskedAt: [number | undefined, number | undefined] = [undefined, undefined];
   #onDrained: (() => void) | undefined;
   #statelessRequests = 0;
   /** Host headers found to name this listener, and the answer forms of Accept headers seen. */
@@ -246,7 +252,8 @@ export class HttpFront {
    */
   async close(): Promise<void> {
     this.#draining = true;
-    const drainMs = (this.#options.config.drainSeconds ?? 0) * 1000;
+    const configured = this.#options.config.drainSeconds;
+    const drainMs = configured === undefined ? this.#healthCheckDrainMs() : configured * 1000;
     if (drainMs > 0) {
       this.#options.logger.info(`HTTP front draining for ${drainMs / 1000} s: /readyz answers 503`);
       await new Promise((resolve) => setTimeout(resolve, drainMs));
@@ -269,6 +276,19 @@ export class HttpFront {
     for (const exchange of [...this.#awaitingInput.values()]) exchange.close();
     this.#server.closeAllConnections();
     await closed;
+  }
+
+  /**
+   * The drain when `http.drainSeconds` is not set: none, unless something checks `/readyz` (a load balancer); then
+   * three of its check intervals, for it to see the 503 and take the host out, and at most `AUTO_DRAIN_MAX_MS`.
+   */
+  #healthCheckDrainMs(): number {
+    const [previous, last] = this.#readyzAskedAt;
+    if (previous === undefined || last === undefined) return 0;
+    const interval = last - previous;
+    // Health checks come every few seconds; two requests far apart are a person, not a load balancer.
+    if (interval > HEALTH_CHECK_MAX_INTERVAL_MS || Date.now() - last > 3 * interval) return 0;
+    return Math.min(3 * interval, AUTO_DRAIN_MAX_MS);
   }
 
   /** The listener and its sessions, for `status`. */
@@ -352,6 +372,7 @@ export class HttpFront {
     }
     const path = (request.url ?? '/').split('?')[0]!;
     if (path === METADATA_PATH || path.startsWith(`${METADATA_PATH}/`)) return this.#metadata(request, response, path);
+    if (path === '/readyz') this.#readyzAskedAt = [this.#readyzAskedAt[1], Date.now()];
     if (this.#dashboard?.serves(path)) return await this.#dashboard.handle(request, response, path);
     const match = /^\/mcp(?:\/([^/]+))?\/?$/.exec(path);
     if (!match)

@@ -48,8 +48,8 @@ describe('a fleet: two supervisors, one Redis, HAProxy in front', () => {
         docs: { ...fixture(`--store=${store}`), cache: { shared: true, tools: { doc: true } } },
       },
       cache: { l2: { redis: { url: redis.url, keyPrefix: 'fleet:', timeoutMs: REDIS_TIMEOUT_MS } } },
-      // Longer than HAProxy takes to see /readyz fail (deploy/haproxy.cfg: twice, a second apart).
-      http: { listen: `127.0.0.1:${port}`, auth: 'none', allowedHosts: ['127.0.0.1'], drainSeconds: 3 },
+      // No drainSeconds: a stopping host drains for three of HAProxy's health-check intervals by default.
+      http: { listen: `127.0.0.1:${port}`, auth: 'none', allowedHosts: ['127.0.0.1'] },
     };
   }
 
