@@ -15,7 +15,7 @@ import {
 import type { RouteOutcome } from './child-router.js';
 import type { Endpoint, Member } from './endpoint.js';
 import { compressResultJson, resultBudget } from './result-compression.js';
-import type { ClientTransport, FrameContext } from './transport.js';
+import { type ClientTransport, type FrameContext, LOCAL_CREDENTIAL } from './transport.js';
 import type { RequestCache, RequestLimiter, RouterClient } from './types.js';
 
 /** How long `initialize` waits for a child that is (re)starting. */
@@ -178,7 +178,7 @@ export class ClientSession {
     this.endpoint = endpoint;
     this.#services = services;
     this.#onClose = onClose;
-    this.#credential = transport.credential ?? `uid:${process.getuid?.() ?? 0}`;
+    this.#credential = transport.credential ?? LOCAL_CREDENTIAL;
     this.syncMembers();
     transport.start({ onFrame: (frame, context) => this.#onFrame(frame, context), onClose: () => this.close() });
   }

@@ -10,6 +10,9 @@ export interface TransportHandlers {
   onClose(): void;
 }
 
+/** The credential of a socket client: the local user (only the owner can connect to omnimind's sockets). */
+export const LOCAL_CREDENTIAL = `uid:${process.getuid?.() ?? 0}`;
+
 /**
  * One client's connection as a session sees it (the MCP SDK's `Transport`, for frames already split): the transport
  * owns framing, backpressure and its own limits; the session owns the protocol. A new transport is one file that

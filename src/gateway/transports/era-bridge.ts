@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../protocol/index.js';
 import type { Endpoint } from '../endpoint.js';
-import type { ClientTransport, TransportHandlers } from '../transport.js';
+import { type ClientTransport, LOCAL_CREDENTIAL, type TransportHandlers } from '../transport.js';
 import {
   CLIENT_CAPABILITIES_KEY,
   CLIENT_INFO_KEY,
@@ -109,7 +109,7 @@ export class EraBridge implements ClientTransport {
     const meta = (params?._meta ?? {}) as Record<string, unknown>;
     const exchange = new StatelessExchange({
       kind: this.#inner.kind,
-      credential: this.#inner.kind,
+      credential: this.#inner.credential ?? LOCAL_CREDENTIAL,
       endpointName: this.#server.endpoint.name,
       method,
       inputTimeoutMs: this.#server.inputTimeoutMs,
