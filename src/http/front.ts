@@ -49,6 +49,8 @@ const DRAIN_MS = 5_000;
 const AUTO_DRAIN_MAX_MS = 10_000;
 /** `/readyz` asked at most this far apart looks like a health checker. */
 const HEALTH_CHECK_MAX_INTERVAL_MS = 30_000;
+/** The `/readyz` times kept to find a health checker's interval. */
+const READYZ_REMEMBERED = 256;
 /** The profile served on `/mcp` itself. */
 const DEFAULT_ENDPOINT = 'omnimind';
 /** Header values whose checks are remembered (Host, Accept): clients send the same few again and again. */
@@ -171,8 +173,8 @@ export class HttpFront {
   #posts = 0;
   /** Set when close() begins: `/readyz` fails while requests are still served for `http.drainSeconds`. */
   #draining = false;
-  /** When `/readyz` was last asked, and the time before: a load balancer's health check and its interval. */
-  #readyzAskedAt: [number | undefined, number | undefined] = [undefined, undefined];
+  /** When `/readyz` was asked in the last `HEALTH_CHECK_MAX_INTERVAL_MS` (at most `READYZ_REMEMBERED` times). */
+  readonly #readyzAskedAt: number[] = [];
   #onDrained: (() => void) | undefined;
   #statelessRequests = 0;
   /** Host headers found to name this listener, and the answer forms of Accept headers seen. */
@@ -280,15 +282,23 @@ export class HttpFront {
 
   /**
    * The drain when `http.drainSeconds` is not set: none, unless something checks `/readyz` (a load balancer); then
-   * three of its check intervals, for it to see the 503 and take the host out, and at most `AUTO_DRAIN_MAX_MS`.
+   * three of its check intervals, for it to see the 503 and take the host out, and at most `AUTO_DRAIN_MAX_MS`. The
+   * interval is the longest gap between recent checks, so a fast poller beside the balancer does not shorten it.
    */
   #healthCheckDrainMs(): number {
-    const [previous, last] = this.#readyzAskedAt;
-    if (previous === undefined || last === undefined) return 0;
-    const interval = last - previous;
-    // Health checks come every few seconds; two requests far apart are a person, not a load balancer.
-    if (interval > HEALTH_CHECK_MAX_INTERVAL_MS || Date.now() - last > 3 * interval) return 0;
+    this.#forgetOldChecks(Date.now());
+    const checks = this.#readyzAskedAt;
+    let interval = 0;
+    for (let i = 1; i < checks.length; i++) interval = Math.max(interval, checks[i]! - checks[i - 1]!);
     return Math.min(3 * interval, AUTO_DRAIN_MAX_MS);
+  }
+
+  /** Drops `/readyz` times older than a health checker's longest interval, keeping at most `READYZ_REMEMBERED`. */
+  #forgetOldChecks(now: number): void {
+    const checks = this.#readyzAskedAt;
+    let old = 0;
+    while (old < checks.length && now - checks[old]! > HEALTH_CHECK_MAX_INTERVAL_MS) old++;
+    checks.splice(0, Math.max(old, checks.length - READYZ_REMEMBERED));
   }
 
   /** The listener and its sessions, for `status`. */
@@ -372,7 +382,11 @@ export class HttpFront {
     }
     const path = (request.url ?? '/').split('?')[0]!;
     if (path === METADATA_PATH || path.startsWith(`${METADATA_PATH}/`)) return this.#metadata(request, response, path);
-    if (path === '/readyz') this.#readyzAskedAt = [this.#readyzAskedAt[1], Date.now()];
+    if (path === '/readyz') {
+      const now = Date.now();
+      this.#readyzAskedAt.push(now);
+      this.#forgetOldChecks(now);
+    }
     if (this.#dashboard?.serves(path)) return await this.#dashboard.handle(request, response, path);
     const match = /^\/mcp(?:\/([^/]+))?\/?$/.exec(path);
     if (!match)
