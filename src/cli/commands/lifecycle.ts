@@ -13,6 +13,8 @@ import { formatExit, formatStatus } from '../output.js';
 
 /** How long `omnimind start` waits for the supervisor and its children before giving up. */
 const START_WAIT_MS = 60_000;
+/** How long `start` waits for a daemon that found another supervisor running to exit (it waits on the lock first). */
+const LOSER_EXIT_WAIT_MS = 5_000;
 /** Lines of a failed child's log shown by `start`. */
 const FAILED_LOG_LINES = 15;
 
@@ -73,6 +75,8 @@ export async function startCommand(names: string[], options: GlobalOptions): Pro
         { timeoutMs: Math.max(1, deadline - Date.now()) },
         START_WAIT_MS + 5_000,
       );
+      // A daemon that lost the race to another start is on its way out: `start` leaves no process of its own behind.
+      if (status.supervisor.pid !== daemon.pid) await Promise.race([daemon.exited, delay(LOSER_EXIT_WAIT_MS)]);
       return report(status, undefined);
     } catch (error) {
       if (!(error instanceof OmnimindError) || error.code !== 'NOT_RUNNING') throw error;
