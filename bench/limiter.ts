@@ -9,6 +9,7 @@ import {
   PRIORITIES,
   type Priority,
 } from '../src/limiter/index.js';
+import { Cancellation } from '../src/protocol/index.js';
 import { fmt, percentile } from './driver.js';
 import type { BenchSection } from './types.js';
 
@@ -76,7 +77,7 @@ interface PhaseStats {
 class SimulatedChild {
   #busy = 0;
   #stopped = false;
-  readonly #waiting: { start: () => void; signal: AbortSignal }[] = [];
+  readonly #waiting: { start: () => void; cancellation: Cancellation }[] = [];
 
   stop(): void {
     this.#stopped = true;
@@ -87,7 +88,7 @@ class SimulatedChild {
     while (this.#busy < CHILD_CAPACITY && this.#waiting.length > 0) this.#next();
   }
 
-  call(signal: AbortSignal): Promise<number> {
+  call(cancellation: Cancellation): Promise<number> {
     const sentAt = performance.now();
     return new Promise((resolve, reject) => {
       const start = () => {
@@ -100,8 +101,8 @@ class SimulatedChild {
       };
       if (this.#busy < CHILD_CAPACITY && !this.#stopped) start();
       else {
-        this.#waiting.push({ start, signal });
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        this.#waiting.push({ start, cancellation });
+        cancellation.onAbort(reject);
       }
     });
   }
@@ -109,7 +110,7 @@ class SimulatedChild {
   #next(): void {
     if (this.#stopped) return;
     for (let item = this.#waiting.shift(); item; item = this.#waiting.shift()) {
-      if (item.signal.aborted) continue;
+      if (item.cancellation.aborted) continue;
       item.start();
       return;
     }
@@ -149,9 +150,9 @@ function send(limiter: AdaptiveLimiter, child: SimulatedChild, priority: Priorit
   const sentAt = performance.now();
   return limiter
     .run(
-      async (signal) => {
+      async (cancellation) => {
         try {
-          const latency = await child.call(signal);
+          const latency = await child.call(cancellation);
           limiter.recordOutcome('sim', latency, true);
         } catch (error) {
           limiter.recordOutcome('sim', performance.now() - sentAt, false);
@@ -234,26 +235,26 @@ function verdict(met: boolean): string {
 }
 
 /** Best-of-rounds cost per request, in µs, of `await limiter.run(task)` over `await task()`, sequential, idle. */
-async function measureOverheadUs(): Promise<{ ownController: number; callerController: number }> {
+async function measureOverheadUs(): Promise<{ ownCancellation: number; callerCancellation: number }> {
   const limiter = new AdaptiveLimiter({ initialRps: 1e9, maxRps: 1e9 });
-  const task = async (_signal?: AbortSignal) => 1;
+  const task = async (_cancellation?: Cancellation) => 1;
   const time = async (once: () => Promise<unknown>) => {
     const startedAt = performance.now();
     for (let i = 0; i < OVERHEAD_REQUESTS; i++) await once();
     return ((performance.now() - startedAt) * 1000) / OVERHEAD_REQUESTS;
   };
-  const best = { ownController: Number.POSITIVE_INFINITY, callerController: Number.POSITIVE_INFINITY };
+  const best = { ownCancellation: Number.POSITIVE_INFINITY, callerCancellation: Number.POSITIVE_INFINITY };
   try {
     for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
       const bare = await time(task);
       const own = await time(() => limiter.run(task, { priority: 'NORMAL', child: 'bench' }));
-      // The gateway already has a controller per request; passing it saves the limiter creating one.
+      // The gateway already has a cancellation per request; passing it saves the limiter making one.
       const caller = await time(() =>
-        limiter.run(task, { priority: 'NORMAL', child: 'bench', controller: new AbortController() }),
+        limiter.run(task, { priority: 'NORMAL', child: 'bench', cancellation: new Cancellation() }),
       );
-      const controllerOnly = await time(() => task(new AbortController().signal));
-      best.ownController = Math.min(best.ownController, own - bare);
-      best.callerController = Math.min(best.callerController, caller - controllerOnly);
+      const cancellationOnly = await time(() => task(new Cancellation()));
+      best.ownCancellation = Math.min(best.ownCancellation, own - bare);
+      best.callerCancellation = Math.min(best.callerCancellation, caller - cancellationOnly);
     }
   } finally {
     limiter.close();
@@ -263,12 +264,12 @@ async function measureOverheadUs(): Promise<{ ownController: number; callerContr
 
 /** Completions per second of the child alone, kept saturated: its real capacity on this machine right now. */
 async function measureCapacityRps(child: SimulatedChild): Promise<number> {
-  const signal = new AbortController().signal;
+  const cancellation = new Cancellation();
   const until = performance.now() + CAPACITY_PROBE_MS;
   let done = 0;
   const worker = async () => {
     while (performance.now() < until) {
-      await child.call(signal);
+      await child.call(cancellation);
       done += 1;
     }
   };
@@ -349,7 +350,7 @@ function report(r: {
   samples: Sample[];
   overloadStart: number;
   overloadEnd: number;
-  overheadUs: { ownController: number; callerController: number };
+  overheadUs: { ownCancellation: number; callerCancellation: number };
   peakQueued: number;
   memory: { before: { rss: number; heapUsed: number }; after: { rss: number; heapUsed: number } };
 }): BenchSection {
@@ -403,7 +404,7 @@ function report(r: {
       `Before vs after the whole overload, each after a full GC: RSS ${mib(before.rss)} -> ${mib(after.rss)} MiB (${fmt(100 * rssChange, 1)} %: V8 keeps the heap it grew for the allocation rate), heap in use ${mib(before.heapUsed)} -> ${mib(after.heapUsed)} MiB`,
     `drop rate at the sustainable rate (${r.sustainableRps} req/s): ${sustainableDropped} of ${sum(sustainable.sent)} = ${fmt(100 * sustainableDrop, 2)} % (goal < 1 %): ${verdict(sustainableDrop < 0.01)}`,
     `settled throughput (second half of the overload): ${fmt(settled.mean, 0)} req/s = ${fmt(settled.mean / r.capacityRps, 2)}x the child's measured capacity, CV ${fmt(settled.cv, 3)}; child window ${fmt(windows.mean)} (the child serves ${CHILD_CAPACITY} at once), CV ${fmt(windows.cv, 3)}; rate limit ${fmt(rateLimit.mean, 0)} rps, CV ${fmt(rateLimit.cv, 3)}`,
-    `run() overhead at no contention: ${fmt(r.overheadUs.ownController, 2)} µs per request creating the task's AbortController, ${fmt(r.overheadUs.callerController, 2)} µs with the caller's controller (goal a few µs, <= 5): ${verdict(r.overheadUs.ownController <= 5)}`,
+    `run() overhead at no contention: ${fmt(r.overheadUs.ownCancellation, 2)} µs per request making the task's cancellation, ${fmt(r.overheadUs.callerCancellation, 2)} µs with the caller's (goal a few µs, <= 5): ${verdict(r.overheadUs.ownCancellation <= 5)}`,
   ];
   return {
     title: 'Limiter: 10x overload of a simulated child, by priority',

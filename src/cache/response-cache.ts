@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ErrorCode, OmnimindError } from '../protocol/index.js';
+import { Cancellation, ErrorCode, NEVER_CANCELLED, OmnimindError } from '../protocol/index.js';
 import { AdmissionLru } from './admission-lru.js';
 import { readHints } from './hints.js';
 import { deriveKey, stringifyCanonical } from './key.js';
@@ -103,13 +103,13 @@ interface Entry {
   readonly remoteGen: string | undefined;
 }
 
-/** Loads one answer from the child; aborting the signal cancels the request there. */
-export type CacheLoader = (signal: AbortSignal) => Promise<CacheOutcome>;
+/** Loads one answer from the child; cancelling `cancellation` cancels the request there. */
+export type CacheLoader = (cancellation: Cancellation) => Promise<CacheOutcome>;
 
 /** What else a cached request depends on besides its child, method and params. */
 export interface FetchOptions {
-  /** Aborted when this caller no longer wants the answer (cancelled, timed out, disconnected). */
-  signal?: AbortSignal;
+  /** Cancelled when this caller no longer wants the answer (cancelled, timed out, disconnected). */
+  cancellation?: Cancellation;
   /** What else changes the answer for this caller, e.g. its MCP roots (part of the key; '' for none). */
   scope?: string;
   /** Who is asking (token, OAuth subject, local user): answers marked `cacheScope: "private"` stay within it. */
@@ -143,7 +143,7 @@ interface RemoteOutcome {
 interface Flight {
   readonly gen: number;
   readonly promise: Promise<CacheOutcome>;
-  readonly controller: AbortController;
+  readonly cancellation: Cancellation;
   /** The credential of the caller whose load this is: a private answer is not handed to another. */
   readonly credential: string;
   /** Callers still waiting for the answer. */
@@ -157,9 +157,6 @@ const ABANDONED: CacheOutcome = {
   kind: 'error',
   error: { code: ErrorCode.RequestTimeout, message: 'Request cancelled or timed out before the child answered' },
 };
-
-/** A signal that never aborts, for callers that give none. */
-const NEVER = new AbortController().signal;
 
 /** A fresh random data generation. */
 function createGeneration(): number {
@@ -179,8 +176,17 @@ function readInteger(name: string, value: number | undefined, fallback: number, 
 }
 
 /** Runs a loader so that a synchronous throw becomes a rejection. */
-async function invokeLoad(load: CacheLoader, signal: AbortSignal): Promise<CacheOutcome> {
-  return load(signal);
+function invokeLoad(load: CacheLoader, cancellation: Cancellation): Promise<CacheOutcome> {
+  try {
+    return load(cancellation);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** An answer that did not come from the cache. */
+function uncached(outcome: CacheOutcome): CacheOutcome & { cached: boolean } {
+  return { ...outcome, cached: false };
 }
 
 /** Whether resources/read params are exactly `{uri}` (plus `_meta`), the only shape resources/updated can match. */
@@ -323,29 +329,29 @@ export class ResponseCache {
     options: FetchOptions = {},
   ): Promise<CacheOutcome & { cached: boolean }> {
     const state = this.#state(child);
-    const signal = options.signal ?? NEVER;
+    const cancellation = options.cancellation ?? NEVER_CANCELLED;
     const scope = options.scope ?? '';
     const credential = options.credential ?? '';
     if (scope !== '') state.scoped = true;
     if (method === 'tools/call') {
       const name = params?.name;
       const plan = typeof name === 'string' ? planToolCall(state.policy, state.tools, name) : PLAN_WRITE;
-      if (plan === PLAN_WRITE) return this.#write(state, load, signal);
-      if (plan === PLAN_PASS) return this.#pass(load, signal);
+      if (plan === PLAN_WRITE) return this.#write(state, load, cancellation);
+      if (plan === PLAN_PASS) return this.#pass(load, cancellation);
       const key = deriveKey(child, method, params, scope);
-      return this.#cached(state, SCOPE_DATA, key, plan, load, true, signal, credential);
+      return this.#cached(state, SCOPE_DATA, key, plan, load, true, cancellation, credential);
     }
-    if (state.policy.ttlMs <= 0) return this.#pass(load, signal);
+    if (state.policy.ttlMs <= 0) return this.#pass(load, cancellation);
     if (method === 'resources/read') {
-      if (!isPlainResourceRead(params)) return this.#pass(load, signal);
+      if (!isPlainResourceRead(params)) return this.#pass(load, cancellation);
       const key = deriveKey(child, method, params, scope);
-      return this.#cached(state, SCOPE_DATA, key, state.policy.ttlMs, load, false, signal, credential);
+      return this.#cached(state, SCOPE_DATA, key, state.policy.ttlMs, load, false, cancellation, credential);
     }
     const listScope = LIST_SCOPES[method];
-    if (listScope === undefined) return this.#pass(load, signal);
+    if (listScope === undefined) return this.#pass(load, cancellation);
     const loadList = method === 'tools/list' && params?.cursor === undefined ? this.#learningTools(child, load) : load;
     const key = deriveKey(child, method, params, scope);
-    return this.#cached(state, listScope, key, state.policy.ttlMs, loadList, false, signal, credential);
+    return this.#cached(state, listScope, key, state.policy.ttlMs, loadList, false, cancellation, credential);
   }
 
   /** Applies a child's notification: list_changed drops that list, resources/updated drops that resource. */
@@ -490,8 +496,8 @@ export class ResponseCache {
 
   /** Wraps a tools/list loader so that a complete answer updates what the cache knows of the child's tools. */
   #learningTools(child: string, load: CacheLoader): CacheLoader {
-    return async (signal) => {
-      const outcome = await load(signal);
+    return async (cancellation) => {
+      const outcome = await load(cancellation);
       if (outcome.kind !== 'result') return outcome;
       let result: { tools?: unknown; nextCursor?: unknown } | undefined;
       try {
@@ -507,18 +513,31 @@ export class ResponseCache {
     };
   }
 
-  async #pass(load: CacheLoader, signal: AbortSignal): Promise<CacheOutcome & { cached: boolean }> {
-    return { ...(await load(signal)), cached: false };
+  #pass(load: CacheLoader, cancellation: Cancellation): Promise<CacheOutcome & { cached: boolean }> {
+    return invokeLoad(load, cancellation).then(uncached);
   }
 
-  async #write(state: ChildState, load: CacheLoader, signal: AbortSignal): Promise<CacheOutcome & { cached: boolean }> {
+  /** A tool call that may write: the child's cached results are invalidated before it runs and after it answers. */
+  #write(
+    state: ChildState,
+    load: CacheLoader,
+    cancellation: Cancellation,
+  ): Promise<CacheOutcome & { cached: boolean }> {
     this.#bumpData(state);
-    try {
-      return { ...(await load(signal)), cached: false };
-    } finally {
-      // Other hosts read fresh answers once this one has: the bump reaches Redis (or times out) before the reply.
-      await this.#bumpData(state);
-    }
+    // Other hosts read fresh answers once this one has: the bump reaches Redis (or times out) before the reply.
+    return invokeLoad(load, cancellation).then(
+      (outcome) => {
+        const bumped = this.#bumpData(state);
+        return bumped === undefined ? uncached(outcome) : bumped.then(() => uncached(outcome));
+      },
+      (error: unknown) => {
+        const bumped = this.#bumpData(state);
+        if (bumped === undefined) throw error;
+        return bumped.then(() => {
+          throw error;
+        });
+      },
+    );
   }
 
   /**
@@ -532,7 +551,7 @@ export class ResponseCache {
     ttlMs: number,
     load: CacheLoader,
     isToolCall: boolean,
-    signal: AbortSignal,
+    cancellation: Cancellation,
     credential: string,
   ): Promise<CacheOutcome & { cached: boolean }> {
     const isPrivate = this.#privateKeys.has(baseKey);
@@ -558,9 +577,9 @@ export class ResponseCache {
     if (flight !== undefined && flight.gen === gen && !flight.stale) {
       this.#hits++;
       this.#coalesced++;
-      return this.#wait(flight, signal).then((outcome) =>
+      return this.#wait(flight, cancellation).then((outcome) =>
         flight.credential !== credential && outcome.kind === 'result' && readHints(outcome.json).private
-          ? this.#pass(load, signal)
+          ? this.#pass(load, cancellation)
           : { ...outcome, cached: true },
       );
     }
@@ -588,7 +607,7 @@ export class ResponseCache {
       this.#l2Misses++;
     }
     const lookup: Lookup = { baseKey, credential, private: isPrivate, ttlMs, remote, known };
-    return this.#load(state, scope, key, gen, now, load, isToolCall, signal, lookup);
+    return this.#load(state, scope, key, gen, now, load, isToolCall, cancellation, lookup);
   }
 
   /**
@@ -601,13 +620,13 @@ export class ResponseCache {
     key: string,
     lookup: Lookup,
     load: CacheLoader,
-    signal: AbortSignal,
+    cancellation: Cancellation,
     found: RemoteOutcome,
   ): Promise<CacheOutcome> {
     const read = await lookup.remote!.read(state.ns!, key);
     const { known } = lookup;
     if (read === undefined) {
-      if (known === undefined) return load(signal);
+      if (known === undefined) return load(cancellation);
       found.hit = true;
       return { kind: 'result', json: known.json };
     }
@@ -622,26 +641,25 @@ export class ResponseCache {
       found.storedAt = read.storedAt;
       return { kind: 'result', json: read.json };
     }
-    return load(signal);
+    return load(cancellation);
   }
 
   /**
    * One caller's wait for a shared load: the caller that gives up gets its own abandoned outcome at once, and the
    * load itself is cancelled only when no caller is left.
    */
-  #wait(flight: Flight, signal: AbortSignal): Promise<CacheOutcome> {
+  #wait(flight: Flight, cancellation: Cancellation): Promise<CacheOutcome> {
     flight.waiters++;
-    if (signal === NEVER) return flight.promise;
+    if (cancellation === NEVER_CANCELLED) return flight.promise;
     return new Promise<CacheOutcome>((resolve) => {
-      const leave = (): void => {
-        signal.removeEventListener('abort', leave);
-        if (--flight.waiters === 0) flight.controller.abort(signal.reason);
+      const leave = (reason: unknown): void => {
+        if (--flight.waiters === 0) flight.cancellation.abort(reason);
         resolve(ABANDONED);
       };
-      if (signal.aborted) return leave();
-      signal.addEventListener('abort', leave, { once: true });
+      if (cancellation.aborted) return leave(cancellation.reason);
+      cancellation.onAbort(leave);
       flight.promise.then((outcome) => {
-        signal.removeEventListener('abort', leave);
+        cancellation.offAbort(leave);
         resolve(outcome);
       });
     });
@@ -656,18 +674,26 @@ export class ResponseCache {
     startedAt: number,
     load: CacheLoader,
     isToolCall: boolean,
-    signal: AbortSignal,
+    cancellation: Cancellation,
     lookup: Lookup,
   ): Promise<CacheOutcome & { cached: boolean }> {
-    const controller = new AbortController();
+    // The load is the flight's, cancelled only once every caller has gone.
+    const loading = new Cancellation();
     const found: RemoteOutcome = { hit: false, fromRedis: false, storedAt: startedAt, gen: undefined };
     const promise =
       lookup.remote === undefined
-        ? invokeLoad(load, controller.signal)
-        : this.#remoteOrLoad(state, key, lookup, load, controller.signal, found);
-    const flight: Flight = { gen, promise, controller, credential: lookup.credential, waiters: 0, stale: false };
+        ? invokeLoad(load, loading)
+        : this.#remoteOrLoad(state, key, lookup, load, loading, found);
+    const flight: Flight = {
+      gen,
+      promise,
+      cancellation: loading,
+      credential: lookup.credential,
+      waiters: 0,
+      stale: false,
+    };
     this.#flights.set(key, flight);
-    const mine = this.#wait(flight, signal);
+    const mine = this.#wait(flight, cancellation);
     let outcome: CacheOutcome;
     try {
       outcome = await flight.promise;

@@ -1,5 +1,5 @@
 import type { CacheOutcome } from '../cache/index.js';
-import { ErrorCode, type JsonRpcErrorObject } from '../protocol/index.js';
+import { type Cancellation, ErrorCode, type JsonRpcErrorObject } from '../protocol/index.js';
 import { type ChildState, isDown } from './child-state.js';
 import { RequestStats } from './latency.js';
 import { isReplayable } from './replay.js';
@@ -93,14 +93,14 @@ export class ChildRouter {
   }
 
   /**
-   * Forwards a client request to the child and resolves with its outcome; the signal cancels it at the child.
+   * Forwards a client request to the child and resolves with its outcome; `cancellation` cancels it at the child.
    * `paramsText`, the JSON text of `params` as the client wrote it, is sent in their place when they need no change.
    */
   forward(
     session: RouterClient | undefined,
     method: string,
     params: Record<string, unknown> | undefined,
-    signal?: AbortSignal,
+    cancellation?: Cancellation,
     paramsText?: string,
   ): Promise<RouteOutcome> {
     const state = this.link.state;
@@ -120,9 +120,9 @@ export class ChildRouter {
         resolve,
       };
       this.#pending.set(childId, pending);
-      if (signal) {
-        if (signal.aborted) return this.#abort(pending, signal.reason);
-        signal.addEventListener('abort', () => this.#abort(pending, signal.reason), { once: true });
+      if (cancellation !== undefined) {
+        if (cancellation.aborted) return this.#abort(pending, cancellation.reason);
+        cancellation.onAbort((reason) => this.#abort(pending, reason));
       }
       if (this.link.state === 'RUNNING') this.#send(pending);
     });

@@ -3,6 +3,7 @@ import { CLIENT_ROOTS_META_KEY } from '../children/shared/client-roots.js';
 import { type Priority, resolvePriority } from '../limiter/index.js';
 import type { RequestProbe, Telemetry } from '../metrics/index.js';
 import {
+  Cancellation,
   ErrorCode,
   encodeFrame,
   type JsonRpcErrorObject,
@@ -96,8 +97,8 @@ interface ClientRequest {
   params: Record<string, unknown> | undefined;
   /** The JSON text of `params` as the client wrote it, when large enough to forward as written. */
   paramsText: string | undefined;
-  /** Cancels it: the client's `notifications/cancelled`, its disconnection. */
-  controller: AbortController;
+  /** Cancelled by the client's `notifications/cancelled`, its disconnection, or the request's deadline. */
+  cancellation: Cancellation;
 }
 
 /** One request under way at a member, as `#answered` and `#failed` account for it. */
@@ -344,7 +345,7 @@ export class ClientSession {
         return this.#sendOutcome(idText, EMPTY_RESULT);
       }
     }
-    this.#dispatch({ key: keyOfId(id), idText, method, params, paramsText, controller: new AbortController() });
+    this.#dispatch({ key: keyOfId(id), idText, method, params, paramsText, cancellation: new Cancellation() });
   }
 
   async #initialize(idText: string, params: Record<string, unknown> | undefined): Promise<void> {
@@ -386,13 +387,13 @@ export class ClientSession {
   }
 
   #route(request: ClientRequest): void {
-    const { method, params, controller } = request;
+    const { method, params, cancellation } = request;
     const single = this.endpoint.single;
     const route = single === undefined ? this.endpoint.route(method, params) : undefined;
     if (route?.kind === 'answer') {
       const answer = route.answer(
         (member, memberMethod, memberParams, signal) => this.#onMember(member, memberMethod, memberParams, signal),
-        controller.signal,
+        cancellation.signal,
       );
       answer.then(
         (outcome) => this.#reply(request, outcome),
@@ -406,7 +407,7 @@ export class ClientSession {
     if (unsubscribed !== undefined) return this.#reply(request, unsubscribed);
     // A client's own request settles in the same step that records it: no promise layer per stage.
     const paramsText = memberParams === params ? request.paramsText : undefined;
-    const call = this.#start(member, method, memberParams, controller, paramsText);
+    const call = this.#start(member, method, memberParams, cancellation, paramsText);
     call.run.then(
       (outcome) => this.#reply(request, this.#answered(call, outcome)),
       (error) => {
@@ -432,7 +433,7 @@ export class ClientSession {
   ): Promise<RouteOutcome> {
     const unsubscribed = this.#subscription(member, method, params);
     if (unsubscribed !== undefined) return Promise.resolve(unsubscribed);
-    const call = this.#start(member, method, params, linkedController(signal));
+    const call = this.#start(member, method, params, Cancellation.following(signal));
     return call.run.then(
       (outcome) => this.#answered(call, outcome),
       (error) => {
@@ -477,14 +478,14 @@ export class ClientSession {
 
   /**
    * Starts one request on a member through the limiter, the cache and the child's router, counted as this client's
-   * request at that child until `#answered` or `#failed`; `controller` cancels it. `paramsText` is the JSON text of
+   * request at that child until `#answered` or `#failed`; `cancellation` cancels it. `paramsText` is the JSON text of
    * `requestParams` as the client wrote it, when known.
    */
   #start(
     member: Member,
     method: string,
     requestParams: Record<string, unknown> | undefined,
-    controller: AbortController,
+    cancellation: Cancellation,
     paramsText?: string,
   ): Call {
     const attachment = this.#attachments.get(member);
@@ -514,8 +515,8 @@ export class ClientSession {
     const timeoutMs = typeof metaTimeout === 'number' && metaTimeout > 0 ? metaTimeout : undefined;
     const budget = resultBudget(member.compression, method, params);
     const text = params === requestParams ? paramsText : undefined;
-    const forward = (forwardSignal: AbortSignal) => {
-      const answer = router.forward(attachment, method, params, forwardSignal, text);
+    const forward = (forwarding: Cancellation) => {
+      const answer = router.forward(attachment, method, params, forwarding, text);
       return budget === undefined
         ? answer
         : answer.then(async (o) =>
@@ -523,13 +524,13 @@ export class ClientSession {
           );
     };
     const { cache, limiter } = this.#services;
-    const load = (loadSignal: AbortSignal) => {
+    const load = (loading: Cancellation) => {
       probe?.admitted();
       return cache
-        ? cache.fetch(child, method, params, forward, { signal: loadSignal, scope, credential: this.#credential })
-        : forward(loadSignal);
+        ? cache.fetch(child, method, params, forward, { cancellation: loading, scope, credential: this.#credential })
+        : forward(loading);
     };
-    const run = limiter ? limiter.run(load, { priority, child, controller, timeoutMs }) : load(controller.signal);
+    const run = limiter ? limiter.run(load, { priority, child, cancellation, timeoutMs }) : load(cancellation);
     if (attachment !== undefined) attachment.requestsInFlight++;
     return { run, attachment, router, startedAt, probe };
   }
@@ -561,7 +562,7 @@ export class ClientSession {
         const request = this.#inFlight.get(key);
         if (request) {
           this.#inFlight.delete(key);
-          request.controller.abort(new Error('cancelled by the client'));
+          request.cancellation.abort(new Error('cancelled by the client'));
         }
         return;
       }
@@ -583,19 +584,11 @@ export class ClientSession {
   close(flush = false): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const request of this.#inFlight.values()) request.controller.abort(new Error('client disconnected'));
+    for (const request of this.#inFlight.values()) request.cancellation.abort(new Error('client disconnected'));
     this.#inFlight.clear();
     this.#upstreamOwners.clear();
     for (const attachment of this.#attachments.values()) attachment.member.router.detach(attachment);
     this.#transport.close(flush);
     this.#onClose?.(this);
   }
-}
-
-/** A controller aborted with `signal`, for a request an endpoint sends on a client's behalf. */
-function linkedController(signal: AbortSignal): AbortController {
-  const controller = new AbortController();
-  if (signal.aborted) controller.abort(signal.reason);
-  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  return controller;
 }

@@ -1,5 +1,6 @@
 import type { CacheLoader, CacheOutcome, FetchOptions, ToolInfo } from '../cache/index.js';
 import type { Priority } from '../limiter/index.js';
+import type { Cancellation } from '../protocol/index.js';
 import type { ChildState } from './child-state.js';
 
 /** The part of a tool definition the gateway needs: its name and behaviour hints. */
@@ -60,10 +61,10 @@ export interface RequestCache {
 
 /** What the gateway needs of the shared limiter. */
 export interface RequestLimiter {
-  /** Runs a task once admitted; its signal is `controller`'s, aborted on timeout or by the caller. */
+  /** Runs a task once admitted; it gets `cancellation`, cancelled on timeout or by the caller. */
   run<T>(
-    task: (signal: AbortSignal) => Promise<T>,
-    options: { priority: Priority; child: string; timeoutMs?: number; controller?: AbortController },
+    task: (cancellation: Cancellation) => Promise<T>,
+    options: { priority: Priority; child: string; timeoutMs?: number; cancellation?: Cancellation },
   ): Promise<T>;
   recordOutcome(child: string, latencyMs: number, ok: boolean): void;
   /** How long a request may take (ms): a request waiting for its client's input is let go after as long. */

@@ -1,6 +1,5 @@
-import PQueue from 'p-queue';
-import { OmnimindError } from '../protocol/index.js';
-import { type AdmissionOptions, AdmissionQueue, bindQueueClass, type Entry } from './admission-queue.js';
+import { Cancellation, OmnimindError } from '../protocol/index.js';
+import { AdmissionQueue, type Entry } from './admission-queue.js';
 import { ChildWindow, DEFAULT_MAX_CHILD_WINDOW } from './child-window.js';
 import { DeadlineSweep } from './deadlines.js';
 import { createClosedError, LimiterRejection } from './errors.js';
@@ -52,18 +51,18 @@ export interface RunOptions {
   /** Per-request timeout override, capped at `maxTimeoutMs`; ignored unless a finite number > 0. */
   timeoutMs?: number;
   /**
-   * The caller's own controller for this request, if it has one: the task gets its signal and the limiter aborts it
-   * on timeout, which saves creating a second controller and combining the two. Aborted while the request waits,
-   * the request rejects with the abort reason when its turn comes, without running.
+   * The caller's own cancellation of this request, if it has one: the task gets it and the limiter cancels it on
+   * timeout, which saves making a second one and linking the two. Cancelled while the request waits, the request
+   * rejects with the reason when its turn comes, without running.
    */
-  controller?: AbortController;
+  cancellation?: Cancellation;
 }
 
 /**
  * The gateway's admission control: a health-adapted global rate, per-child adaptive concurrency windows, four
  * priorities, shedding by queueing delay (CoDel, lowest priority first; see `QueueDelay`), a queue bounded in
- * memory, and a deadline per request.
- * p-queue runs the tasks and enforces `maxConcurrency`; the queue it draws from is the limiter's `AdmissionQueue`.
+ * memory, and a deadline per request. A request that may start at once runs at once; the others wait in the
+ * `AdmissionQueue` and start as answers free their child's window, rate tokens come, or `maxConcurrency` allows.
  */
 export class AdaptiveLimiter {
   #options: ResolvedLimiterOptions;
@@ -71,7 +70,6 @@ export class AdaptiveLimiter {
   readonly #children = new Map<string, ChildWindow>();
   readonly #delays = new Map<string, QueueDelay>();
   readonly #queue: AdmissionQueue;
-  readonly #pqueue: PQueue<InstanceType<ReturnType<typeof bindQueueClass>>, AdmissionOptions>;
   readonly #deadlines: DeadlineSweep<Entry>;
   readonly #hostProbe: HostHealthProbe | undefined;
   readonly #probe: () => HealthSample;
@@ -80,6 +78,8 @@ export class AdaptiveLimiter {
   readonly #runningByRank = [0, 0, 0, 0];
   readonly #timedOutByRank = [0, 0, 0, 0];
   #running = 0;
+  /** Tasks started and not settled, timed out or not: what `maxConcurrency` bounds. */
+  #active = 0;
   #shed = 0;
   #timedOut = 0;
   #startedInInterval = 0;
@@ -101,7 +101,6 @@ export class AdaptiveLimiter {
       onStart: (entry) => this.#onStart(entry),
     });
     this.#globalCap = this.#options.maxConcurrency ?? Number.POSITIVE_INFINITY;
-    this.#pqueue = new PQueue({ concurrency: this.#globalCap, queueClass: bindQueueClass(this.#queue) });
     this.#deadlines = new DeadlineSweep(clock, (entry) => this.#expire(entry));
     if (this.#options.healthProbe) {
       this.#probe = this.#options.healthProbe;
@@ -139,7 +138,7 @@ export class AdaptiveLimiter {
    * longer keeps up, or the queue holds `maxQueue` requests (retry after `retryAfterMs`); TIMEOUT as soon as the
    * deadline passes (the task's signal is aborted then; the promise does not wait for the task).
    */
-  run<T>(task: (signal: AbortSignal) => Promise<T>, options: RunOptions): Promise<T> {
+  run<T>(task: (cancellation: Cancellation) => Promise<T>, options: RunOptions): Promise<T> {
     if (this.#closed) return Promise.reject(createClosedError());
     const { priority } = options;
     const rank = Object.hasOwn(PRIORITY_RANK, priority) ? PRIORITY_RANK[priority] : undefined;
@@ -169,18 +168,17 @@ export class AdaptiveLimiter {
     const now = this.#options.clock.now();
     return new Promise<T>((resolve, reject) => {
       const entry: Entry = {
-        id: '',
         priority,
         rank,
         child,
         delay,
         waitedFrom: delay.activeAt(now),
-        controller: options.controller,
+        cancellation: options.cancellation,
         timeoutMs,
         deadline: now + timeoutMs,
         state: 'queued',
         seq: 0,
-        run: undefined,
+        task,
         queueNode: undefined,
         deadlineHandle: undefined,
         resolve: resolve as (value: unknown) => void,
@@ -188,8 +186,14 @@ export class AdaptiveLimiter {
       };
       entry.deadlineHandle = this.#deadlines.add(entry, timeoutMs);
       this.#armLiveness();
-      // The task wrapper never rejects (it settles the promise above itself), so p-queue's own promise is dropped.
-      void this.#pqueue.add(() => this.#execute(entry, task), { entry, priority: rank });
+      // Nothing waits ahead of a request that may start now: it starts without passing through the queue.
+      if (this.#queue.size === 0 && this.#canStartNow(child)) {
+        this.#onStart(entry);
+        this.#launch(entry);
+        return;
+      }
+      this.#queue.attach(entry);
+      this.#dispatch();
     });
   }
 
@@ -298,7 +302,7 @@ export class AdaptiveLimiter {
   }
 
   #canStartNow(child: ChildWindow): boolean {
-    return this.#pqueue.pending < this.#globalCap && child.hasRoom() && this.#rate.hasToken(this.#options.clock.now());
+    return this.#active < this.#globalCap && child.hasRoom() && this.#rate.hasToken(this.#options.clock.now());
   }
 
   #hasTokenForStart(): boolean {
@@ -318,8 +322,7 @@ export class AdaptiveLimiter {
     this.#rate.takeToken();
     const { child } = entry;
     child.noteStart();
-    // p-queue starts one request per settled one, so a full window with more waiting shows here, not in a failed
-    // pick.
+    // One request starts per settled one, so a full window with more waiting shows here, not in a failed pick.
     if (child.queued > 0 && !child.hasRoom()) child.noteBlocked();
     entry.state = 'running';
     this.#runningEntries.add(entry);
@@ -328,19 +331,21 @@ export class AdaptiveLimiter {
     this.#startedInInterval += 1;
   }
 
-  #execute<T>(entry: Entry, task: (signal: AbortSignal) => Promise<T>): Promise<void> {
-    let controller = entry.controller;
-    if (controller === undefined) {
-      controller = new AbortController();
-      entry.controller = controller;
+  /** Runs an admitted request's task; it holds a slot of `maxConcurrency` until it settles, timed out or not. */
+  #launch(entry: Entry): void {
+    this.#active += 1;
+    let cancellation = entry.cancellation;
+    if (cancellation === undefined) {
+      cancellation = new Cancellation();
+      entry.cancellation = cancellation;
     }
-    let promise: Promise<T>;
+    let promise: Promise<unknown>;
     try {
-      promise = controller.signal.aborted ? Promise.reject(controller.signal.reason) : task(controller.signal);
+      promise = cancellation.aborted ? Promise.reject(cancellation.reason) : entry.task(cancellation);
     } catch (error) {
       promise = Promise.reject(error);
     }
-    return promise.then(
+    promise.then(
       (value) => {
         if (this.#settle(entry)) entry.resolve(value);
       },
@@ -361,9 +366,12 @@ export class AdaptiveLimiter {
     }
     entry.state = 'done';
     entry.deadlineHandle = undefined;
-    entry.delay.noteServed(this.#options.clock.now());
-    // p-queue starts the next request when this wrapper settles; a window that grew can start more at once.
-    if (entry.child.noteSettle(this.#options.clock.now()) && this.#queue.size > 0) this.#dispatch();
+    this.#active -= 1;
+    const now = this.#options.clock.now();
+    entry.delay.noteServed(now);
+    entry.child.noteSettle(now);
+    // The slot it leaves (and a window that grew) may start what waits.
+    if (this.#queue.size > 0) this.#dispatch();
     return inTime;
   }
 
@@ -376,8 +384,8 @@ export class AdaptiveLimiter {
       this.#timedOutByRank[entry.rank]! += 1;
       entry.reject(LimiterRejection.timeout(entry.priority, entry.timeoutMs, 'queued'));
     } else if (entry.state === 'running') {
-      // The child keeps its slot (and p-queue its concurrency slot) until the task settles: the work is still
-      // in flight there until the child acts on the cancellation.
+      // The child keeps its slot (and the request its `maxConcurrency` slot) until the task settles: the work is
+      // still in flight there until the child acts on the cancellation.
       entry.state = 'expired';
       this.#runningEntries.delete(entry);
       this.#running -= 1;
@@ -386,7 +394,7 @@ export class AdaptiveLimiter {
       this.#timedOutByRank[entry.rank]! += 1;
       const rejection = LimiterRejection.timeout(entry.priority, entry.timeoutMs, 'running');
       entry.reject(rejection);
-      entry.controller?.abort(rejection);
+      entry.cancellation?.abort(rejection);
     }
   }
 
@@ -465,9 +473,13 @@ export class AdaptiveLimiter {
     }, LIVENESS_MS);
   }
 
-  /** Makes p-queue start every request that can start now (assigning `concurrency` re-runs its dispatch loop). */
+  /** Starts every waiting request that may start now, most urgent first. */
   #dispatch(): void {
-    this.#pqueue.concurrency = this.#globalCap;
+    while (this.#active < this.#globalCap) {
+      const entry = this.#queue.take();
+      if (entry === undefined) return;
+      this.#launch(entry);
+    }
   }
 
   #scheduleSample(): void {

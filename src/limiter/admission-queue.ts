@@ -1,19 +1,18 @@
-import type { Queue, QueueAddOptions } from 'p-queue';
+import type { Cancellation } from '../protocol/index.js';
 import type { ChildWindow } from './child-window.js';
 import type { DeadlineHandle } from './deadlines.js';
 import { LinkedList, type ListNode } from './linked-list.js';
 import type { QueueDelay } from './queue-delay.js';
 import { PRIORITIES, PRIORITY_RANK, type Priority } from './types.js';
 
-/** What p-queue queues: the wrapper it builds around each task. */
-export type RunFunction = () => Promise<unknown>;
+/** The work a request does once admitted; it is told when the request is cancelled. */
+export type Task = (cancellation: Cancellation) => Promise<unknown>;
 
 /** Where a request is: waiting for its turn, running, past its deadline while running, or finished. */
 export type EntryState = 'queued' | 'running' | 'expired' | 'done';
 
 /** One request inside the limiter. */
 export interface Entry {
-  id: string;
   priority: Priority;
   rank: number;
   readonly child: ChildWindow;
@@ -22,22 +21,19 @@ export interface Entry {
   /** The child's clock (`QueueDelay.activeAt`) when the request started waiting. */
   readonly waitedFrom: number;
   /** The caller's, or created when the task starts: requests shed or timed out while queued never need one. */
-  controller: AbortController | undefined;
+  cancellation: Cancellation | undefined;
   readonly timeoutMs: number;
   readonly deadline: number;
   state: EntryState;
   /** Order of arrival in the queue: FIFO within a priority across children. */
   seq: number;
-  run: RunFunction | undefined;
+  readonly task: Task;
   queueNode: ListNode<Entry> | undefined;
   deadlineHandle: DeadlineHandle<Entry> | undefined;
   /** Settle the promise `run` returned. */
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
 }
-
-/** The options the limiter passes to `PQueue.add`: p-queue hands them to the queue class with the task. */
-export type AdmissionOptions = QueueAddOptions & { entry: Entry };
 
 /** What the queue asks of the limiter before a queued request may start. */
 export interface AdmissionGate {
@@ -87,9 +83,8 @@ export class AdmissionQueue {
     return size;
   }
 
-  /** Adds a request p-queue has accepted. */
-  attach(run: RunFunction, entry: Entry): void {
-    entry.run = run;
+  /** Adds a request to wait for its turn. */
+  attach(entry: Entry): void {
     entry.state = 'queued';
     entry.seq = this.#nextSeq++;
     entry.queueNode = this.#listsOf(entry.child)[entry.rank]!.push(entry);
@@ -136,41 +131,17 @@ export class AdmissionQueue {
     }
   }
 
-  /** Number of requests that may start now: 0 when every child in the queue is full or no rate token is left. */
-  dispatchable(): number {
-    if (this.#size === 0 || this.#pick() === undefined || !this.#gate.hasToken()) return 0;
-    return this.#size;
-  }
-
-  /** Starts the next request: removes it and returns its run function. */
-  take(): RunFunction | undefined {
+  /**
+   * Takes the next request that may start now out of the queue, its rate token taken and its start counted; undefined
+   * when none may (every child in the queue is full, or no rate token is left).
+   */
+  take(): Entry | undefined {
+    if (this.#size === 0) return undefined;
     const entry = this.#pick();
-    if (entry === undefined) return undefined;
+    if (entry === undefined || !this.#gate.hasToken()) return undefined;
     this.detach(entry);
     this.#gate.onStart(entry);
-    return entry.run;
-  }
-
-  /** Moves a waiting request to another rank (p-queue's `setPriority`). */
-  reprioritize(id: string, rank: number): void {
-    for (const entry of this.entries()) {
-      if (entry.id !== id) continue;
-      this.detach(entry);
-      entry.rank = Math.max(0, Math.min(this.#rankSizes.length - 1, Math.round(rank)));
-      entry.priority = PRIORITIES[PRIORITIES.length - 1 - entry.rank]!;
-      this.attach(entry.run!, entry);
-      return;
-    }
-    throw new ReferenceError(`No queued request with the id "${id}"`);
-  }
-
-  /** Run functions of the waiting requests of one rank (p-queue's `sizeBy`). */
-  runsOfRank(rank: number | undefined): RunFunction[] {
-    const runs: RunFunction[] = [];
-    for (const lists of this.#byChild.values()) {
-      for (let node = lists[rank ?? 0]?.head; node; node = node.next) if (node.value.run) runs.push(node.value.run);
-    }
-    return runs;
+    return entry;
   }
 
   #listsOf(child: ChildWindow): LinkedList<Entry>[] {
@@ -198,33 +169,4 @@ export class AdmissionQueue {
     }
     return undefined;
   }
-}
-
-/** Builds the queue class p-queue instantiates: a view of the limiter's `AdmissionQueue` in p-queue's terms. */
-export function bindQueueClass(queue: AdmissionQueue): new () => Queue<RunFunction, AdmissionOptions> {
-  return class PQueueAdmissionView implements Queue<RunFunction, AdmissionOptions> {
-    // p-queue asks for `size` before every start and stops when it reads 0, so report only startable requests.
-    get size(): number {
-      return queue.dispatchable();
-    }
-
-    enqueue(run: RunFunction, options?: Partial<AdmissionOptions>): void {
-      const entry = options?.entry;
-      if (entry === undefined) throw new TypeError('Expected the limiter entry in the p-queue options');
-      if (options?.id !== undefined) entry.id = options.id;
-      queue.attach(run, entry);
-    }
-
-    dequeue(): RunFunction | undefined {
-      return queue.take();
-    }
-
-    filter(options: Readonly<Partial<AdmissionOptions>>): RunFunction[] {
-      return queue.runsOfRank(options.priority);
-    }
-
-    setPriority(id: string, priority: number): void {
-      queue.reprioritize(id, priority);
-    }
-  };
 }

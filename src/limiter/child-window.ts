@@ -142,19 +142,19 @@ export class ChildWindow {
   }
 
   /** A request for this child settled; after a window's worth of them (one round trip), may grow the window. */
-  noteSettle(now: number): boolean {
+  noteSettle(now: number): void {
     this.inflight -= 1;
     if (this.#recovering) {
       // The requests in flight at the cut were sent under the old window; their answers start no new round.
       this.#recoveryLeft -= 1;
-      if (this.#recoveryLeft > 0) return false;
+      if (this.#recoveryLeft > 0) return;
       this.#recovering = false;
       this.#startRound();
       this.#resetBatch();
-      return false;
+      return;
     }
     this.#acks += 1;
-    if (this.#acks < Math.max(MIN_WINDOW_SAMPLES, this.limit)) return false;
+    if (this.#acks < Math.max(MIN_WINDOW_SAMPLES, this.limit)) return;
     const before = this.limit;
     if (this.#holdRounds > 0) {
       // A change shows in the answers only once requests sent after it come back, and the first of those still
@@ -174,7 +174,6 @@ export class ChildWindow {
       }
     }
     this.#startRound();
-    return this.limit > before;
   }
 
   /** The gateway's report of one child answer; each batch of them is judged, and a stressed batch cuts the window. */

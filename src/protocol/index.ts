@@ -1,3 +1,4 @@
+export { type CancelListener, Cancellation, NEVER_CANCELLED } from './cancellation.js';
 export { ErrorCode, type ErrorCodeValue, OmnimindError } from './errors.js';
 export { type FrameShape, readIdText, scanFrame, scanResult } from './frame-scan.js';
 export {

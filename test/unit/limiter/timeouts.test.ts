@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type LimiterOptions, LimiterRejection } from '../../../src/limiter/index.js';
+import { Cancellation } from '../../../src/protocol/index.js';
 import { createTestLimiter, deferred, outcome, settle } from './fake-clock.js';
 
 function createLimiter(options: LimiterOptions = {}) {
@@ -10,7 +11,7 @@ describe('AdaptiveLimiter timeouts', () => {
   it('times out a request while it is queued: it never starts and the next one takes its turn', async () => {
     const { clock, limiter } = createLimiter({ maxConcurrency: 1 });
     const blocker = deferred();
-    let blockerSignal: AbortSignal | undefined;
+    let blockerSignal: Cancellation | undefined;
     const running = limiter.run(
       (signal) => {
         blockerSignal = signal;
@@ -41,9 +42,9 @@ describe('AdaptiveLimiter timeouts', () => {
     await running;
   });
 
-  it('times out a running request: aborts its signal and rejects at once, before the task settles', async () => {
+  it('times out a running request: cancels it and rejects at once, before the task settles', async () => {
     const { clock, limiter } = createLimiter({ childConcurrency: { python: 1 } });
-    let signal: AbortSignal | undefined;
+    let signal: Cancellation | undefined;
     const task = deferred<string>();
     const running = outcome(
       limiter.run(
@@ -109,37 +110,35 @@ describe('AdaptiveLimiter timeouts', () => {
     expect(clock.pendingTimers).toBe(before);
   });
 
-  it("uses the caller's controller: aborts it on timeout, and drops a request cancelled while queued", async () => {
+  it("uses the caller's cancellation: cancels it on timeout, and drops a request cancelled while queued", async () => {
     const { clock, limiter } = createLimiter({ maxConcurrency: 1 });
-    const running = new AbortController();
-    let seen: AbortSignal | undefined;
+    const running = new Cancellation();
+    let seen: Cancellation | undefined;
     const first = outcome(
       limiter.run(
-        (signal) => {
-          seen = signal;
-          return new Promise<never>((_resolve, reject) =>
-            signal.addEventListener('abort', () => reject(signal.reason)),
-          );
+        (cancellation) => {
+          seen = cancellation;
+          return new Promise<never>((_resolve, reject) => cancellation.onAbort(reject));
         },
-        { priority: 'NORMAL', child: 'memory', controller: running },
+        { priority: 'NORMAL', child: 'memory', cancellation: running },
       ),
     );
-    const cancelled = new AbortController();
+    const cancelled = new Cancellation();
     let cancelledStarted = false;
     const second = outcome(
       limiter.run(
         async () => {
           cancelledStarted = true;
         },
-        { priority: 'NORMAL', child: 'memory', controller: cancelled, timeoutMs: 5_000 },
+        { priority: 'NORMAL', child: 'memory', cancellation: cancelled, timeoutMs: 5_000 },
       ),
     );
     await settle();
-    expect(seen).toBe(running.signal);
+    expect(seen).toBe(running);
     cancelled.abort(new Error('cancelled by the client'));
     await clock.advance(1_000);
     expect((await first).error).toMatchObject({ code: 'TIMEOUT' });
-    expect(running.signal.aborted).toBe(true);
+    expect(running.aborted).toBe(true);
     expect((await second).error).toMatchObject({ message: 'cancelled by the client' });
     expect(cancelledStarted).toBe(false);
   });
