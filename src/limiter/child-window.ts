@@ -55,6 +55,13 @@ export const BASELINE_EPOCH_MS = 5_000;
  * multiples of their baseline (scheduling, GC) without anything queueing.
  */
 export const MIN_STRESS_EXCESS_MS = 20;
+/**
+ * Queueing inside a child that adds less than this many milliseconds to the mean answer counts as none, so the window
+ * grows: a fast child (a stdio echo answers in tens of µs) serves more the more it is sent at once, since each
+ * wake-up then reads and writes a batch, and a request of any priority waits at most this long behind the child's
+ * queue. Slower children are held to Vegas's few queued requests.
+ */
+export const QUEUE_ALLOWANCE_MS = 2;
 /** Floor of a learned baseline, so a child answering in ~0 ms still has one (and 0 keeps meaning "unknown"). */
 const MIN_BASELINE_MS = 0.001;
 
@@ -275,7 +282,8 @@ export class ChildWindow {
     const baselineMs = this.#meanBaseline.value;
     const queued = roundMeanMs > 0 && baselineMs > 0 ? this.#limit * (1 - baselineMs / roundMeanMs) : 0;
     const scale = Math.log10(Math.max(10, this.#limit));
-    if (queued <= scale) return this.#slowStart ? this.#limit : VEGAS_BETA * scale;
+    if (queued <= scale || roundMeanMs - baselineMs < QUEUE_ALLOWANCE_MS)
+      return this.#slowStart ? this.#limit : VEGAS_BETA * scale;
     this.#slowStart = false;
     if (queued < VEGAS_ALPHA * scale) return 1;
     if (queued > VEGAS_BETA * scale) return -1;

@@ -186,31 +186,49 @@ describe('AdaptiveLimiter child windows', () => {
     expect(window()).toBe(24);
   });
 
-  it('after slow start, keeps a few requests queued in the child (Vegas)', async () => {
+  it('after slow start, keeps a few requests queued in a child whose queue costs more than the allowance (Vegas)', async () => {
     // A high latency factor keeps the multiplicative cut out of the way.
     const { limiter } = createLimiter({ initialRps: 1e6, maxRps: 1e6, stress: { latencyFactor: 3 } });
     const child = createChild(limiter, 'sqlite');
     const window = () => limiter.stats().children.sqlite?.window ?? 0;
     child.submit(2_000);
     await settle();
-    await child.answer(10, true, 4);
+    await child.answer(100, true, 4);
     expect(window()).toBe(40);
-    await child.answer(10, false);
+    await child.answer(100, false);
     expect(window()).toBe(28);
     // No queue (round mean = baseline): grow by beta = 6 x log10(28), then hold two round trips.
-    await child.answer(10);
+    await child.answer(100);
     expect(window()).toBe(36);
-    await child.answer(10, true, 2);
-    // 36.7 x (1 - 10/12) = 6.1 queued, between alpha (4.7) and beta (9.4): hold.
-    await child.answer(12);
+    await child.answer(100, true, 2);
+    // 36.7 x (1 - 100/120) = 6.1 queued, between alpha (4.7) and beta (9.4): hold.
+    await child.answer(120);
     expect(window()).toBe(36);
     // 3.3 queued, below alpha: one more.
-    await child.answer(11);
+    await child.answer(110);
     expect(window()).toBe(37);
-    await child.answer(11, true, 2);
+    await child.answer(110, true, 2);
     // 18.8 queued, above beta: one less.
-    await child.answer(20);
+    await child.answer(200);
     expect(window()).toBe(36);
+  });
+
+  it('grows the window of a fast child while its queue adds less than the allowance to each answer', async () => {
+    const { limiter } = createLimiter({ initialRps: 1e6, maxRps: 1e6, stress: { latencyFactor: 3 } });
+    const child = createChild(limiter, 'echo');
+    const window = () => limiter.stats().children.echo?.window ?? 0;
+    child.submit(2_000);
+    await settle();
+    await child.answer(0.1, true, 4);
+    await child.answer(0.1, false);
+    const afterCut = window();
+    // Every request in flight queued in the child (the mean answer is 10x the baseline), but for under 2 ms: grow.
+    for (let i = 0; i < 12; i++) await child.answer(1);
+    expect(window()).toBeGreaterThan(afterCut + 30);
+    // Past the allowance, Vegas's band holds it back again: it shrinks by one a round.
+    const grown = window();
+    await child.answer(5, true, 3);
+    expect(window()).toBeLessThan(grown);
   });
 
   it('keeps a few requests queued in a child that serves one at a time, without collapsing its window', async () => {
