@@ -50,11 +50,6 @@ export interface SessionServices {
   clientPriorities: Readonly<Record<string, Priority>>;
 }
 
-/** The key of an in-flight request: ids that JSON-RPC treats as equal map to the same key. */
-function keyOfId(id: JsonRpcId): string {
-  return typeof id === 'string' ? `s${id}` : `n${id}`;
-}
-
 /** The JSON text of a frame's top-level `params`, as written; undefined when it has none. */
 function paramsTextOf(frame: string): string | undefined {
   const shape = scanFrame(frame);
@@ -89,8 +84,8 @@ function errorFor(error: {
 
 /** A client's request from its dispatch until it is answered or cancelled. */
 interface ClientRequest {
-  /** Its id as an in-flight key (ids JSON-RPC treats as equal share one). */
-  key: string;
+  /** Its id, the request's key among those in flight: a Map tells 1 from "1", as JSON-RPC does. */
+  key: JsonRpcId;
   /** Its id exactly as the client wrote it. */
   idText: string;
   method: string;
@@ -151,7 +146,7 @@ export class ClientSession {
   readonly #transport: ClientTransport;
   readonly #services: SessionServices;
   readonly #attachments = new Map<Member, Attachment>();
-  readonly #inFlight = new Map<string, ClientRequest>();
+  readonly #inFlight = new Map<JsonRpcId, ClientRequest>();
   /** Which child asked each server→client request still waiting for this client's answer. */
   readonly #upstreamOwners = new Map<string, Attachment>();
   #capabilities: Record<string, unknown> = {};
@@ -345,7 +340,7 @@ export class ClientSession {
         return this.#sendOutcome(idText, EMPTY_RESULT);
       }
     }
-    this.#dispatch({ key: keyOfId(id), idText, method, params, paramsText, cancellation: new Cancellation() });
+    this.#dispatch({ key: id, idText, method, params, paramsText, cancellation: new Cancellation() });
   }
 
   async #initialize(idText: string, params: Record<string, unknown> | undefined): Promise<void> {
@@ -558,10 +553,9 @@ export class ClientSession {
       case 'notifications/cancelled': {
         const requestId = params?.requestId;
         if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
-        const key = keyOfId(requestId);
-        const request = this.#inFlight.get(key);
+        const request = this.#inFlight.get(requestId);
         if (request) {
-          this.#inFlight.delete(key);
+          this.#inFlight.delete(requestId);
           request.cancellation.abort(new Error('cancelled by the client'));
         }
         return;
