@@ -64,6 +64,11 @@ export class AdmissionLru<V extends SizedValue> {
     return this.#lru.get(key);
   }
 
+  /** Looks a key up without counting the request or refreshing the entry's recency. */
+  peek(key: string): V | undefined {
+    return this.#lru.peek(key);
+  }
+
   /** Stores a value if the admission filter lets it in; returns whether it is now held. */
   set(key: string, value: V): boolean {
     const size = value.bytes;

@@ -46,13 +46,16 @@ const ENTRY_OVERHEAD_BYTES = 96;
 /** Entries that depend on the child's data: tool results and resource reads (persisted generation). */
 const SCOPE_DATA = 0;
 
-/** Each list method has its own generation, bumped by its list_changed notification (kept in memory only). */
-const LIST_SCOPES: Readonly<Record<string, number>> = {
-  'tools/list': 1,
-  'prompts/list': 2,
-  'resources/list': 3,
-  'resources/templates/list': 4,
-};
+/**
+ * Each list method has its own generation, bumped by its list_changed notification (kept in memory only). A Map, so a
+ * method a client names (`toString`, `constructor`) never finds something inherited.
+ */
+const LIST_SCOPES: ReadonlyMap<string, number> = new Map([
+  ['tools/list', 1],
+  ['prompts/list', 2],
+  ['resources/list', 3],
+  ['resources/templates/list', 4],
+]);
 
 /** Number of scopes, the data scope included. */
 const SCOPE_COUNT = 5;
@@ -197,6 +200,30 @@ function isPlainResourceRead(params: Record<string, unknown> | undefined): boole
 }
 
 /**
+ * How a request to a child is served: PLAN_WRITE (a tool call that may write), PLAN_PASS (not cached), or cached for
+ * the returned number of milliseconds.
+ */
+function planRequest(state: ChildState, method: string, params: Record<string, unknown> | undefined): number {
+  if (method === 'tools/call') {
+    const name = params?.name;
+    return typeof name === 'string' ? planToolCall(state.policy, state.tools, name) : PLAN_WRITE;
+  }
+  if (state.policy.ttlMs <= 0) return PLAN_PASS;
+  if (method === 'resources/read') return isPlainResourceRead(params) ? state.policy.ttlMs : PLAN_PASS;
+  return LIST_SCOPES.has(method) ? state.policy.ttlMs : PLAN_PASS;
+}
+
+/** Whether an entry is of the current generation and within its time to live. */
+function isFresh(entry: Entry, gen: number, ttlMs: number, now: number): boolean {
+  return entry.gen === gen && now - entry.storedAt < Math.min(ttlMs, entry.maxAgeMs);
+}
+
+/** The generation a cached request's answer depends on: the child's data, or its list's. */
+function scopeOf(method: string): number {
+  return LIST_SCOPES.get(method) ?? SCOPE_DATA;
+}
+
+/**
  * The gateway's shared response cache: L1 in memory (byte-bounded LRU with TinyLFU admission), L2 in SQLite.
  * `fetch` is called for every request routed to a child and decides what is cached and what invalidates it.
  */
@@ -333,25 +360,53 @@ export class ResponseCache {
     const scope = options.scope ?? '';
     const credential = options.credential ?? '';
     if (scope !== '') state.scoped = true;
-    if (method === 'tools/call') {
-      const name = params?.name;
-      const plan = typeof name === 'string' ? planToolCall(state.policy, state.tools, name) : PLAN_WRITE;
-      if (plan === PLAN_WRITE) return this.#write(state, load, cancellation);
-      if (plan === PLAN_PASS) return this.#pass(load, cancellation);
-      const key = deriveKey(child, method, params, scope);
-      return this.#cached(state, SCOPE_DATA, key, plan, load, true, cancellation, credential);
-    }
-    if (state.policy.ttlMs <= 0) return this.#pass(load, cancellation);
-    if (method === 'resources/read') {
-      if (!isPlainResourceRead(params)) return this.#pass(load, cancellation);
-      const key = deriveKey(child, method, params, scope);
-      return this.#cached(state, SCOPE_DATA, key, state.policy.ttlMs, load, false, cancellation, credential);
-    }
-    const listScope = LIST_SCOPES[method];
-    if (listScope === undefined) return this.#pass(load, cancellation);
-    const loadList = method === 'tools/list' && params?.cursor === undefined ? this.#learningTools(child, load) : load;
+    const plan = planRequest(state, method, params);
+    if (plan === PLAN_WRITE) return this.#write(state, load, cancellation);
+    if (plan === PLAN_PASS) return this.#pass(load, cancellation);
     const key = deriveKey(child, method, params, scope);
-    return this.#cached(state, listScope, key, state.policy.ttlMs, loadList, false, cancellation, credential);
+    const learning = method === 'tools/list' && params?.cursor === undefined ? this.#learningTools(child, load) : load;
+    const isToolCall = method === 'tools/call';
+    return this.#cached(state, scopeOf(method), key, plan, learning, isToolCall, cancellation, credential);
+  }
+
+  /**
+   * The answer to a request when L1 holds a valid one that needs no asking around (no Redis generation to confirm),
+   * counted as a hit; undefined otherwise, and `fetch` does the rest. The gateway answers such a hit at once, without
+   * the limiter: it costs the child nothing.
+   */
+  peek(
+    child: string,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: FetchOptions = {},
+  ): (CacheOutcome & { cached: boolean }) | undefined {
+    const state = this.#children.get(child);
+    if (state === undefined) return undefined;
+    const plan = planRequest(state, method, params);
+    if (plan === PLAN_WRITE || plan === PLAN_PASS) return undefined;
+    const scope = scopeOf(method);
+    const baseKey = deriveKey(child, method, params, options.scope ?? '');
+    const isPrivate = this.#privateKeys.has(baseKey);
+    if (!isPrivate && scope === SCOPE_DATA && state.ns !== undefined && this.#redis !== undefined && state.shared) {
+      return undefined;
+    }
+    const key = isPrivate ? `${baseKey}\u0001${options.credential ?? ''}` : baseKey;
+    // Only a hit is counted here (towards the key's frequency too): a miss goes on to `fetch`, which counts it once.
+    const known = this.#l1.peek(key);
+    if (known === undefined || !isFresh(known, state.gens[scope]!, plan, this.#now())) return undefined;
+    this.#l1.get(key);
+    this.#hits++;
+    this.#l1Hits++;
+    return { kind: 'result', json: known.json, cached: true };
+  }
+
+  /** L1's entry for `key` if it is still valid (an outdated one is dropped), else undefined. */
+  #validL1(key: string, gen: number, ttlMs: number, now: number): Entry | undefined {
+    const known = this.#l1.get(key);
+    if (known === undefined) return undefined;
+    if (isFresh(known, gen, ttlMs, now)) return known;
+    this.#l1.delete(key);
+    return undefined;
   }
 
   /** Applies a child's notification: list_changed drops that list, resources/updated drops that resource. */
@@ -359,16 +414,16 @@ export class ResponseCache {
     const state = this.#state(child);
     switch (method) {
       case 'notifications/tools/list_changed':
-        state.gens[LIST_SCOPES['tools/list']!]!++;
+        state.gens[LIST_SCOPES.get('tools/list')!]!++;
         // Until the child is listed again its tools are unknown: their annotations may have changed.
         state.tools = undefined;
         break;
       case 'notifications/prompts/list_changed':
-        state.gens[LIST_SCOPES['prompts/list']!]!++;
+        state.gens[LIST_SCOPES.get('prompts/list')!]!++;
         break;
       case 'notifications/resources/list_changed':
-        state.gens[LIST_SCOPES['resources/list']!]!++;
-        state.gens[LIST_SCOPES['resources/templates/list']!]!++;
+        state.gens[LIST_SCOPES.get('resources/list')!]!++;
+        state.gens[LIST_SCOPES.get('resources/templates/list')!]!++;
         this.#bumpData(state);
         break;
       case 'notifications/resources/updated': {
@@ -559,18 +614,11 @@ export class ResponseCache {
     const gen = state.gens[scope]!;
     const now = this.#now();
     const remote = !isPrivate && scope === SCOPE_DATA && state.ns !== undefined ? this.#redis : undefined;
-    let known = this.#l1.get(key);
-    if (known !== undefined) {
-      if (known.gen === gen && now - known.storedAt < Math.min(ttlMs, known.maxAgeMs)) {
-        if (remote === undefined || !state.shared) {
-          this.#hits++;
-          this.#l1Hits++;
-          return Promise.resolve({ kind: 'result', json: known.json, cached: true });
-        }
-      } else {
-        this.#l1.delete(key);
-        known = undefined;
-      }
+    const known = this.#validL1(key, gen, ttlMs, now);
+    if (known !== undefined && (remote === undefined || !state.shared)) {
+      this.#hits++;
+      this.#l1Hits++;
+      return Promise.resolve({ kind: 'result', json: known.json, cached: true });
     }
     this.#l1Misses++;
     const flight = this.#flights.get(key);

@@ -98,7 +98,9 @@ interface ClientRequest {
 
 /** One request under way at a member, as `#answered` and `#failed` account for it. */
 interface Call {
-  run: Promise<RouteOutcome>;
+  /** The answer under way; undefined when the cache answered at once (`hit`). */
+  run: Promise<RouteOutcome> | undefined;
+  hit: RouteOutcome | undefined;
   attachment: Attachment | undefined;
   router: Member['router'];
   startedAt: number;
@@ -403,6 +405,7 @@ export class ClientSession {
     // A client's own request settles in the same step that records it: no promise layer per stage.
     const paramsText = memberParams === params ? request.paramsText : undefined;
     const call = this.#start(member, method, memberParams, cancellation, paramsText);
+    if (call.run === undefined) return this.#reply(request, this.#answered(call, call.hit!));
     call.run.then(
       (outcome) => this.#reply(request, this.#answered(call, outcome)),
       (error) => {
@@ -429,6 +432,7 @@ export class ClientSession {
     const unsubscribed = this.#subscription(member, method, params);
     if (unsubscribed !== undefined) return Promise.resolve(unsubscribed);
     const call = this.#start(member, method, params, Cancellation.following(signal));
+    if (call.run === undefined) return Promise.resolve(this.#answered(call, call.hit!));
     return call.run.then(
       (outcome) => this.#answered(call, outcome),
       (error) => {
@@ -519,6 +523,10 @@ export class ClientSession {
           );
     };
     const { cache, limiter } = this.#services;
+    if (attachment !== undefined) attachment.requestsInFlight++;
+    // A hit in memory is answered at once: it costs the child nothing, so it never waits for the limiter.
+    const hit = cache?.peek(child, method, params, { scope, credential: this.#credential });
+    if (hit !== undefined) return { run: undefined, hit, attachment, router, startedAt, probe };
     const load = (loading: Cancellation) => {
       probe?.admitted();
       return cache
@@ -526,8 +534,7 @@ export class ClientSession {
         : forward(loading);
     };
     const run = limiter ? limiter.run(load, { priority, child, cancellation, timeoutMs }) : load(cancellation);
-    if (attachment !== undefined) attachment.requestsInFlight++;
-    return { run, attachment, router, startedAt, probe };
+    return { run, hit: undefined, attachment, router, startedAt, probe };
   }
 
   /** Accounts for a request's answer (stats, metrics, the client's count at the child) and passes it on. */

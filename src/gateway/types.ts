@@ -54,6 +54,13 @@ export interface RequestCache {
     load: CacheLoader,
     options?: FetchOptions,
   ): Promise<CacheOutcome & { cached: boolean }>;
+  /** A valid answer the cache holds in memory and may serve at once (no load, no limiter); undefined otherwise. */
+  peek(
+    child: string,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options?: FetchOptions,
+  ): (CacheOutcome & { cached: boolean }) | undefined;
   noteTools(child: string, tools: ToolSummary[]): void;
   onNotification(child: string, method: string, params: Record<string, unknown> | undefined): void;
   onChildRestart(child: string): void;

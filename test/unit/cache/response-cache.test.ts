@@ -262,6 +262,34 @@ describe('lists, resources and restarts', () => {
     expect(prompts.calls).toBe(2);
   });
 
+  it('peeks at a valid L1 answer without loading, and at nothing the cache would not serve', async () => {
+    const child = new FakeMemoryChild();
+    const read = { name: 'read_graph', arguments: {} };
+    expect(cache.peek('memory', 'tools/call', read)).toBeUndefined();
+    await callTool(child, 'read_graph');
+    const hitsBefore = cache.stats().hits;
+    expect(cache.peek('memory', 'tools/call', read)).toEqual({ kind: 'result', json: textResult(''), cached: true });
+    expect(cache.stats().hits).toBe(hitsBefore + 1);
+    // A write invalidates it; a tool that writes is never peeked at; past its time to live it is gone.
+    await callTool(child, 'create_entities', { name: 'bob' });
+    expect(cache.peek('memory', 'tools/call', read)).toBeUndefined();
+    expect(cache.peek('memory', 'tools/call', { name: 'create_entities', arguments: { name: 'bob' } })).toBeUndefined();
+    await callTool(child, 'read_graph');
+    clock.advance(10 * 60_000);
+    expect(cache.peek('memory', 'tools/call', read)).toBeUndefined();
+    expect(child.count('read_graph')).toBe(2);
+  });
+
+  it('never caches a method named like something every object inherits', async () => {
+    for (const method of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      const loader = makeLoader(() => '{"x":1}');
+      await cache.fetch('memory', method, {}, loader.load);
+      await cache.fetch('memory', method, {}, loader.load);
+      expect(cache.peek('memory', method, {})).toBeUndefined();
+      expect(loader.calls).toBe(2);
+    }
+  });
+
   it('drops a resource on resources/updated for its uri and all resources on list_changed', async () => {
     const a = makeLoader(() => '{"contents":[{"uri":"mem://a","text":"A"}]}');
     const b = makeLoader(() => '{"contents":[{"uri":"mem://b","text":"B"}]}');
