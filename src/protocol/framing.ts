@@ -83,22 +83,37 @@ export class LineSplitter {
   }
 }
 
+/** Where `writeCoalesced` keeps a stream's frames of this turn (one string, written as one). */
+const HELD = Symbol('omnimind.heldFrames');
+
+/** A stream with the frames `writeCoalesced` holds for it. */
+type Holding = Writable & { [HELD]?: string | undefined };
+
 /**
- * Writes to a stream so that everything written to it in one turn of the event loop leaves in one system call
- * (writev): the stream is corked until the next check phase. A burst of frames to one peer then costs one wake-up.
- * Returns what `write` returns: false asks the caller to wait for 'drain'.
+ * Writes to a stream so that everything written to it in one turn of the event loop leaves in one write (one system
+ * call, one buffer): the frames are joined and handed to the stream in the next check phase. A burst of frames to one
+ * peer then costs one wake-up, and the stream keeps no record per frame. Returns false once the stream has asked its
+ * writers to wait for 'drain' (which it will then emit). Whoever ends the stream calls `flushCoalesced` first.
  */
 export function writeCoalesced(stream: Writable, data: string): boolean {
-  if (stream.writableCorked === 0) {
-    stream.cork();
-    setImmediate(() => stream.uncork());
+  const holding = stream as Holding;
+  const held = holding[HELD];
+  if (held === undefined) {
+    holding[HELD] = data;
+    setImmediate(flushCoalesced, stream);
+  } else {
+    holding[HELD] = held + data;
   }
-  return stream.write(data);
+  return !stream.writableNeedDrain;
 }
 
-/** Sends what `writeCoalesced` holds for this turn now, e.g. before the process exits. */
+/** Hands the stream what `writeCoalesced` holds for it now (before ending it, or before the process exits). */
 export function flushCoalesced(stream: Writable): void {
-  while (stream.writableCorked > 0) stream.uncork();
+  const holding = stream as Holding;
+  const held = holding[HELD];
+  if (held === undefined) return;
+  holding[HELD] = undefined;
+  if (stream.writable) stream.write(held);
 }
 
 /** Serialises a message as one newline-terminated frame. */

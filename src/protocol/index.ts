@@ -10,6 +10,7 @@ export {
   type LineSplitterHandlers,
   writeCoalesced,
 } from './framing.js';
+export { isJsonText } from './json-check.js';
 export {
   type ClassifiedMessage,
   classifyMessage,

@@ -12,6 +12,8 @@ import {
   ErrorCode,
   encodeFrame,
   errorResponse,
+  flushCoalesced,
+  isJsonText,
   LineSplitter,
   scanResult,
   writeCoalesced,
@@ -344,7 +346,7 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     // result is checked to be JSON (never re-encoded), so a client is never sent text it cannot parse.
     const answer = scanResult(frame);
     if (answer !== undefined) {
-      if (isJson(answer.json)) {
+      if (isJsonText(answer.json)) {
         this.emit('result', answer.id, answer.json);
         return;
       }
@@ -573,7 +575,11 @@ export class ManagedChild extends EventEmitter implements ChildLink {
     this.#stopTarget = target;
     this.#setState(target === 'IDLE' ? 'IDLE' : 'STOPPING');
     const exited = this.#exited;
-    this.#process.stdin?.end();
+    const stdin = this.#process.stdin;
+    if (stdin) {
+      flushCoalesced(stdin);
+      stdin.end();
+    }
     const half = Math.max(1, Math.floor(timeoutMs / 2));
     if (!(await this.#settlesWithin(exited, half))) {
       signalGroup(pgid, 'SIGTERM');
@@ -613,14 +619,4 @@ export class ManagedChild extends EventEmitter implements ChildLink {
 /** Why a process ended, in words, for `lastExit.message`. */
 function describeExit(code: number | null, signal: string | null): string {
   return signal ? `killed by ${signal}` : `exited with code ${code ?? '-'}`;
-}
-
-/** Whether a text is one JSON value (parsed to check, the value dropped). */
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }

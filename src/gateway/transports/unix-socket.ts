@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { ErrorCode, LineSplitter, readIdText, writeCoalesced } from '../../protocol/index.js';
+import { ErrorCode, flushCoalesced, LineSplitter, readIdText, writeCoalesced } from '../../protocol/index.js';
 import type { ConnectionBudget } from '../connection-budget.js';
 import type { ClientTransport, TransportHandlers } from '../transport.js';
 
@@ -111,6 +111,7 @@ export class UnixSocketTransport implements ClientTransport {
     this.#handlers?.onClose();
     if (!flush) return void this.#socket.destroy();
     this.#socket.pause();
+    flushCoalesced(this.#socket);
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), FLUSH_GRACE_MS).unref();
   }

@@ -41,60 +41,67 @@ describe('LineSplitter', () => {
 });
 
 describe('writeCoalesced', () => {
-  it('sends the frames of one event-loop turn in one writev, in order, and later ones in the next', async () => {
-    const batches: string[][] = [];
+  /** A sink that records each write it is handed, as one string. */
+  function recordingSink(highWaterMark?: number) {
+    const writes: string[] = [];
     const sink = new Writable({
       decodeStrings: false,
+      ...(highWaterMark === undefined ? {} : { highWaterMark }),
       write(chunk: string, _encoding, done) {
-        batches.push([chunk]);
-        done();
-      },
-      writev(chunks, done) {
-        batches.push(chunks.map((c) => c.chunk as string));
+        writes.push(chunk);
         done();
       },
     });
+    return { sink, writes };
+  }
+
+  it('hands the frames of one event-loop turn to the stream as one write, in order, and later ones in the next', async () => {
+    const { sink, writes } = recordingSink();
     writeCoalesced(sink, 'a\n');
     writeCoalesced(sink, 'b\n');
     writeCoalesced(sink, 'c\n');
-    expect(batches).toEqual([]);
+    expect(writes).toEqual([]);
     await nextTurn();
     writeCoalesced(sink, 'd\n');
     await nextTurn();
-    expect(batches).toEqual([['a\n', 'b\n', 'c\n'], ['d\n']]);
-    expect(sink.writableCorked).toBe(0);
+    expect(writes).toEqual(['a\nb\nc\n', 'd\n']);
   });
 
-  it('sends what it holds at once when flushed (before a process exits), and reports backpressure', () => {
-    const written: string[] = [];
+  it('hands over what it holds at once when flushed (before a stream ends or a process exits)', () => {
+    const { sink, writes } = recordingSink();
+    writeCoalesced(sink, 'one\n');
+    writeCoalesced(sink, 'two\n');
+    flushCoalesced(sink);
+    expect(writes).toEqual(['one\ntwo\n']);
+    flushCoalesced(sink);
+    expect(writes).toEqual(['one\ntwo\n']);
+    sink.end();
+  });
+
+  it('reports backpressure once the stream asked for it, and the stream then emits drain', async () => {
+    let release: (() => void) | undefined;
     const sink = new Writable({
       decodeStrings: false,
       highWaterMark: 8,
-      write(chunk: string, _encoding, done) {
-        written.push(chunk);
-        done();
+      write(_chunk: string, _encoding, done) {
+        release = done;
       },
     });
-    expect(writeCoalesced(sink, 'one\n')).toBe(true);
-    expect(writeCoalesced(sink, 'two and more\n')).toBe(false);
-    expect(written).toEqual([]);
-    flushCoalesced(sink);
-    expect(written.join('')).toBe('one\ntwo and more\n');
-    expect(sink.writableCorked).toBe(0);
+    expect(writeCoalesced(sink, 'more than eight\n')).toBe(true);
+    await nextTurn();
+    expect(writeCoalesced(sink, 'x\n')).toBe(false);
+    const drained = new Promise((resolve) => sink.once('drain', resolve));
+    release?.();
+    await drained;
+    expect(writeCoalesced(sink, 'y\n')).toBe(true);
   });
 
-  it('flushes what is corked when the stream is ended in the same turn', async () => {
-    const written: string[] = [];
-    const sink = new Writable({
-      decodeStrings: false,
-      write(chunk: string, _encoding, done) {
-        written.push(chunk);
-        done();
-      },
-    });
+  it('drops nothing written before a flush and an end in the same turn', async () => {
+    const { sink, writes } = recordingSink();
     writeCoalesced(sink, 'last\n');
+    flushCoalesced(sink);
     sink.end();
     await nextTurn();
-    expect(written).toEqual(['last\n']);
+    expect(writes).toEqual(['last\n']);
   });
 });
