@@ -14,6 +14,7 @@ const CLIENTS_PER_WORKER = 16;
 const CLIENTS = WORKERS * CLIENTS_PER_WORKER;
 const CALLS_PER_CLIENT = 100;
 const WORKER = new URL('./http-load.ts', import.meta.url).pathname;
+const INSTANT_SERVER = new URL('./instant-http-server.ts', import.meta.url).pathname;
 
 interface Run {
   perSecond: number;
@@ -133,9 +134,25 @@ export async function run(): Promise<BenchSection> {
   } finally {
     gateway.stop();
   }
+  const instantPort = await freePort();
+  const instant = fork(INSTANT_SERVER, [String(instantPort)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    await new Promise((resolve) => instant.once('message', resolve));
+    const cpu: ServerCpu = { gateway: () => cpuSeconds(instant.pid as number), echo: () => 0 };
+    results.instant = await measure({ kind: 'sdk-http', url: `http://127.0.0.1:${instantPort}/mcp` }, cpu);
+  } finally {
+    instant.kill('SIGKILL');
+  }
   const row = (name: string, r: Run) =>
     `| ${name} | ${fmt(r.perSecond, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.gatewayUs, 0)} | ${fmt(r.echoUs, 0)} | ${fmt(r.loadUs, 0)} | ${r.errors} |`;
-  const { omnimindHttp, omnimindSocket, omnimindRaw, supergateway, supergatewayRaw } = results as Record<string, Run>;
+  const {
+    omnimindHttp,
+    omnimindSocket,
+    omnimindRaw,
+    supergateway,
+    supergatewayRaw,
+    instant: ceiling,
+  } = results as Record<string, Run>;
   const versusPeer = omnimindHttp!.perSecond / supergateway!.perSecond;
   const versusSocket = omnimindHttp!.perSecond / omnimindSocket!.perSecond;
   const rawVersusPeer = omnimindRaw!.perSecond / supergatewayRaw!.perSecond;
@@ -163,6 +180,7 @@ export async function run(): Promise<BenchSection> {
       row('supergateway, stateful Streamable HTTP, SDK clients', supergateway!),
       row('omnimind, HTTP, raw keep-alive generator (no SDK)', omnimindRaw!),
       row('supergateway, raw keep-alive generator (no SDK)', supergatewayRaw!),
+      row('the same SDK clients against a server that answers at once (nothing behind it)', ceiling!),
       '',
       `- omnimind over HTTP: ${fmt(versusPeer, 2)}× supergateway's throughput with SDK clients (goal ≥ 10×): ${versusPeer >= 10 ? 'met' : 'missed'}`,
       `- omnimind over HTTP: ${fmt(versusSocket, 2)}× the unix socket path (goal ≥ 0.5×): ${versusSocket >= 0.5 ? 'met' : 'missed'}`,
@@ -171,6 +189,8 @@ export async function run(): Promise<BenchSection> {
       `- the SDK 1.x HTTP client spends ${fmt(omnimindHttp!.loadUs, 0)} µs of CPU per request (${fmt(omnimindHttp!.loadUs / omnimindHttp!.gatewayUs, 1)}× the supervisor's ${fmt(omnimindHttp!.gatewayUs, 0)} µs;`,
       `  over a socket it spends ${fmt(omnimindSocket!.loadUs, 0)} µs): on ${cores} cores the clients alone cap HTTP at about ${fmt(clientCap(omnimindHttp!), 0)} req/s through`,
       `  omnimind and ${fmt(clientCap(supergateway!), 0)} req/s through supergateway, so with these clients on this machine the client, not the gateway, sets the ratio`,
+      `- measured: against a server that does nothing but answer, these 64 SDK clients reach ${fmt(ceiling!.perSecond, 0)} req/s. omnimind over HTTP reaches ${fmt((omnimindHttp!.perSecond / ceiling!.perSecond) * 100, 0)} % of that ceiling;`,
+      `  10× supergateway would be ${fmt(10 * supergateway!.perSecond, 0)} req/s (${fmt((10 * supergateway!.perSecond) / ceiling!.perSecond, 1)}× the ceiling), 0.5× the socket path ${fmt(0.5 * omnimindSocket!.perSecond, 0)} req/s (${fmt((0.5 * omnimindSocket!.perSecond) / ceiling!.perSecond, 1)}× the ceiling)`,
       `- load average when the section ended: ${loadavg()
         .map((l) => fmt(l, 2))
         .join(', ')} (this bench's own load processes included)`,
