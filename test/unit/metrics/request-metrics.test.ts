@@ -2,6 +2,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATENCY_BUCKETS_S } from '../../../src/metrics/buckets.js';
 import { codeLabel } from '../../../src/metrics/labels.js';
+import type { AnsweredOutcome } from '../../../src/metrics/request-metrics.js';
 import { type RequestStart, Telemetry } from '../../../src/metrics/telemetry.js';
 import { RequestTracer } from '../../../src/metrics/tracing.js';
 import { parsePrometheusText, sumOf } from '../../helpers/prometheus-text.js';
@@ -61,13 +62,13 @@ describe('request metrics', () => {
       start({ method: 'resources/read', tool: undefined }),
       start({ endpoint: 'work', child: 'python#3', method: 'made/up', tool: undefined }),
     ];
-    const outcomes = [
+    const outcomes: AnsweredOutcome[] = [
       { kind: 'result', cached: false },
       { kind: 'result', cached: true },
       { kind: 'error', error: { code: -32602 } },
       { kind: 'error', error: { code: 12345 } },
       { kind: 'error' },
-    ] as const;
+    ];
     const failures = [{ code: 'SHED' }, { code: 'TIMEOUT' }, {}];
     let n = 0;
     for (let round = 0; round < 7; round++) {
@@ -81,11 +82,11 @@ describe('request metrics', () => {
           const probe = telemetry.begin(kind);
           reference.latency.observe({ child, method }, latencyMs / 1000);
           if (n % 9 < 6) {
-            const outcome = outcomes[n % outcomes.length] as (typeof outcomes)[number];
+            const outcome = outcomes[n % outcomes.length] as AnsweredOutcome;
             probe?.answered(outcome, latencyMs);
             const counted =
               outcome.kind === 'error'
-                ? { outcome: 'error', code: codeLabel(outcome.kind === 'error' ? outcome.error?.code : undefined) }
+                ? { outcome: 'error', code: codeLabel(outcome.error?.code) }
                 : { outcome: outcome.cached ? 'cached' : 'ok', code: '' };
             reference.requests.inc({ ...labels, ...counted });
           } else {
