@@ -98,6 +98,16 @@ function hrTime(epochMs: number): HrTime {
   return nanos >= 1e9 ? [seconds + 1, nanos - 1e9] : [seconds, nanos];
 }
 
+/**
+ * A copy of an object's own properties, as a spread makes it: Object.assign copies a parsed JSON object about ten
+ * times faster than a spread on Node 20, but sets a `__proto__` key (an own key after JSON.parse) as the prototype,
+ * so such an object, like anything that is not an object, takes the spread.
+ */
+function shallowCopy(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Object.hasOwn(value, '__proto__')) return { ...(value as object) };
+  return Object.assign({}, value) as Record<string, unknown>;
+}
+
 /** Spans carry neither links nor events: one empty list each, shared. */
 const NO_LINKS: Link[] = [];
 const NO_EVENTS: ReadableSpan['events'] = [];
@@ -227,9 +237,13 @@ export class RequestSpan implements TemplatedSpan, RequestProbe {
 
   /** The params to send to the child: a copy whose `_meta.traceparent` names this span, the rest as the client sent. */
   forwarded(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-    const meta = params?._meta as Record<string, unknown> | undefined;
     const traceparent = this.traceparent;
-    return { ...params, _meta: meta === undefined ? { traceparent } : { ...meta, traceparent } };
+    if (params === undefined) return { _meta: { traceparent } };
+    const copy = shallowCopy(params);
+    const meta: Record<string, unknown> = params._meta === undefined ? {} : shallowCopy(params._meta);
+    meta.traceparent = traceparent;
+    copy._meta = meta;
+    return copy;
   }
 
   /** The limiter admitted the request: its wait is over. */

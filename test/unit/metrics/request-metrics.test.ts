@@ -171,4 +171,24 @@ describe('traced requests', () => {
     expect(sumOf(families, 'omnimind_requests_total', { outcome: 'shed' })).toBe(1);
     expect(tracer.stats().dropped).toBe(0);
   });
+
+  it('forward exactly what a spread would, a parsed `__proto__` key and odd `_meta` values included', () => {
+    const probe = new Telemetry({ sample: () => FLEET, tracer, metrics: { enabled: false } }).begin(start());
+    if (probe === undefined) throw new Error('a traced request has a probe with metrics off');
+    const traceparent = (probe.forwarded({}) as { _meta: { traceparent: string } })._meta.traceparent;
+    for (const text of [
+      '{"name":"echo","arguments":{"text":"hi"}}',
+      '{"_meta":{"progressToken":"p","traceparent":"00-old"},"name":"echo"}',
+      '{"__proto__":{"polluted":true},"name":"echo","_meta":{"__proto__":{"x":1},"a":1}}',
+      '{"name":"echo","_meta":null}',
+      '{"name":"echo","_meta":"text"}',
+    ]) {
+      const params = JSON.parse(text) as Record<string, unknown>;
+      const forwarded = probe.forwarded(params) as Record<string, unknown>;
+      const spread = { ...params, _meta: { ...(params._meta as object), traceparent } };
+      expect(JSON.stringify(forwarded)).toBe(JSON.stringify(spread));
+      expect(Object.getPrototypeOf(forwarded)).toBe(Object.prototype);
+      expect(JSON.stringify(params)).toBe(JSON.stringify(JSON.parse(text)));
+    }
+  });
 });
