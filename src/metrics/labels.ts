@@ -17,6 +17,14 @@ const MCP_METHODS = new Set([
   'logging/setLevel',
 ]);
 
+/** The labels of one kind of request, as its counters and its span carry them. */
+export interface RequestLabels {
+  readonly endpoint: string;
+  readonly child: string;
+  readonly method: string;
+  readonly tool: string;
+}
+
 /** The label of everything outside a bounded set. */
 export const OTHER = 'other';
 
@@ -46,9 +54,10 @@ export function childLabel(name: string): string {
 }
 
 /** The JSON-RPC and omnimind error codes a `code` label may carry; a child's own codes are `other`. */
-const KNOWN_CODES = new Set<number>(Object.values(ErrorCode));
+export const KNOWN_CODES: readonly number[] = [...new Set<number>(Object.values(ErrorCode))];
+const knownCodes = new Set(KNOWN_CODES);
 
 /** The `code` label of an error answer. */
 export function codeLabel(code: unknown): string {
-  return typeof code === 'number' && KNOWN_CODES.has(code) ? String(code) : OTHER;
+  return typeof code === 'number' && knownCodes.has(code) ? String(code) : OTHER;
 }

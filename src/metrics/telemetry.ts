@@ -1,10 +1,11 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type FleetSample, registerFleetMetrics } from './fleet-metrics.js';
-import { childLabel, methodLabel, toolLabel } from './labels.js';
+import type { RequestLabels } from './labels.js';
 import type { SpanTemplate } from './otlp-protobuf.js';
+import { RequestKinds } from './request-kinds.js';
 import { type AnsweredOutcome, type FailedOutcome, RequestMetrics, type RequestSeries } from './request-metrics.js';
 // Tracing (the OpenTelemetry SDK and its exporter) is loaded by whoever configures it, never just to count requests.
-import type { RequestSpan, RequestTracer } from './tracing.js';
+import type { RequestTracer } from './tracing.js';
 
 /** The content type of the text exposition (`GET /metrics` answers with it). */
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -44,85 +45,37 @@ export interface RequestProbe {
   failed(error: FailedOutcome, latencyMs: number): void;
 }
 
-/** A metrics-only probe: the request's cached series, shared by every request with the same labels. */
-class SeriesProbe implements RequestProbe {
-  readonly #series: RequestSeries;
-
-  constructor(series: RequestSeries) {
-    this.#series = series;
-  }
-
-  forwarded(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-    return params;
-  }
-
-  admitted(): void {}
-
-  answered(outcome: AnsweredOutcome, latencyMs: number): void {
-    this.#series.answered(outcome, latencyMs);
-  }
-
-  failed(error: FailedOutcome, latencyMs: number): void {
-    this.#series.failed(error, latencyMs);
-  }
-}
-
-/** A traced request: its span, ended with the request's outcome; and its series when metrics are on. */
-class TracedProbe implements RequestProbe {
-  readonly #span: RequestSpan;
-  readonly #series: RequestSeries | undefined;
-
-  constructor(span: RequestSpan, series: RequestSeries | undefined) {
-    this.#span = span;
-    this.#series = series;
-  }
-
-  forwarded(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-    const meta = params?._meta as Record<string, unknown> | undefined;
-    return { ...params, _meta: { ...meta, traceparent: this.#span.traceparent } };
-  }
-
-  admitted(): void {
-    this.#span.admitted();
-  }
-
-  answered(outcome: AnsweredOutcome, latencyMs: number): void {
-    this.#series?.answered(outcome, latencyMs);
-    const cached = outcome.cached === true;
-    if (outcome.kind === 'error') this.#span.end(latencyMs, 'error', cached ? 'hit' : 'miss', outcome.error?.code);
-    else this.#span.end(latencyMs, cached ? 'cached' : 'ok', cached ? 'hit' : 'miss', undefined);
-  }
-
-  failed(error: FailedOutcome, latencyMs: number): void {
-    this.#series?.failed(error, latencyMs);
-    const outcome = error.code === 'SHED' ? 'shed' : error.code === 'TIMEOUT' ? 'timeout' : 'error';
-    this.#span.end(latencyMs, outcome, undefined, undefined);
-  }
+/** One kind of request: its labels, its counts when metrics are on, its span templates by priority. */
+interface RequestKind {
+  readonly labels: RequestLabels;
+  readonly series: RequestSeries | undefined;
+  readonly templates: Map<string, SpanTemplate>;
 }
 
 /** Counters, histograms and spans of the gateway's requests, and the fleet's state read at scrape time. */
 export class Telemetry {
   readonly #registry: Registry | undefined;
-  readonly #requests: RequestMetrics | undefined;
   readonly #tracer: RequestTracer | undefined;
   readonly #sample: () => FleetSample;
-  readonly #probes = new WeakMap<RequestSeries, SeriesProbe>();
-  /** Span templates by series and priority; by their labels when metrics are off (no series). */
-  readonly #templates = new WeakMap<RequestSeries, Map<string, SpanTemplate>>();
-  readonly #templatesByLabels = new Map<string, Map<string, SpanTemplate>>();
+  /** Each kind of request: its series (metrics on) and its span templates (tracing on); none when both are off. */
+  readonly #kinds: RequestKinds<RequestKind> | undefined;
   /** The fleet as read for the scrape under way (one read per scrape, shared by every gauge). */
   #scraped: FleetSample | undefined;
 
   constructor(options: TelemetryOptions) {
     this.#sample = options.sample;
+    let requests: RequestMetrics | undefined;
     if (options.metrics?.enabled !== false) {
       const registry = new Registry();
       collectDefaultMetrics({ register: registry });
-      this.#requests = new RequestMetrics(registry);
+      requests = new RequestMetrics(registry);
       registerFleetMetrics(registry, () => this.#fleet());
       this.#registry = registry;
     }
     this.#tracer = options.tracer;
+    if (requests !== undefined || this.#tracer !== undefined) {
+      this.#kinds = new RequestKinds((labels) => ({ labels, series: requests?.series(labels), templates: new Map() }));
+    }
   }
 
   /** Whether requests are traced (only then does a transport's `traceparent` header matter). */
@@ -141,58 +94,26 @@ export class Telemetry {
     return sample;
   }
 
-  /** Starts following a request: metrics only, it allocates nothing; with tracing, it starts the request's span. */
+  /** Starts following a request: metrics only, its series is the probe (nothing allocated); with tracing, its span. */
   begin(start: RequestStart): RequestProbe | undefined {
-    const series = this.#requests?.series(start.endpoint, start.child, start.method, start.tool, start.tools);
-    if (this.#tracer === undefined) {
-      if (series === undefined) return undefined;
-      let probe = this.#probes.get(series);
-      if (probe === undefined) {
-        probe = new SeriesProbe(series);
-        this.#probes.set(series, probe);
-      }
-      return probe;
-    }
-    return new TracedProbe(this.#tracer.start(this.#template(start, series), start.traceparent), series);
-  }
-
-  /** The span template of a request: looked up by its series (or labels) and priority, made once for each. */
-  #template(start: RequestStart, series: RequestSeries | undefined): SpanTemplate {
-    let byPriority = series === undefined ? undefined : this.#templates.get(series);
-    let labels = series?.labels;
-    if (byPriority === undefined) {
-      labels ??= {
-        endpoint: start.endpoint,
-        child: childLabel(start.child),
-        method: methodLabel(start.method),
-        tool: toolLabel(start.tool, start.tools),
-      };
-      if (series !== undefined) {
-        byPriority = new Map();
-        this.#templates.set(series, byPriority);
-      } else {
-        // Metrics off: the labels themselves name the kind of request (bounded, as they are).
-        const key = `${labels.endpoint}\n${labels.child}\n${labels.method}\n${labels.tool}`;
-        byPriority = this.#templatesByLabels.get(key);
-        if (byPriority === undefined) {
-          byPriority = new Map();
-          this.#templatesByLabels.set(key, byPriority);
-        }
-      }
-    }
-    let template = byPriority.get(start.priority);
+    const kinds = this.#kinds;
+    if (kinds === undefined) return undefined;
+    const kind = kinds.get(start.endpoint, start.child, start.method, start.tool, start.tools);
+    const tracer = this.#tracer;
+    if (tracer === undefined) return kind.series;
+    let template = kind.templates.get(start.priority);
     if (template === undefined) {
-      const { endpoint, child, method, tool } = labels as NonNullable<typeof labels>;
-      template = (this.#tracer as RequestTracer).template(tool === '' ? method : `${method} ${tool}`, {
+      const { endpoint, child, method, tool } = kind.labels;
+      template = tracer.template(tool === '' ? method : `${method} ${tool}`, {
         'omnimind.endpoint': endpoint,
         'omnimind.child': child,
         'mcp.method.name': method,
         'omnimind.tool': tool,
         'omnimind.priority': start.priority,
       });
-      byPriority.set(start.priority, template);
+      kind.templates.set(start.priority, template);
     }
-    return template;
+    return tracer.start(template, start.traceparent, kind.series);
   }
 
   /** The text exposition of every metric (`omnimind metrics`, `GET /metrics`); undefined when metrics are off. */
