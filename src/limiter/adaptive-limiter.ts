@@ -136,7 +136,7 @@ export class AdaptiveLimiter {
    * Runs `task` once the request's priority, its child's window and the rate allow, within its deadline. Rejects
    * with a `LimiterRejection`: SHED when its child's queue is overloaded and this request is of a priority that no
    * longer keeps up, or the queue holds `maxQueue` requests (retry after `retryAfterMs`); TIMEOUT as soon as the
-   * deadline passes (the task's signal is aborted then; the promise does not wait for the task).
+   * deadline passes (the task's cancellation is cancelled then; the promise does not wait for the task).
    */
   run<T>(task: (cancellation: Cancellation) => Promise<T>, options: RunOptions): Promise<T> {
     if (this.#closed) return Promise.reject(createClosedError());
