@@ -88,6 +88,11 @@ interface ChildState {
   persistedGen: number;
   /** Whether L2 may hold rows under `persistedGen` (then a bump must reach the disk before the write runs). */
   persistedHasRows: boolean;
+  /** What follows a tool call that may have written, answered or failed: made once per child, not per call. */
+  readonly afterWrite: (
+    outcome: CacheOutcome,
+  ) => (CacheOutcome & { cached: boolean }) | Promise<CacheOutcome & { cached: boolean }>;
+  readonly afterFailedWrite: (error: unknown) => Promise<never>;
 }
 
 /** One L1 entry. */
@@ -509,7 +514,7 @@ export class ResponseCache {
     const recorded = this.#recorded.get(child);
     const gens = new Array<number>(SCOPE_COUNT).fill(0);
     gens[SCOPE_DATA] = recorded?.gen ?? createGeneration();
-    state = {
+    const created: ChildState = {
       name: child,
       policy: compilePolicy(child, { trusted: false }, this.#defaultTtlMs),
       tools: undefined,
@@ -521,7 +526,17 @@ export class ResponseCache {
       gens,
       persistedGen: recorded?.gen ?? 0,
       persistedHasRows: recorded !== undefined,
+      // Other hosts read fresh answers once this one has: the bump reaches Redis (or times out) before the reply.
+      afterWrite: (outcome) => {
+        const bumped = this.#bumpData(created);
+        return bumped === undefined ? uncached(outcome) : bumped.then(() => uncached(outcome));
+      },
+      afterFailedWrite: async (error) => {
+        await this.#bumpData(created);
+        throw error;
+      },
     };
+    state = created;
     this.#children.set(child, state);
     return state;
   }
@@ -581,20 +596,7 @@ export class ResponseCache {
     cancellation: Cancellation,
   ): Promise<CacheOutcome & { cached: boolean }> {
     this.#bumpData(state);
-    // Other hosts read fresh answers once this one has: the bump reaches Redis (or times out) before the reply.
-    return invokeLoad(load, cancellation).then(
-      (outcome) => {
-        const bumped = this.#bumpData(state);
-        return bumped === undefined ? uncached(outcome) : bumped.then(() => uncached(outcome));
-      },
-      (error: unknown) => {
-        const bumped = this.#bumpData(state);
-        if (bumped === undefined) throw error;
-        return bumped.then(() => {
-          throw error;
-        });
-      },
-    );
+    return invokeLoad(load, cancellation).then(state.afterWrite, state.afterFailedWrite);
   }
 
   /**

@@ -56,6 +56,8 @@ export class ChildRouter {
   readonly #progress = new Map<string, { session: RouterClient; token: string | number }>();
   readonly #upstream = new Map<string, UpstreamRequest>();
   #nextId = 1;
+  #lastMethod = '';
+  #lastMethodText = '""';
   #childLogLevel: string | undefined;
   #wasRunning = false;
   /** Why the last start on demand failed, while the child is IDLE after it. */
@@ -140,10 +142,19 @@ export class ChildRouter {
   #send(pending: PendingRequest): void {
     pending.sent = true;
     // The frame is written as text in one go: no message object to build and encode.
-    const head = `{"jsonrpc":"2.0","id":${pending.childId},"method":${JSON.stringify(pending.method)}`;
+    const head = `{"jsonrpc":"2.0","id":${pending.childId},"method":${this.#methodText(pending.method)}`;
     const params = pending.paramsText ?? (pending.params === undefined ? undefined : JSON.stringify(pending.params));
     const frame = params === undefined ? `${head}}\n` : `${head},"params":${params}}\n`;
     if (!this.link.send(frame)) pending.sent = false;
+  }
+
+  /** A method name as JSON text; the last one is kept, since a router forwards runs of the same method. */
+  #methodText(method: string): string {
+    if (method !== this.#lastMethod) {
+      this.#lastMethod = method;
+      this.#lastMethodText = JSON.stringify(method);
+    }
+    return this.#lastMethodText;
   }
 
   /** Answers a pending request; returns its latency, or undefined if it was already answered. */

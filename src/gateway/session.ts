@@ -1,4 +1,5 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import type { FetchOptions } from '../cache/index.js';
 import { CLIENT_ROOTS_META_KEY } from '../children/shared/client-roots.js';
 import { type Priority, resolvePriority } from '../limiter/index.js';
 import type { RequestProbe, Telemetry } from '../metrics/index.js';
@@ -525,13 +526,13 @@ export class ClientSession {
     const { cache, limiter } = this.#services;
     if (attachment !== undefined) attachment.requestsInFlight++;
     // A hit in memory is answered at once: it costs the child nothing, so it never waits for the limiter.
-    const hit = cache?.peek(child, method, params, { scope, credential: this.#credential });
+    // The limiter runs `load` with this request's own cancellation, the one these options name.
+    const fetchOptions: FetchOptions = { cancellation, scope, credential: this.#credential };
+    const hit = cache?.peek(child, method, params, fetchOptions);
     if (hit !== undefined) return { run: undefined, hit, attachment, router, startedAt, probe };
     const load = (loading: Cancellation) => {
       probe?.admitted();
-      return cache
-        ? cache.fetch(child, method, params, forward, { cancellation: loading, scope, credential: this.#credential })
-        : forward(loading);
+      return cache ? cache.fetch(child, method, params, forward, fetchOptions) : forward(loading);
     };
     const run = limiter ? limiter.run(load, { priority, child, cancellation, timeoutMs }) : load(cancellation);
     return { run, hit: undefined, attachment, router, startedAt, probe };

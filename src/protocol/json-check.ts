@@ -13,6 +13,8 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const OBJECT = 1;
 const ARRAY = 2;
+/** The containers open at each depth, shared by every check (a check runs to its end synchronously), grown as needed. */
+let open = new Uint8Array(64);
 /** The characters JSON allows after a backslash, besides `u`. */
 const SIMPLE_ESCAPES = '"\\/bfnrt';
 
@@ -84,12 +86,31 @@ function keyEnd(text: string, i: number): number {
   return i > 0 && text.charCodeAt(i) === COLON ? i + 1 : -1;
 }
 
+/** Opens a container one level deeper; returns the new depth. */
+function enter(depth: number, container: number): number {
+  if (depth === open.length) {
+    const grown = new Uint8Array(open.length * 2);
+    grown.set(open);
+    open = grown;
+  }
+  open[depth] = container;
+  return depth + 1;
+}
+
 /**
  * Whether a text is exactly one JSON value (RFC 8259, as `JSON.parse` reads it), checked without building it: no
  * object, key or string is made, so checking a child's answer costs a scan, not a parse and its garbage.
  */
 export function isJsonText(text: string): boolean {
-  const open: number[] = [];
+  const valid = check(text);
+  // Deep nesting grew the shared stack: it is not kept.
+  if (open.length > 4096) open = new Uint8Array(64);
+  return valid;
+}
+
+/** `isJsonText` on the shared stack. */
+function check(text: string): boolean {
+  let depth = 0;
   let i = 0;
   for (;;) {
     // A value is expected at i.
@@ -100,7 +121,7 @@ export function isJsonText(text: string): boolean {
       if (text.charCodeAt(i) === CLOSE_BRACE) {
         i++;
       } else {
-        open.push(OBJECT);
+        depth = enter(depth, OBJECT);
         i = keyEnd(text, i);
         if (i === -1) return false;
         continue;
@@ -110,7 +131,7 @@ export function isJsonText(text: string): boolean {
       if (text.charCodeAt(i) === CLOSE_BRACKET) {
         i++;
       } else {
-        open.push(ARRAY);
+        depth = enter(depth, ARRAY);
         continue;
       }
     } else if (code === QUOTE) {
@@ -128,16 +149,16 @@ export function isJsonText(text: string): boolean {
     // The value ended at i: close what it completes, then expect the next member or element.
     for (;;) {
       i = skipSpace(text, i);
-      if (open.length === 0) return i === text.length;
+      if (depth === 0) return i === text.length;
       const next = text.charCodeAt(i);
-      const container = open[open.length - 1];
+      const container = open[depth - 1];
       if (next === COMMA) {
         i = container === OBJECT ? keyEnd(text, i + 1) : i + 1;
         if (i === -1) return false;
         break;
       }
       if (next !== (container === OBJECT ? CLOSE_BRACE : CLOSE_BRACKET)) return false;
-      open.pop();
+      depth--;
       i++;
     }
   }
