@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { callControl } from '../src/supervisor/index.js';
 import { createHarness, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
 import { countTraceRequestSpans } from '../test/helpers/otlp-protobuf.js';
-import { closedLoop, fmt, socketRpc, stdioRpc } from './driver.js';
+import { closedLoop, fmt, type LoadResult, socketRpc, stdioRpc } from './driver.js';
 import { cpuSeconds } from './proc-stats.js';
 import type { BenchSection } from './types.js';
 
 /** Requests per measured run: enough for a stable p99 at every concurrency. */
 const REQUESTS = 20_000;
+/** Runs of each side per concurrency, the order alternating; each figure is the median of its runs. */
+const ROUNDS = 3;
 const CONCURRENCIES = [1, 8, 64];
 /**
  * Rounds of the telemetry comparison, each loading the three supervisors in turn (the order rotating): the median of
@@ -123,6 +125,24 @@ async function waitForSpans(spans: () => number, expected: number): Promise<numb
   return spans();
 }
 
+/** One measured run: the load's figures, and the CPU per request of the load generator and the supervisor. */
+type Measured = LoadResult & { clientUs: number; supervisorUs: number };
+
+/** Each figure of a set of runs, the median of the runs (throughput, latency and CPU each on its own). */
+function medianRun(runs: Measured[]): Measured {
+  const median = (pick: (run: Measured) => number) => [...runs].map(pick).sort((a, b) => a - b)[runs.length >> 1]!;
+  return {
+    requests: median((r) => r.requests),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    seconds: median((r) => r.seconds),
+    perSecond: median((r) => r.perSecond),
+    p50Ms: median((r) => r.p50Ms),
+    p99Ms: median((r) => r.p99Ms),
+    clientUs: median((r) => r.clientUs),
+    supervisorUs: median((r) => r.supervisorUs),
+  };
+}
+
 /** Starts measuring this process's own CPU (the load generator's); the returned function gives µs per request. */
 function loadCpu(): () => number {
   const start = process.cpuUsage();
@@ -151,25 +171,51 @@ export async function run(): Promise<BenchSection> {
         rpc.request('tools/call', { name: 'echo', arguments: { text: `m${i}` } });
       await closedLoop(call(direct.rpc), concurrency, 2000);
       await closedLoop(call(viaSocket.rpc), concurrency, 2000);
-      const directLoad = loadCpu();
-      const d = await closedLoop(call(direct.rpc), concurrency, REQUESTS);
-      const directClientUs = directLoad();
-      const cpu0 = cpuSeconds(supervisorPid);
-      const socketLoad = loadCpu();
-      const o = await closedLoop(call(viaSocket.rpc), concurrency, REQUESTS);
-      const clientUs = socketLoad();
-      const supervisorUs = ((cpuSeconds(supervisorPid) - cpu0) / REQUESTS) * 1e6;
+      const directRuns: Measured[] = [];
+      const omnimindRuns: Measured[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const measureDirect = async () => {
+          const load = loadCpu();
+          directRuns.push({
+            ...(await closedLoop(call(direct.rpc), concurrency, REQUESTS)),
+            clientUs: load(),
+            supervisorUs: 0,
+          });
+        };
+        const measureOmnimind = async () => {
+          const cpu0 = cpuSeconds(supervisorPid);
+          const load = loadCpu();
+          const result = await closedLoop(call(viaSocket.rpc), concurrency, REQUESTS);
+          const clientUs = load();
+          omnimindRuns.push({
+            ...result,
+            clientUs,
+            supervisorUs: ((cpuSeconds(supervisorPid) - cpu0) / REQUESTS) * 1e6,
+          });
+        };
+        // The order alternates, so neither side always runs on a machine the other has just warmed or disturbed.
+        if (round % 2 === 0) {
+          await measureDirect();
+          await measureOmnimind();
+        } else {
+          await measureOmnimind();
+          await measureDirect();
+        }
+      }
       direct.close();
       viaSocket.close();
+      const d = medianRun(directRuns);
+      const o = medianRun(omnimindRuns);
+      const supervisorUs = o.supervisorUs;
       const ratio = o.perSecond / d.perSecond;
       const overheadUs = (o.p50Ms - d.p50Ms) * 1000;
       rows.push(
-        `| ${concurrency} | ${fmt(d.perSecond, 0)} | ${fmt(o.perSecond, 0)} | ${fmt(ratio, 2)}× | ${fmt(d.p50Ms, 3)} / ${fmt(d.p99Ms, 3)} | ${fmt(o.p50Ms, 3)} / ${fmt(o.p99Ms, 3)} | ${fmt(overheadUs, 0)} µs | ${fmt(supervisorUs, 1)} µs | ${fmt(directClientUs, 1)} / ${fmt(clientUs, 1)} µs | ${o.errors} |`,
+        `| ${concurrency} | ${fmt(d.perSecond, 0)} | ${fmt(o.perSecond, 0)} | ${fmt(ratio, 2)}× | ${fmt(d.p50Ms, 3)} / ${fmt(d.p99Ms, 3)} | ${fmt(o.p50Ms, 3)} / ${fmt(o.p99Ms, 3)} | ${fmt(overheadUs, 0)} µs | ${fmt(supervisorUs, 1)} µs | ${fmt(d.clientUs, 1)} / ${fmt(o.clientUs, 1)} µs | ${o.errors + d.errors} |`,
       );
       if (concurrency === 64) {
         verdicts.push(
           `throughput at concurrency 64: ${fmt(ratio, 2)}× direct (goal ≥ 0.8×): ${ratio >= 0.8 ? 'met' : 'missed'}`,
-          `supervisor CPU per uncached request at concurrency 64: ${fmt(supervisorUs, 1)} µs (goal ≤ 12 µs): ${supervisorUs <= 12 ? 'met' : 'missed'}; the load generator's own: ${fmt(clientUs, 1)} µs`,
+          `supervisor CPU per uncached request at concurrency 64: ${fmt(supervisorUs, 1)} µs (goal ≤ 12 µs): ${supervisorUs <= 12 ? 'met' : 'missed'}; the load generator's own: ${fmt(o.clientUs, 1)} µs`,
         );
       }
       if (concurrency === 1)
@@ -223,7 +269,7 @@ export async function run(): Promise<BenchSection> {
     title: 'Gateway overhead: uncached echo, direct stdio vs. through omnimind',
     command: 'npm run bench -- gateway',
     markdown: [
-      `${REQUESTS} \`tools/call echo\` requests per run (after 2,000 warm-up), one connection, closed loop;`,
+      `${REQUESTS} \`tools/call echo\` requests per run (after 2,000 warm-up), one connection, closed loop; ${ROUNDS} runs of each side per concurrency, the order alternating, each figure the median of its runs;`,
       'the default limiter config. CPU per request is from /proc (10 ms ticks) for the supervisor and from `process.cpuUsage()` for the load generator (this process: the client side of every request).',
       "Where the supervisor's time goes per request is in the next section (a CPU profile of the supervisor under this load, recorded by hand).",
       `The telemetry rows load three supervisors in turn; tracing's cost is a request span and its OTLP/HTTP protobuf export through the OpenTelemetry SDK's batch processor and exporter (${fmt(telemetry.bytesPerSpan, 0)} bytes a span, serialised and posted by the supervisor), at one span per request.`,
