@@ -1,9 +1,8 @@
 export { bucketIndex, LATENCY_BUCKETS_S, quantileOfBuckets } from './buckets.js';
 export type { ChildSample, FleetSample } from './fleet-metrics.js';
-export type { AnsweredOutcome, FailedOutcome } from './request-metrics.js';
+export type { AnsweredOutcome, FailedOutcome, RequestProbe } from './probe.js';
 export {
   METRICS_CONTENT_TYPE,
-  type RequestProbe,
   type RequestStart,
   Telemetry,
   type TelemetryOptions,

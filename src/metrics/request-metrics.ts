@@ -1,22 +1,7 @@
 import type { Counter, Registry } from 'prom-client';
 import { bucketIndex, LATENCY_BUCKETS_S } from './buckets.js';
 import { codeLabel, KNOWN_CODES, OTHER, type RequestLabels } from './labels.js';
-import type { RequestProbe } from './telemetry.js';
-
-/** How one request ended, as the gateway saw it. */
-export type RequestOutcome = 'ok' | 'cached' | 'error' | 'shed' | 'timeout';
-
-/** What a request's answer says about its outcome: a result (from the cache or not) or a JSON-RPC error. */
-export interface AnsweredOutcome {
-  kind: 'result' | 'error';
-  cached?: boolean;
-  error?: { code: number };
-}
-
-/** Why the gateway answered a request itself: the limiter's `SHED`/`TIMEOUT`, or anything else. */
-export interface FailedOutcome {
-  code?: string;
-}
+import type { AnsweredOutcome, FailedOutcome, RequestOutcome, RequestProbe } from './probe.js';
 
 /** The counts of every series, in exposition order: one per outcome, an error one per `code` label. */
 const CELLS: ReadonlyArray<{ outcome: RequestOutcome; code: string }> = [

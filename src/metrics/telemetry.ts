@@ -2,8 +2,9 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type FleetSample, registerFleetMetrics } from './fleet-metrics.js';
 import type { RequestLabels } from './labels.js';
 import type { SpanTemplate } from './otlp-protobuf.js';
+import type { AnsweredOutcome, FailedOutcome, RequestProbe } from './probe.js';
 import { RequestKinds } from './request-kinds.js';
-import { type AnsweredOutcome, type FailedOutcome, RequestMetrics, type RequestSeries } from './request-metrics.js';
+import { RequestMetrics, type RequestSeries } from './request-metrics.js';
 // Tracing (the OpenTelemetry SDK and its exporter) is loaded by whoever configures it, never just to count requests.
 import type { RequestTracer } from './tracing.js';
 
@@ -31,18 +32,6 @@ export interface RequestStart {
   priority: string;
   /** The `_meta.traceparent` the request carries, if any. */
   traceparent: unknown;
-}
-
-/** One request as telemetry follows it, from its start in the gateway to its answer. */
-export interface RequestProbe {
-  /** The params to send to the child: with tracing on, `_meta.traceparent` names this request's span. */
-  forwarded(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined;
-  /** The limiter admitted the request: its wait is over. */
-  admitted(): void;
-  /** The request got an answer (from the child or the cache) after `latencyMs`. */
-  answered(outcome: AnsweredOutcome, latencyMs: number): void;
-  /** The gateway failed the request itself (shed, timed out, internal error) after `latencyMs`. */
-  failed(error: FailedOutcome, latencyMs: number): void;
 }
 
 /** One kind of request: its labels, its counts when metrics are on, its span templates by priority. */

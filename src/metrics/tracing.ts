@@ -6,8 +6,8 @@ import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opent
 import { type Clock, realClock } from '../clock/index.js';
 import { OmnimindError } from '../protocol/index.js';
 import { otlpHttpExporter, SpanTemplate, type TemplatedSpan } from './otlp-protobuf.js';
-import type { AnsweredOutcome, FailedOutcome, RequestSeries } from './request-metrics.js';
-import type { RequestProbe } from './telemetry.js';
+import type { AnsweredOutcome, FailedOutcome, RequestProbe } from './probe.js';
+import type { RequestSeries } from './request-metrics.js';
 
 /** Most ended spans waiting for export: beyond it new spans are dropped and counted, never waited for. */
 const MAX_QUEUED_SPANS = 8192;

@@ -2,7 +2,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATENCY_BUCKETS_S } from '../../../src/metrics/buckets.js';
 import { codeLabel } from '../../../src/metrics/labels.js';
-import type { AnsweredOutcome } from '../../../src/metrics/request-metrics.js';
+import type { AnsweredOutcome } from '../../../src/metrics/probe.js';
 import { type RequestStart, Telemetry } from '../../../src/metrics/telemetry.js';
 import { RequestTracer } from '../../../src/metrics/tracing.js';
 import { parsePrometheusText, sumOf } from '../../helpers/prometheus-text.js';
