@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type FleetSample, registerFleetMetrics } from './fleet-metrics.js';
 import type { RequestLabels } from './labels.js';
 import type { SpanTemplate } from './otlp-protobuf.js';
-import type { AnsweredOutcome, FailedOutcome, RequestProbe } from './probe.js';
+import type { RequestProbe } from './probe.js';
 import { RequestKinds } from './request-kinds.js';
 import { RequestMetrics, type RequestSeries } from './request-metrics.js';
 // Tracing (the OpenTelemetry SDK and its exporter) is loaded by whoever configures it, never just to count requests.
