@@ -99,6 +99,37 @@ describe('answers forwarded as the child wrote them', () => {
     expect(received.slice(received.indexOf('"params":'))).toBe(`"params":${params}}`);
   });
 
+  it('answers what a client wrote before half-closing, when its end is read with the last full buffer', async () => {
+    // Pings filling exactly 64 KiB, one read buffer: the end of the stream then arrives in the same read callback as
+    // the last frames, before the turn's answers are written.
+    const frames: string[] = [];
+    let size = 0;
+    while (size < 65536 - 200) {
+      const frame = `{"jsonrpc":"2.0","id":${frames.length + 1},"method":"ping"}\n`;
+      frames.push(frame);
+      size += frame.length;
+    }
+    const id = frames.length + 1;
+    const head = `{"jsonrpc":"2.0","id":${id},"method":"ping","params":{"pad":"`;
+    frames.push(`${head}${'x'.repeat(65536 - size - head.length - 4)}"}}\n`);
+    const payload = frames.join('');
+    expect(Buffer.byteLength(payload)).toBe(65536);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = connect(h.socket('raw'));
+        let text = '';
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+        });
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+        socket.end(payload);
+      });
+      const answered = received.split('\n').filter((line) => line.includes('"result"'));
+      expect(answered).toHaveLength(id);
+    }
+  });
+
   it('gives an SDK client the same content', async () => {
     const client = await h.client('raw');
     const result = await client.callTool({ name: 'exact', arguments: {} });

@@ -56,6 +56,9 @@ export class UnixSocketTransport implements ClientTransport {
   start(handlers: TransportHandlers): void {
     this.#handlers = handlers;
     this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // A client that half-closes still gets the answers written before its end was read: once it is, node refuses
+    // writes to the socket, so what this turn holds is handed over first.
+    this.#socket.prependListener('end', () => flushCoalesced(this.#socket));
     this.#socket.on('error', () => this.close());
     this.#socket.on('close', () => this.close());
   }
