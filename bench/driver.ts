@@ -123,6 +123,22 @@ export function percentile(values: readonly number[], fraction: number): number 
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
 }
 
+/**
+ * Runs two measurements `rounds` times each, the order alternating, so neither side always runs on a machine the
+ * other has just warmed or disturbed.
+ */
+export async function alternately(rounds: number, first: () => Promise<void>, second: () => Promise<void>) {
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      await first();
+      await second();
+    } else {
+      await second();
+      await first();
+    }
+  }
+}
+
 /** Formats a number with a fixed number of decimals; a missing figure (NaN) shows as a dash. */
 export function fmt(value: number, digits = 1): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '–';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { callControl } from '../src/supervisor/index.js';
 import { createHarness, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
 import { countTraceRequestSpans } from '../test/helpers/otlp-protobuf.js';
-import { closedLoop, fmt, type LoadResult, socketRpc, stdioRpc } from './driver.js';
+import { alternately, closedLoop, fmt, type LoadResult, percentile, socketRpc, stdioRpc } from './driver.js';
 import { cpuSeconds } from './proc-stats.js';
 import type { BenchSection } from './types.js';
 
@@ -130,7 +130,7 @@ type Measured = LoadResult & { clientUs: number; supervisorUs: number };
 
 /** Each figure of a set of runs, the median of the runs (throughput, latency and CPU each on its own). */
 function medianRun(runs: Measured[]): Measured {
-  const median = (pick: (run: Measured) => number) => [...runs].map(pick).sort((a, b) => a - b)[runs.length >> 1]!;
+  const median = (pick: (run: Measured) => number) => percentile(runs.map(pick), 0.5);
   return {
     requests: median((r) => r.requests),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
@@ -173,35 +173,19 @@ export async function run(): Promise<BenchSection> {
       await closedLoop(call(viaSocket.rpc), concurrency, 2000);
       const directRuns: Measured[] = [];
       const omnimindRuns: Measured[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const measureDirect = async () => {
-          const load = loadCpu();
-          directRuns.push({
-            ...(await closedLoop(call(direct.rpc), concurrency, REQUESTS)),
-            clientUs: load(),
-            supervisorUs: 0,
-          });
-        };
-        const measureOmnimind = async () => {
-          const cpu0 = cpuSeconds(supervisorPid);
-          const load = loadCpu();
-          const result = await closedLoop(call(viaSocket.rpc), concurrency, REQUESTS);
-          const clientUs = load();
-          omnimindRuns.push({
-            ...result,
-            clientUs,
-            supervisorUs: ((cpuSeconds(supervisorPid) - cpu0) / REQUESTS) * 1e6,
-          });
-        };
-        // The order alternates, so neither side always runs on a machine the other has just warmed or disturbed.
-        if (round % 2 === 0) {
-          await measureDirect();
-          await measureOmnimind();
-        } else {
-          await measureOmnimind();
-          await measureDirect();
-        }
-      }
+      const measureDirect = async () => {
+        const load = loadCpu();
+        const result = await closedLoop(call(direct.rpc), concurrency, REQUESTS);
+        directRuns.push({ ...result, clientUs: load(), supervisorUs: 0 });
+      };
+      const measureOmnimind = async () => {
+        const cpu0 = cpuSeconds(supervisorPid);
+        const load = loadCpu();
+        const result = await closedLoop(call(viaSocket.rpc), concurrency, REQUESTS);
+        const clientUs = load();
+        omnimindRuns.push({ ...result, clientUs, supervisorUs: ((cpuSeconds(supervisorPid) - cpu0) / REQUESTS) * 1e6 });
+      };
+      await alternately(ROUNDS, measureDirect, measureOmnimind);
       direct.close();
       viaSocket.close();
       const d = medianRun(directRuns);

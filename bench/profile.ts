@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { callControl } from '../src/supervisor/index.js';
 import { createHarness, fixture, NO_BUILTINS } from '../test/helpers/harness.js';
-import { closedLoop, fmt, type LoadResult, socketRpc } from './driver.js';
+import { alternately, closedLoop, fmt, type LoadResult, percentile, socketRpc } from './driver.js';
 import { cpuSeconds } from './proc-stats.js';
 import type { BenchSection } from './types.js';
 
@@ -11,9 +11,12 @@ const REQUESTS = 20_000;
 const ROUNDS = 3;
 const CONCURRENCIES = [1, 64];
 
+/** The median of one figure over the rounds. */
 function median(results: LoadResult[], key: 'perSecond' | 'p50Ms'): number {
-  const sorted = results.map((r) => r[key]).sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
+  return percentile(
+    results.map((r) => r[key]),
+    0.5,
+  );
 }
 
 /** The same uncached echo through the child's own socket and through the `omnimind` profile, rounds paired. */
@@ -47,16 +50,7 @@ export async function run(): Promise<BenchSection> {
         routed.push(await closedLoop(viaProfile, concurrency, REQUESTS));
         profileCpu += cpuSeconds(supervisorPid) - cpu;
       };
-      // The order alternates, so neither side always runs on a warmer process.
-      for (let round = 0; round < ROUNDS; round++) {
-        if (round % 2 === 0) {
-          await measureChild();
-          await measureProfile();
-        } else {
-          await measureProfile();
-          await measureChild();
-        }
-      }
+      await alternately(ROUNDS, measureChild, measureProfile);
       child.close();
       profile.close();
       const ratio = median(routed, 'perSecond') / median(direct, 'perSecond');

@@ -258,6 +258,10 @@ export class ResponseCache {
   readonly #flights = new Map<string, Flight>();
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort = (): void => this.close();
+  /** The key the last `peek` derived, and what from (see `#peekedKey`). */
+  #peeked:
+    | { child: string; method: string; params: Record<string, unknown> | undefined; scope: string; key: string }
+    | undefined;
   #hits = 0;
   #misses = 0;
   #coalesced = 0;
@@ -370,7 +374,7 @@ export class ResponseCache {
     const plan = planRequest(state, method, params);
     if (plan === PLAN_WRITE) return this.#write(state, load, cancellation);
     if (plan === PLAN_PASS) return this.#pass(load, cancellation);
-    const key = deriveKey(child, method, params, scope);
+    const key = this.#peekedKey(child, method, params, scope) ?? deriveKey(child, method, params, scope);
     const learning = method === 'tools/list' && params?.cursor === undefined ? this.#learningTools(child, load) : load;
     const isToolCall = method === 'tools/call';
     return this.#cached(state, scopeOf(method), key, plan, learning, isToolCall, cancellation, credential);
@@ -392,7 +396,9 @@ export class ResponseCache {
     const plan = planRequest(state, method, params);
     if (plan === PLAN_WRITE || plan === PLAN_PASS) return undefined;
     const scope = scopeOf(method);
-    const baseKey = deriveKey(child, method, params, options.scope ?? '');
+    const scopeText = options.scope ?? '';
+    const baseKey = deriveKey(child, method, params, scopeText);
+    this.#peeked = { child, method, params, scope: scopeText, key: baseKey };
     const isPrivate = this.#privateKeys.has(baseKey);
     if (!isPrivate && scope === SCOPE_DATA && state.ns !== undefined && this.#redis !== undefined && state.shared) {
       return undefined;
@@ -405,6 +411,17 @@ export class ResponseCache {
     this.#hits++;
     this.#l1Hits++;
     return { kind: 'result', json: known.json, cached: true };
+  }
+
+  /**
+   * The key `peek` derived, if `fetch` now asks for the same request (a miss goes straight on with the same params
+   * object): deriving a key costs a canonical encoding of the params, and a digest of long ones. Used once.
+   */
+  #peekedKey(child: string, method: string, params: Record<string, unknown> | undefined, scope: string) {
+    const peeked = this.#peeked;
+    this.#peeked = undefined;
+    if (peeked === undefined || peeked.params !== params || peeked.child !== child) return undefined;
+    return peeked.method === method && peeked.scope === scope ? peeked.key : undefined;
   }
 
   /** L1's entry for `key` if it is still valid (an outdated one is dropped), else undefined. */
